@@ -32,9 +32,13 @@ sync-check: $(STAMP)
 	  diff <(echo "$$before") <(echo "$$after") | grep '^>' ; exit 1; fi; \
 	echo "sync-check: package and notebooks are in sync and clean"
 
-## Documentation site, offline: nbdev-proc-nbs then the pure-Python renderer (users with Quarto: nbdev-docs)
+## Documentation site, offline, into _docs/: nbdev-proc-nbs, then the pure-Python renderer smalldocs
+## (with Quarto installed, `nbdev-docs` builds the same site)
 docs: $(STAMP)
-	$(BIN)/python -m cryptoml.docs
+	$(BIN)/nbdev-proc-nbs
+	$(BIN)/smalldocs render --quiet _proc
+	rm -rf _docs && mv _proc/_docs _docs
+	@echo "docs: $$(ls _docs/*.html | wc -l) pages in _docs/ (open _docs/index.html)"
 
 ## Re-resolve the environment and rewrite the constraints file (then run `make test`)
 lock:
