@@ -1,0 +1,151 @@
+"""Speed and agreement of `cryptoml.backtest` against backtesting.py (and vectorbt when importable).
+
+An SMA(10)/SMA(30) crossover, long after an up-cross and short after a down-cross, traded at the next open with a
+10 bps fee, on 1,000,000 hourly candles built from the real BTC hourly candles of ../shared/data (tiled forward,
+then time-reversed, then forward... so the series stays continuous and within BTC's price range; synthetic candles
+when the shared data is missing). Every engine gets the same candles and the same fee. backtesting.py trades whole
+units, so every engine starts with a cash of 1e200 (whole units are then as good as fractions, and a century of
+compounded fees cannot push the account below one unit).
+
+backtesting.py is first timed on a 100,000-candle slice; if that projects to more than 5 minutes for all candles
+it is reported on the slice only (both sizes printed, the ratio taken per candle), else it also runs on all.
+
+cryptoml's time is the best of 3 runs (signals + backtest, and the backtest alone); backtesting.py and vectorbt
+run once (seconds-long runs average out the noise of a shared machine).
+
+Usage: .venv/bin/python benchmarks/backtest_vs_peers.py [--n 1000000] [--slice 100000]
+vectorbt is optional (not a project dependency): it is timed when `import vectorbt` works, skipped otherwise.
+"""
+import argparse, time, warnings
+
+import numpy as np
+import pandas as pd
+
+from cryptoml.backtest import backtest, sma, sma_crossover_positions
+from cryptoml.core import shared_data_dir
+
+FAST, SLOW, FEE_BPS = 24, 168, 10.0   # 1-day and 1-week means of hourly closes; Binance spot fee
+CASH = 1e200
+
+
+def candles(n: int) -> tuple[pd.DataFrame, str]:
+    "n hourly OHLCV candles: real BTC tiled forward / reversed (continuous), or synthetic."
+    d = shared_data_dir()
+    if d is not None and (d/"BTC-USD_1h.csv").exists():
+        src = pd.read_csv(d/"BTC-USD_1h.csv", index_col="timestamp", parse_dates=True)[["open", "high", "low", "close", "volume"]]
+        what = f"real BTC/USDT 1h candles ({len(src):,}) tiled forward/reversed"
+    else:
+        from cryptoml.data import synthetic_ohlcv
+        src = synthetic_ohlcv(50_000, "1h", seed=0)[["open", "high", "low", "close", "volume"]]
+        what = "synthetic 1h candles (shared data not found) tiled forward/reversed"
+    fwd = src.to_numpy()
+    rev = fwd[::-1][:, [3, 1, 2, 0, 4]]          # time-reversed candles: open and close swap
+    parts, total, i = [], 0, 0
+    while total < n:
+        parts.append(fwd if i % 2 == 0 else rev); total += len(fwd); i += 1
+    a = np.vstack(parts)[:n]
+    idx = pd.date_range("2000-01-01", periods=n, freq="h", tz="UTC", name="timestamp")
+    return pd.DataFrame(a, idx, columns=["open", "high", "low", "close", "volume"]), what
+
+
+def run_cryptoml(df: pd.DataFrame, repeat: int = 3):
+    "(result, seconds for signals + backtest, seconds for the backtest alone), best of `repeat` runs."
+    best, best_bt = np.inf, np.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        pos = sma_crossover_positions(df["close"], FAST, SLOW)
+        t1 = time.perf_counter()
+        res = backtest(df, pos, fee_bps=FEE_BPS, initial_cash=CASH)
+        t2 = time.perf_counter()
+        best, best_bt = min(best, t2 - t0), min(best_bt, t2 - t1)
+    return res, best, best_bt
+
+
+def run_backtesting_py(df: pd.DataFrame):
+    from backtesting import Backtest, Strategy
+    from backtesting.lib import crossover
+
+    class SmaCross(Strategy):
+        def init(self):   # the same moving averages as cryptoml's (the engines are compared, not the indicators)
+            self.f, self.s = self.I(sma, self.data.Close, FAST), self.I(sma, self.data.Close, SLOW)
+
+        def next(self):
+            if crossover(self.f, self.s): self.buy()
+            elif crossover(self.s, self.f): self.sell()
+
+    data = df.rename(columns=str.capitalize)
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = Backtest(data, SmaCross, cash=CASH, commission=FEE_BPS / 1e4, trade_on_close=False, exclusive_orders=True).run()
+    return out, time.perf_counter() - t0
+
+
+def run_vectorbt(df: pd.DataFrame):
+    "Same strategy in vectorbt: target-percent orders at the next open, only when the target changes."
+    import vectorbt as vbt
+    t0 = time.perf_counter()
+    pos = sma_crossover_positions(df["close"], FAST, SLOW)
+    tgt = pos.shift(1).fillna(0.0)                       # decided at close t, ordered at open t+1
+    size = tgt.where(tgt.ne(tgt.shift(1).fillna(0.0)))   # NaN = no order (hold units between changes)
+    pf = vbt.Portfolio.from_orders(df["close"], size=size, size_type="targetpercent", price=df["open"],
+                                   fees=FEE_BPS / 1e4, init_cash=CASH, direction="both", freq="1h")
+    eq = pf.value()
+    return eq, time.perf_counter() - t0
+
+
+def compare(ours: pd.Series, theirs: pd.Series) -> tuple[float, float]:
+    "(max relative difference over the curve, relative difference of the final equity)."
+    rel = (ours.to_numpy() / np.asarray(theirs, float) - 1)
+    return float(np.abs(rel).max()), float(rel[-1])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=1_000_000)
+    ap.add_argument("--slice", type=int, default=100_000)
+    ap.add_argument("--max-seconds", type=float, default=300.0)
+    args = ap.parse_args()
+    df, what = candles(args.n)
+    print(f"data: {len(df):,} candles, {what}; SMA({FAST})/SMA({SLOW}) long/short crossover, next open, fee {FEE_BPS} bps")
+
+    backtest(df.iloc[:5000], sma_crossover_positions(df["close"].iloc[:5000]), fee_bps=FEE_BPS)   # warm-up (imports, caches)
+    res, t_ours, t_engine = run_cryptoml(df)
+    print(f"cryptoml       n={len(df):>9,}  {t_ours:8.3f} s (signals + backtest; backtest alone {t_engine:.3f} s)  "
+          f"trades {res.stats['n_trades']:,}  final equity x{res.equity.iloc[-1] / CASH:.3e}")
+
+    sl = df.iloc[:args.slice]
+    res_sl, t_ours_sl, _ = run_cryptoml(sl)
+    out_sl, t_bt_sl = run_backtesting_py(sl)
+    mx, fin = compare(res_sl.equity, out_sl._equity_curve["Equity"])
+    print(f"backtesting.py n={len(sl):>9,}  {t_bt_sl:8.3f} s  trades {len(out_sl._trades):,} closed (+{int(res_sl.trades['is_open'].sum())} open)  "
+          f"vs cryptoml {t_ours_sl:.3f} s on the same slice: {t_bt_sl / t_ours_sl:,.0f}x faster; "
+          f"equity difference max {mx:.2e}, final {fin:.2e}")
+    projected = t_bt_sl * len(df) / len(sl)
+    if len(df) > len(sl) and projected <= args.max_seconds:
+        out, t_bt = run_backtesting_py(df)
+        mx, fin = compare(res.equity, out._equity_curve["Equity"])
+        n_closed = int((~res.trades["is_open"]).sum())
+        print(f"backtesting.py n={len(df):>9,}  {t_bt:8.3f} s  trades {len(out._trades):,} closed (cryptoml {n_closed:,} closed)  "
+              f"equity difference max {mx:.2e}, final {fin:.2e}")
+        print(f"RATIO (same {len(df):,} candles): cryptoml is {t_bt / t_ours:,.0f}x faster than backtesting.py "
+              f"(signals + backtest; backtest alone {t_bt / t_engine:,.0f}x)")
+    else:
+        print(f"backtesting.py on all {len(df):,} candles would take about {projected:,.0f} s (> {args.max_seconds:.0f} s): "
+              f"not run; per-candle ratio from n={len(sl):,} vs n={len(df):,}")
+        print(f"RATIO (per candle, backtesting.py n={len(sl):,}, cryptoml n={len(df):,}): "
+              f"{(t_bt_sl / len(sl)) / (t_ours / len(df)):,.0f}x faster")
+    try:
+        import vectorbt  # noqa: F401
+    except ImportError:
+        print("vectorbt: not installed, skipped")
+        return
+    run_vectorbt(df.iloc[:5000])                          # numba compilation outside the timing
+    eq_v, t_v = run_vectorbt(df)   # signals + orders + equity
+    mx, fin = compare(res.equity, eq_v)
+    print(f"vectorbt       n={len(df):>9,}  {t_v:8.3f} s  ({t_v / t_ours:.2f}x cryptoml's time)  equity difference max {mx:.2e}, final {fin:.2e} "
+          "(vectorbt sizes target-percent orders before fees, cryptoml and backtesting.py after)")
+
+
+if __name__ == "__main__":
+    main()
