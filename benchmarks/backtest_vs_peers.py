@@ -93,6 +93,7 @@ def run_backtesting_py(df: pd.DataFrame):
 def run_vectorbt(df: pd.DataFrame):
     "Same strategy in vectorbt: target-percent orders at the next open, only when the target changes."
     import vectorbt as vbt
+    df = df.tz_localize(None)   # vectorbt turns a tz-aware index into Python objects (seconds per call); naive is fair
     with Clock() as c:
         pos = sma_crossover_positions(df["close"], FAST, SLOW)
         tgt = pos.shift(1).fillna(0.0)                       # decided at close t, ordered at open t+1
