@@ -1,20 +1,24 @@
 """Speed and agreement of `cryptoml.backtest` against backtesting.py (and vectorbt when importable).
 
-An SMA(10)/SMA(30) crossover, long after an up-cross and short after a down-cross, traded at the next open with a
-10 bps fee, on 1,000,000 hourly candles built from the real BTC hourly candles of ../shared/data (tiled forward,
-then time-reversed, then forward... so the series stays continuous and within BTC's price range; synthetic candles
-when the shared data is missing). Every engine gets the same candles and the same fee. backtesting.py trades whole
-units, so every engine starts with a cash of 1e200 (whole units are then as good as fractions, and a century of
-compounded fees cannot push the account below one unit).
+An SMA(24)/SMA(168) crossover (1-day and 1-week means of hourly closes), long after an up-cross and short after a
+down-cross, traded at the next open with a 10 bps fee, on 1,000,000 hourly candles built from the real BTC hourly
+candles of ../shared/data (tiled forward, then time-reversed, then forward... so the series stays continuous and
+within BTC's price range; synthetic candles when the shared data is missing). Every engine gets the same candles,
+the same moving averages (`cryptoml.backtest.sma`) and the same fee. backtesting.py trades whole units, so every
+engine starts with a cash of 1e200 (whole units are then as good as fractions, and a century of compounded fees
+cannot push the account below one unit).
 
 backtesting.py is first timed on a 100,000-candle slice; if that projects to more than 5 minutes for all candles
 it is reported on the slice only (both sizes printed, the ratio taken per candle), else it also runs on all.
 
-cryptoml's time is the best of 3 runs (signals + backtest, and the backtest alone); backtesting.py and vectorbt
-run once (seconds-long runs average out the noise of a shared machine).
+Each engine is timed in wall-clock and CPU (process) seconds; on a shared machine CPU time is the steadier figure.
+cryptoml's time is the best of 3 runs, for signals + backtest and for the backtest alone (backtesting.py computes
+its statistics inside `run()` too). backtesting.py and vectorbt run once (seconds-long runs average out noise).
 
 Usage: .venv/bin/python benchmarks/backtest_vs_peers.py [--n 1000000] [--slice 100000]
-vectorbt is optional (not a project dependency): it is timed when `import vectorbt` works, skipped otherwise.
+vectorbt is optional (not a project dependency): it is timed when `import vectorbt` works, skipped otherwise
+(e.g. `pip install --target /tmp/vbt vectorbt` and PYTHONPATH=/tmp/vbt). It gets a tz-naive copy of the candles:
+with a tz-aware index its pandas wrapping converts every timestamp to a Python object (seconds per call).
 """
 import argparse, os, time, warnings
 
