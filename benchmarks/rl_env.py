@@ -1,8 +1,9 @@
 """Speed of the RL trading environment (`cryptoml.rl.env.TradingEnv`) against gym-anytrading's `StocksEnv`.
 
 Both environments step through the same candles with the same pre-drawn random actions, interleaved in one run
-(best and median of several full passes), then both are wrapped in stable-baselines3's DummyVecEnv, and PPO's
-training throughput (timesteps per second) is measured on each.
+(best and median of several full passes, so machine load hits both alike). Then several copies are stepped at once:
+both in stable-baselines3's DummyVecEnv, and ours also in the numpy-batched `VecTradingEnv`. Last, PPO's training
+throughput (timesteps per second) is measured on each vectorized form.
 
 Usage: .venv/bin/python benchmarks/rl_env.py [--candles 20000] [--repeats 7] [--ppo-steps 4096]
 """
