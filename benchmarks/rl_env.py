@@ -47,6 +47,26 @@ def vec_rate(venv, n_envs: int, steps: int, n_actions: int) -> float:
     return steps * n_envs / (time.perf_counter() - t0)
 
 
+def single_env_compare(ours, theirs, n: int, repeats: int) -> None:
+    "Interleaved full passes of both environments with the same random actions; prints rates and ratios."
+    rng = np.random.default_rng(0)
+    acts3 = rng.integers(0, 3, n).tolist()  # short / flat / long
+    acts2 = [a % 2 for a in acts3]  # sell / buy
+    hold = [2] * n  # always long: no trades after the first
+    rates = {"ours (random actions)": [], "ours (always long)": [], "gym-anytrading (random actions)": []}
+    for _ in range(repeats):  # interleaved, so machine load hits both alike
+        for name, env, acts in (("ours (random actions)", ours, acts3), ("gym-anytrading (random actions)", theirs, acts2),
+                                ("ours (always long)", ours, hold)):
+            k, dt = full_pass(env, acts)
+            rates[name].append(k / dt)
+    print(f"\nsingle environment, {n} candles, steps per second (best / median of {repeats} full passes):")
+    for name, r in rates.items(): print(f"  {name:34s} {max(r):>12,.0f} / {statistics.median(r):>12,.0f}")
+    ref = rates["gym-anytrading (random actions)"]
+    ratio_best = max(rates["ours (random actions)"]) / max(ref)
+    ratio_med = statistics.median(rates["ours (random actions)"]) / statistics.median(ref)
+    print(f"  ratio ours / gym-anytrading (random actions): {ratio_best:.2f}x best, {ratio_med:.2f}x median (goal >= 3x)")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--candles", type=int, default=20_000)
@@ -67,23 +87,11 @@ def main():
           f"{ours.action_space}, {ours.n_steps} steps per pass")
     print(f"gym-anytrading StocksEnv: obs {theirs.observation_space.shape}, {theirs.action_space}")
 
-    rng = np.random.default_rng(0)
-    acts3 = rng.integers(0, 3, len(df)).tolist()  # short / flat / long
-    acts2 = [a % 2 for a in acts3]  # sell / buy
-    hold = [2] * len(df)  # always long: no trades after the first
-
-    rates = {"ours (random actions)": [], "ours (always long)": [], "gym-anytrading (random actions)": []}
-    for _ in range(args.repeats):  # interleaved, so machine load hits both alike
-        for name, env, acts in (("ours (random actions)", ours, acts3), ("gym-anytrading (random actions)", theirs, acts2),
-                                ("ours (always long)", ours, hold)):
-            k, dt = full_pass(env, acts)
-            rates[name].append(k / dt)
-    print("\nsingle environment, steps per second (best / median of %d full passes):" % args.repeats)
-    for name, r in rates.items(): print(f"  {name:34s} {max(r):>12,.0f} / {statistics.median(r):>12,.0f}")
-    ref = rates["gym-anytrading (random actions)"]
-    ratio_best = max(rates["ours (random actions)"]) / max(ref)
-    ratio_med = statistics.median(rates["ours (random actions)"]) / statistics.median(ref)
-    print(f"  ratio ours / gym-anytrading (random actions): {ratio_best:.2f}x best, {ratio_med:.2f}x median (goal >= 3x)")
+    for n in sorted({len(df), min(5000, len(df))}, reverse=True):  # also a shorter series: the working set matters
+        d = df.iloc[-n:]
+        o = ours if n == len(df) else TradingEnv(d, window=w, features="basic", action_mode="positions", fee_bps=10)
+        t = theirs if n == len(df) else StocksEnv(df=d.rename(columns=str.capitalize), window_size=w, frame_bound=(w, len(d)))
+        single_env_compare(o, t, len(d), args.repeats)
 
     from stable_baselines3.common.vec_env import DummyVecEnv
     from cryptoml.rl.env import make_vec_env
