@@ -298,7 +298,7 @@ def test_job_survives_sigkill_and_resumes(tmp_path):
 # --- an optimization on the Dask backend -----------------------------------------------------------------------------------
 def test_optimize_on_dask_runs_exactly_n_trials(tmp_path, monkeypatch):
     pytest.importorskip("cryptoml.automl")
-    from distributed import Client, LocalCluster
+    from distributed import LocalCluster
     monkeypatch.setenv("CRYPTOML_MODELS_DIR", str(tmp_path/"models"))
     with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp://", host="127.0.0.1",
                       dashboard_address=None) as cluster:
