@@ -32,10 +32,12 @@ sync-check: $(STAMP)
 	  diff <(echo "$$before") <(echo "$$after") | grep '^>' ; exit 1; fi; \
 	echo "sync-check: package and notebooks are in sync and clean"
 
-## Documentation site, offline, into _docs/: nbdev-proc-nbs, then the pure-Python renderer smalldocs
+## Documentation site, offline, into _docs/: nbdev-proc-nbs (notebook pages, cells not executed), the API reference
+## from the package (smalldocs api), then the pure-Python renderer smalldocs
 ## (with Quarto installed, `nbdev-docs` builds the same site)
 docs: $(STAMP)
 	$(BIN)/nbdev-proc-nbs
+	$(BIN)/smalldocs api build --dir _proc
 	$(BIN)/smalldocs render --quiet _proc
 	rm -rf _docs && mv _proc/_docs _docs
 	@echo "docs: $$(ls _docs/*.html | wc -l) pages in _docs/ (open _docs/index.html)"
