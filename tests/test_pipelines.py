@@ -40,3 +40,32 @@ def test_cli_reports_bad_parameters(tmp_path):
 def test_list_starts_with_data():
     res = _cli("list")
     assert res.returncode == 0 and res.stdout.split()[0] == "data"
+
+
+def test_cli_sweep_runs_every_combination(tmp_path):
+    res = _cli("run", "data", "-f", "smoke", "--sweep", "limit=300,400", "--sweep", "symbols=[BTC/USD]",
+               "--run-id", "sw1", env={"CRYPTOML_REPORTS_DIR": str(tmp_path)})
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    sweep = tmp_path/"data"/"sw1"
+    assert (sweep/"summary.html").exists()
+    runs = [p for p in sweep.rglob("report.html")]
+    assert len(runs) == 2, runs
+
+
+def test_cli_serve_answers_health(tmp_path):
+    import socket, time, httpx
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]
+    env = {**os.environ, "CRYPTOML_MODELS_DIR": str(tmp_path)}
+    proc = subprocess.Popen([str(CLI), "serve", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for _ in range(120):  # up to 60 s for the server to start
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/api/ml-v2/health", timeout=2)
+                break
+            except httpx.TransportError: time.sleep(0.5)
+        else: raise AssertionError("cryptoml serve did not answer")
+        assert r.status_code == 200
+    finally:
+        proc.terminate(); proc.wait(timeout=30)
