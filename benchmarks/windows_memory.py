@@ -11,6 +11,7 @@ without Keras) to show the windows are usable without being materialized.
 
 Run: .venv/bin/python benchmarks/windows_memory.py
 """
+
 import gc, time, tracemalloc
 
 import numpy as np
@@ -43,11 +44,13 @@ def measure(make_input, dtype, kind):
     t0 = time.perf_counter()
     nb = sum(1 for _ in seqs.batches(4096))
     bsecs = time.perf_counter() - t0
-    print(f"{kind:9s} {np.dtype(dtype).name:8s} input {input_bytes / MB:8.1f} MB | "
-          f"peak extra (tracemalloc) {peak / MB:7.1f} MB = {peak / input_bytes:5.3f}x input | "
-          f"RSS growth {rss / MB:7.1f} MB | materialized copy {materialized / MB:9.1f} MB "
-          f"= {materialized / input_bytes:5.1f}x input, {materialized / max(peak, 1):7.0f}x our peak | "
-          f"zero-copy {shares} | {secs * 1e3:6.1f} ms | {nb} batches of 4096 in {bsecs:5.2f} s")
+    print(
+        f"{kind:9s} {np.dtype(dtype).name:8s} input {input_bytes / MB:8.1f} MB | "
+        f"peak extra (tracemalloc) {peak / MB:7.1f} MB = {peak / input_bytes:5.3f}x input | "
+        f"RSS growth {rss / MB:7.1f} MB | materialized copy {materialized / MB:9.1f} MB "
+        f"= {materialized / input_bytes:5.1f}x input, {materialized / max(peak, 1):7.0f}x our peak | "
+        f"zero-copy {shares} | {secs * 1e3:6.1f} ms | {nb} batches of 4096 in {bsecs:5.2f} s"
+    )
     assert peak < 2 * input_bytes, "goal missed: peak extra memory >= 2x input"
     del seqs, X, src, data
     gc.collect()

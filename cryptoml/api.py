@@ -43,8 +43,10 @@ __all__ = ['log', 'API_PREFIX', 'MAX_CANDLES', 'MAX_TEXT', 'MAX_TIMESTEPS', 'MAX
 # %% ../nbs/60_api.ipynb #6c0bae12
 API_PREFIX = "/api/ml-v2"
 
+
 class ApiSettings(BaseModel):
     "Configuration of the API server."
+
     model_config = ConfigDict(extra="forbid")
     api_key: SecretStr | None = None  # key required on routes that start or cancel work; None: those routes answer 401
     max_body_bytes: int = Field(2_000_000, ge=1024)  # larger request bodies get 413
@@ -60,22 +62,34 @@ class ApiSettings(BaseModel):
     @field_validator("api_key")
     @classmethod
     def _key(cls, v):
-        if v is not None and len(v.get_secret_value()) < 16: raise ValueError("api_key must be at least 16 characters")
+        if v is not None and len(v.get_secret_value()) < 16:
+            raise ValueError("api_key must be at least 16 characters")
         return v
 
     @classmethod
     def from_env(cls, **overrides) -> ApiSettings:
         "Settings from `CRYPTOML_*` environment variables, then `overrides`."
         env, kw = os.environ, {}
-        pairs = {"api_key": "CRYPTOML_API_KEY", "max_body_bytes": "CRYPTOML_API_MAX_BODY", "rate_limit": "CRYPTOML_API_RATE",
-                 "rate_burst": "CRYPTOML_API_BURST", "jobs_url": "CRYPTOML_JOBS_URL", "executor": "CRYPTOML_EXECUTOR",
-                 "dask_address": "CRYPTOML_DASK_ADDRESS", "max_workers": "CRYPTOML_JOB_WORKERS",
-                 "cancel_grace": "CRYPTOML_CANCEL_GRACE", "sentiment_transformer": "CRYPTOML_SENTIMENT_TRANSFORMER"}
+        pairs = {
+            "api_key": "CRYPTOML_API_KEY",
+            "max_body_bytes": "CRYPTOML_API_MAX_BODY",
+            "rate_limit": "CRYPTOML_API_RATE",
+            "rate_burst": "CRYPTOML_API_BURST",
+            "jobs_url": "CRYPTOML_JOBS_URL",
+            "executor": "CRYPTOML_EXECUTOR",
+            "dask_address": "CRYPTOML_DASK_ADDRESS",
+            "max_workers": "CRYPTOML_JOB_WORKERS",
+            "cancel_grace": "CRYPTOML_CANCEL_GRACE",
+            "sentiment_transformer": "CRYPTOML_SENTIMENT_TRANSFORMER",
+        }
         for k, var in pairs.items():
-            if env.get(var, "").strip(): kw[k] = env[var].strip()
+            if env.get(var, "").strip():
+                kw[k] = env[var].strip()
         kw.update(overrides)
-        try: return cls(**kw)
-        except ValueError as e: raise ConfigError(f"invalid API settings: {e}") from None
+        try:
+            return cls(**kw)
+        except ValueError as e:
+            raise ConfigError(f"invalid API settings: {e}") from None
 
 # %% ../nbs/60_api.ipynb #5b8e6852
 MAX_CANDLES = 10_000  # longest candle or price list a request may carry
@@ -87,15 +101,32 @@ _MIN_TS, _MAX_TS = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc), dt.datetime(
 Price = Annotated[float, Field(gt=0, le=1e12, allow_inf_nan=False)]
 Volume = Annotated[float, Field(ge=0, le=1e18, allow_inf_nan=False)]
 
+
 def _utc(t: dt.datetime) -> dt.datetime:
     t = t.replace(tzinfo=dt.timezone.utc) if t.tzinfo is None else t.astimezone(dt.timezone.utc)
-    if not _MIN_TS <= t < _MAX_TS: raise ValueError(f"timestamp {t.isoformat()} is outside 1970..2200")
+    if not _MIN_TS <= t < _MAX_TS:
+        raise ValueError(f"timestamp {t.isoformat()} is outside 1970..2200")
     return t
+
 
 class Candle(BaseModel):
     "One OHLCV candle."
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"timestamp": "2024-01-01T00:00:00Z", "open": 42000.0, "high": 42350.5, "low": 41880.0, "close": 42210.0, "volume": 1234.5}]})
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "timestamp": "2024-01-01T00:00:00Z",
+                    "open": 42000.0,
+                    "high": 42350.5,
+                    "low": 41880.0,
+                    "close": 42210.0,
+                    "volume": 1234.5,
+                }
+            ]
+        },
+    )
     timestamp: Annotated[dt.datetime, AfterValidator(_utc)]  # candle open time (UTC if no zone is given)
     open: Price
     high: Price
@@ -103,32 +134,59 @@ class Candle(BaseModel):
     close: Price
     volume: Volume
 
-def candles_frame(candles: Sequence[Candle | dict],  # candles, oldest first
-                  min_len: int = 1,  # fewest candles accepted
-                 ) -> pd.DataFrame:
+
+def candles_frame(
+    candles: Sequence[Candle | dict],  # candles, oldest first
+    min_len: int = 1,  # fewest candles accepted
+) -> pd.DataFrame:
     "The validated OHLCV frame of a request's candles (`DataValidationError` naming the problem)."
     from cryptoml.data import validate_ohlcv
+
     rows = [c.model_dump() if isinstance(c, BaseModel) else dict(c) for c in candles]
-    if len(rows) < min_len: raise DataValidationError(f"need at least {min_len} candles, got {len(rows)}")
-    try: return validate_ohlcv(pd.DataFrame(rows))
-    except DataValidationError: raise
-    except (ValueError, TypeError, OverflowError, KeyError) as e: raise DataValidationError(f"invalid candles: {e}") from None
+    if len(rows) < min_len:
+        raise DataValidationError(f"need at least {min_len} candles, got {len(rows)}")
+    try:
+        return validate_ohlcv(pd.DataFrame(rows))
+    except DataValidationError:
+        raise
+    except (ValueError, TypeError, OverflowError, KeyError) as e:
+        raise DataValidationError(f"invalid candles: {e}") from None
 
 # %% ../nbs/60_api.ipynb #5095ef71
 SentimentSourceName = Literal["vader", "textblob", "transformer"]
 
+
 class SentimentRequest(BaseModel):
     "Text to score and the sources to score it with."
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"text": "Bitcoin breaks out to a new all-time high, bulls are back", "sources": ["vader", "textblob"]}]})
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"text": "Bitcoin breaks out to a new all-time high, bulls are back", "sources": ["vader", "textblob"]}
+            ]
+        },
+    )
     text: str = Field(min_length=1, max_length=MAX_TEXT)  # the text (a headline, a post...)
-    sources: list[SentimentSourceName] = Field(default=["vader", "textblob"], min_length=1, max_length=3)  # scorers to combine
+    sources: list[SentimentSourceName] = Field(
+        default=["vader", "textblob"], min_length=1, max_length=3
+    )  # scorers to combine
+
 
 class RegimeRequest(BaseModel):
     "Closes (and optionally volumes) of consecutive candles, oldest first."
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"prices": [100 + 0.5 * i for i in range(80)], "volumes": [1000.0 + 10 * i for i in range(80)]}]})
-    prices: list[Price] = Field(min_length=1, max_length=MAX_CANDLES)  # closes (at least `cryptoml.regime.MIN_OBSERVATIONS`)
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"prices": [100 + 0.5 * i for i in range(80)], "volumes": [1000.0 + 10 * i for i in range(80)]}
+            ]
+        },
+    )
+    prices: list[Price] = Field(
+        min_length=1, max_length=MAX_CANDLES
+    )  # closes (at least `cryptoml.regime.MIN_OBSERVATIONS`)
     volumes: list[Volume] | None = Field(default=None, max_length=MAX_CANDLES)  # volumes of the same candles
 
     @model_validator(mode="after")
@@ -137,135 +195,228 @@ class RegimeRequest(BaseModel):
             raise ValueError(f"prices and volumes have different lengths ({len(self.prices)} vs {len(self.volumes)})")
         return self
 
+
 ModelId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
+
 
 class PredictRequest(BaseModel):
     "A saved model's id and the candles to predict from."
-    model_config = ConfigDict(extra="forbid", protected_namespaces=(), json_schema_extra={"examples": [
-        {"model_id": "XGBoostEngine-20260101T000000Z", "candles": [
-            {"timestamp": "2024-01-01T00:00:00Z", "open": 42000.0, "high": 42350.5, "low": 41880.0, "close": 42210.0, "volume": 1234.5}]}]})
+
+    model_config = ConfigDict(
+        extra="forbid",
+        protected_namespaces=(),
+        json_schema_extra={
+            "examples": [
+                {
+                    "model_id": "XGBoostEngine-20260101T000000Z",
+                    "candles": [
+                        {
+                            "timestamp": "2024-01-01T00:00:00Z",
+                            "open": 42000.0,
+                            "high": 42350.5,
+                            "low": 41880.0,
+                            "close": 42210.0,
+                            "volume": 1234.5,
+                        }
+                    ],
+                }
+            ]
+        },
+    )
     model_id: ModelId  # folder name under the models directory (see GET /models)
     candles: list[Candle] = Field(min_length=1, max_length=MAX_CANDLES)  # enough history for the model's windows
 
+
 class Prediction(BaseModel):
     "A model's output for the window ending at `timestamp`."
+
     timestamp: dt.datetime
     value: float | None  # None where the model gave a non-finite value
 
+
 class PredictResponse(BaseModel):
     "Predictions of a saved model."
+
     model_config = ConfigDict(protected_namespaces=())
     model_id: str
     model_type: str
     predictions: list[Prediction]
 
+
 class RLTrainRequest(BaseModel):
     "Train a trading agent on candles (a job)."
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"agent_type": "qlearning", "market_data": [
-            {"timestamp": "2024-01-01T00:00:00Z", "open": 42000.0, "high": 42350.5, "low": 41880.0, "close": 42210.0, "volume": 1234.5}],
-         "total_timesteps": 5000, "seed": 0}]})
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "agent_type": "qlearning",
+                    "market_data": [
+                        {
+                            "timestamp": "2024-01-01T00:00:00Z",
+                            "open": 42000.0,
+                            "high": 42350.5,
+                            "low": 41880.0,
+                            "close": 42210.0,
+                            "volume": 1234.5,
+                        }
+                    ],
+                    "total_timesteps": 5000,
+                    "seed": 0,
+                }
+            ]
+        },
+    )
     agent_type: Literal["ppo", "qlearning"]  # PPO (stable-baselines3) or tabular Q-learning
     market_data: list[Candle] = Field(min_length=1, max_length=MAX_CANDLES)  # OHLCV candles, oldest first
     total_timesteps: int = Field(10_000, ge=1, le=MAX_TIMESTEPS)  # environment steps to learn from
     episode_length: int = Field(500, ge=10, le=100_000)  # steps per training episode
     seed: int | None = Field(0, ge=0, le=2**31 - 1)  # seed of the agent and the environment
 
+
 class ModelInfo(BaseModel):
     "A saved model: its id and model card."
+
     model_config = ConfigDict(protected_namespaces=())
     model_id: str
     metadata: ModelMetadata | None = None  # the model card; None if unreadable
     error: str | None = None  # why the model card could not be read
 
+
 class Health(BaseModel):
     "Server health."
+
     status: Literal["ok"] = "ok"
     version: str
     executor: str  # job backend
     jobs_running: int  # jobs whose work is in progress
     auth_configured: bool  # whether routes that start work are enabled
 
+
 class ErrorBody(BaseModel):
     "The body of every error response."
+
     detail: Any  # a message, or the list of validation errors
 
 # %% ../nbs/60_api.ipynb #e385f048
-_api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key (CRYPTOML_API_KEY on the server)")
+_api_key_header = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="API key (CRYPTOML_API_KEY on the server)"
+)
 
-def _settings(request: Request) -> ApiSettings: return request.app.state.settings
+
+def _settings(request: Request) -> ApiSettings:
+    return request.app.state.settings
+
 
 def check_api_key(given: str | None, expected: SecretStr | None) -> bool:
     "Constant-time comparison of a presented key with the configured one (False when none is configured)."
-    if expected is None or not given: return False
+    if expected is None or not given:
+        return False
     return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.get_secret_value().encode("utf-8"))
 
-def api_key_error(key: str | None,  # the X-API-Key header
-                  authorization: str | None,  # the Authorization header ("Bearer <key>" is accepted too)
-                  expected: SecretStr | None,  # the configured key
-                 ) -> str | None:
+
+def api_key_error(
+    key: str | None,  # the X-API-Key header
+    authorization: str | None,  # the Authorization header ("Bearer <key>" is accepted too)
+    expected: SecretStr | None,  # the configured key
+) -> str | None:
     "Why a request may not start or cancel work (None if it may)."
-    if not key and authorization and authorization[:7].lower() == "bearer ": key = authorization[7:].strip()
-    if expected is None: return "this server has no API key configured (set CRYPTOML_API_KEY); routes that start work are disabled"
-    if not check_api_key(key, expected): return "missing or invalid API key (send it in the X-API-Key header)"
+    if not key and authorization and authorization[:7].lower() == "bearer ":
+        key = authorization[7:].strip()
+    if expected is None:
+        return "this server has no API key configured (set CRYPTOML_API_KEY); routes that start work are disabled"
+    if not check_api_key(key, expected):
+        return "missing or invalid API key (send it in the X-API-Key header)"
     return None
+
 
 def require_api_key(request: Request, key: str | None = Security(_api_key_header)) -> None:
     "Dependency of the routes that start or cancel work (documents the key in OpenAPI; `ApiKeyMiddleware` checks first)."
     err = api_key_error(key, request.headers.get("authorization"), _settings(request).api_key)
-    if err: raise StarletteHTTPException(401, err, headers={"WWW-Authenticate": "ApiKey"})
+    if err:
+        raise StarletteHTTPException(401, err, headers={"WWW-Authenticate": "ApiKey"})
+
 
 def _json(status: int, detail: Any, headers: dict | None = None) -> Response:
-    return Response(json.dumps({"detail": json_safe(detail)}), status_code=status, media_type="application/json", headers=headers)
+    return Response(
+        json.dumps({"detail": json_safe(detail)}), status_code=status, media_type="application/json", headers=headers
+    )
+
 
 class BodyLimitMiddleware:
     "ASGI middleware: 413 for request bodies over `max_bytes` (declared or streamed)."
-    def __init__(self, app, max_bytes: int): self.app, self.max_bytes = app, max_bytes
+
+    def __init__(self, app, max_bytes: int):
+        self.app, self.max_bytes = app, max_bytes
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http": return await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
         too_big = _json(413, f"request body is larger than {self.max_bytes} bytes")
         cl = dict(scope.get("headers") or []).get(b"content-length")
         if cl is not None:
-            try: n = int(cl)
-            except ValueError: return await _json(400, "invalid Content-Length header")(scope, receive, send)
-            if n > self.max_bytes: return await too_big(scope, receive, send)
+            try:
+                n = int(cl)
+            except ValueError:
+                return await _json(400, "invalid Content-Length header")(scope, receive, send)
+            if n > self.max_bytes:
+                return await too_big(scope, receive, send)
         if scope.get("method") in ("GET", "HEAD", "OPTIONS", "DELETE") and cl is None:
             return await self.app(scope, receive, send)
         chunks, size, more = [], 0, True
         while more:
             msg = await receive()
-            if msg["type"] == "http.disconnect": return
-            body = msg.get("body", b""); size += len(body); more = msg.get("more_body", False)
-            if size > self.max_bytes: return await too_big(scope, receive, send)
+            if msg["type"] == "http.disconnect":
+                return
+            body = msg.get("body", b"")
+            size += len(body)
+            more = msg.get("more_body", False)
+            if size > self.max_bytes:
+                return await too_big(scope, receive, send)
             chunks.append(body)
         data, sent = b"".join(chunks), False
+
         async def replay():
             nonlocal sent
             if not sent:
-                sent = True; return {"type": "http.request", "body": data, "more_body": False}
+                sent = True
+                return {"type": "http.request", "body": data, "more_body": False}
             return await receive()
+
         return await self.app(scope, replay, send)
 
-PROTECTED_ROUTES = (("POST", rf"^{API_PREFIX}/optimize/?$"), ("POST", rf"^{API_PREFIX}/rl/train/?$"),
-                    ("DELETE", rf"^{API_PREFIX}/jobs/[^/]+/?$"))  # the routes that start or cancel work
+
+PROTECTED_ROUTES = (
+    ("POST", rf"^{API_PREFIX}/optimize/?$"),
+    ("POST", rf"^{API_PREFIX}/rl/train/?$"),
+    ("DELETE", rf"^{API_PREFIX}/jobs/[^/]+/?$"),
+)  # the routes that start or cancel work
+
 
 class ApiKeyMiddleware:
     "ASGI middleware: 401 on the routes that start or cancel work, before the body is read or validated."
+
     def __init__(self, app, expected: SecretStr | None):
         import re
+
         self.app, self.expected = app, expected
         self.routes = [(m, re.compile(rx)) for m, rx in PROTECTED_ROUTES]
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "http" and any(scope.get("method") == m and rx.match(scope.get("path", "")) for m, rx in self.routes):
+        if scope["type"] == "http" and any(
+            scope.get("method") == m and rx.match(scope.get("path", "")) for m, rx in self.routes
+        ):
             h = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers") or []}
             err = api_key_error(h.get("x-api-key"), h.get("authorization"), self.expected)
-            if err: return await _json(401, err, {"WWW-Authenticate": "ApiKey"})(scope, receive, send)
+            if err:
+                return await _json(401, err, {"WWW-Authenticate": "ApiKey"})(scope, receive, send)
         return await self.app(scope, receive, send)
+
 
 class RateLimiter:
     "Token bucket per client: `rate` requests per second sustained, `burst` at once."
+
     def __init__(self, rate: float, burst: int, max_clients: int = 10_000):
         self.rate, self.burst, self.max_clients = float(rate), int(burst), max_clients
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
@@ -273,89 +424,132 @@ class RateLimiter:
 
     def allow(self, client: str, now: float | None = None) -> tuple[bool, float]:
         "(allowed, seconds until the next token) for one request of `client`."
-        if self.rate <= 0: return True, 0.0
+        if self.rate <= 0:
+            return True, 0.0
         now = time.monotonic() if now is None else now
         with self._lock:
             tokens, last = self._buckets.pop(client, (float(self.burst), now))
             tokens = min(float(self.burst), tokens + (now - last) * self.rate)
             ok = tokens >= 1.0
-            if ok: tokens -= 1.0
+            if ok:
+                tokens -= 1.0
             self._buckets[client] = (tokens, now)
-            while len(self._buckets) > self.max_clients: self._buckets.popitem(last=False)
+            while len(self._buckets) > self.max_clients:
+                self._buckets.popitem(last=False)
             return ok, 0.0 if ok else (1.0 - tokens) / self.rate
+
 
 class RateLimitMiddleware:
     "ASGI middleware: 429 once a client (by address) empties its token bucket; /health and the docs are exempt."
-    def __init__(self, app, limiter: RateLimiter): self.app, self.limiter = app, limiter
+
+    def __init__(self, app, limiter: RateLimiter):
+        self.app, self.limiter = app, limiter
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "http" and scope.get("path", "").startswith(API_PREFIX) and not scope["path"].endswith("/health"):
+        if (
+            scope["type"] == "http"
+            and scope.get("path", "").startswith(API_PREFIX)
+            and not scope["path"].endswith("/health")
+        ):
             client = (scope.get("client") or ("unknown", 0))[0]
             ok, wait = self.limiter.allow(client)
             if not ok:
-                return await _json(429, "too many requests; slow down", {"Retry-After": str(max(1, math.ceil(wait)))})(scope, receive, send)
+                return await _json(429, "too many requests; slow down", {"Retry-After": str(max(1, math.ceil(wait)))})(
+                    scope, receive, send
+                )
         return await self.app(scope, receive, send)
 
 # %% ../nbs/60_api.ipynb #c4545d30
 def _ppo_for(total_timesteps: int, seed: int | None):
     from cryptoml.rl.agents import PPOAgent
+
     n_steps = int(min(512, max(32, total_timesteps // 4)))
     return PPOAgent(n_steps=n_steps, batch_size=min(64, n_steps), n_epochs=4, seed=seed)
 
+
 def _stop_callback(ctx: JobContext, done0: int, total: int, on_chunk=None, chunk: int = 0):
     from stable_baselines3.common.callbacks import BaseCallback
+
     class _JobCallback(BaseCallback):
         "Report progress, save checkpoints, and stop PPO when the job is cancelled."
+
         def __init__(self):
-            super().__init__(); self.next_ckpt = chunk
+            super().__init__()
+            self.next_ckpt = chunk
+
         def _on_step(self) -> bool:
             done = done0 + self.num_timesteps
             ctx.report(min(done / total, 0.99), f"{done}/{total} timesteps")
             if on_chunk is not None and chunk and self.num_timesteps >= self.next_ckpt:
-                self.next_ckpt += chunk; on_chunk(done)
+                self.next_ckpt += chunk
+                on_chunk(done)
             return not ctx.should_stop()
+
     return _JobCallback()
 
-def rl_train_job(params: dict,  # an `RLTrainRequest` as a dict
-                 ctx: JobContext,  # progress, stop flag and resume state
-                ) -> dict:
+
+def rl_train_job(
+    params: dict,  # an `RLTrainRequest` as a dict
+    ctx: JobContext,  # progress, stop flag and resume state
+) -> dict:
     "Job: train a PPO or Q-learning agent on candles, with checkpoints; returns training figures and the agent file."
     from cryptoml.rl.agents import PPOAgent, QLearningAgent
+
     req = RLTrainRequest.model_validate(params)
     df = candles_frame(req.market_data, min_len=50)
     total, kind = int(req.total_timesteps), req.agent_type
-    ckdir = models_dir(create=True)/"jobs"/ctx.job_id; ckdir.mkdir(parents=True, exist_ok=True)
-    ckpt = ckdir/("checkpoint.zip" if kind == "ppo" else "checkpoint.json")
+    ckdir = models_dir(create=True) / "jobs" / ctx.job_id
+    ckdir.mkdir(parents=True, exist_ok=True)
+    ckpt = ckdir / ("checkpoint.zip" if kind == "ppo" else "checkpoint.json")
     done = int(ctx.state.get("timesteps_done", 0))
     cls = PPOAgent if kind == "ppo" else QLearningAgent
-    if done and ckpt.exists(): agent = cls.load(ckpt); log.info("job %s resumes at %d/%d timesteps", ctx.job_id, done, total)
-    else: done, agent = 0, (_ppo_for(total, req.seed) if kind == "ppo" else QLearningAgent(seed=req.seed))
+    if done and ckpt.exists():
+        agent = cls.load(ckpt)
+        log.info("job %s resumes at %d/%d timesteps", ctx.job_id, done, total)
+    else:
+        done, agent = 0, (_ppo_for(total, req.seed) if kind == "ppo" else QLearningAgent(seed=req.seed))
     resumed_from = done
     env = agent.create_trading_env(df, episode_length=min(req.episode_length, max(10, len(df) - 40)))
     t0, rewards = time.perf_counter(), []
+
     def checkpoint(n):
-        agent.save(ckpt); ctx.save_state(timesteps_done=int(n), checkpoint=str(ckpt))
+        agent.save(ckpt)
+        ctx.save_state(timesteps_done=int(n), checkpoint=str(ckpt))
+
     chunk = max(1, min(total // 10, 5000))  # Q-learning checks the stop flag and checkpoints between chunks
     if kind == "ppo":
         cb = _stop_callback(ctx, done, total, checkpoint, chunk)
         out = agent.train(env, total_timesteps=max(1, total - done), callback=cb)
-        done += int(out["timesteps"]); rewards += out["episode_rewards"]
+        done += int(out["timesteps"])
+        rewards += out["episode_rewards"]
     else:
         while done < total and not ctx.should_stop():
             out = agent.train(env, total_timesteps=min(chunk, total - done))
-            done += int(out["timesteps"]); rewards += out["episode_rewards"]
-            checkpoint(done); ctx.report(min(done / total, 0.99), f"{done}/{total} timesteps")
+            done += int(out["timesteps"])
+            rewards += out["episode_rewards"]
+            checkpoint(done)
+            ctx.report(min(done / total, 0.99), f"{done}/{total} timesteps")
     stopped = ctx.should_stop()
-    if not stopped: checkpoint(done)
-    final = models_dir(create=True)/"agents"/f"{ctx.job_id}{ckpt.suffix}"
-    final.parent.mkdir(parents=True, exist_ok=True); agent.save(final)
-    return {"agent_type": kind, "timesteps": done, "resumed_from": resumed_from, "episodes": len(rewards),
-            "mean_episode_reward": float(np.mean(rewards)) if rewards else None,
-            "last_episode_reward": float(rewards[-1]) if rewards else None,
-            "duration_s": time.perf_counter() - t0, "agent_file": str(final.relative_to(models_dir())), "stopped_early": stopped}
+    if not stopped:
+        checkpoint(done)
+    final = models_dir(create=True) / "agents" / f"{ctx.job_id}{ckpt.suffix}"
+    final.parent.mkdir(parents=True, exist_ok=True)
+    agent.save(final)
+    return {
+        "agent_type": kind,
+        "timesteps": done,
+        "resumed_from": resumed_from,
+        "episodes": len(rewards),
+        "mean_episode_reward": float(np.mean(rewards)) if rewards else None,
+        "last_episode_reward": float(rewards[-1]) if rewards else None,
+        "duration_s": time.perf_counter() - t0,
+        "agent_file": str(final.relative_to(models_dir())),
+        "stopped_early": stopped,
+    }
 
 # %% ../nbs/60_api.ipynb #e064799f
 API_DATA_SOURCES = ("auto", "synthetic")
+
 
 def _optimize_request_model():
     "Build `OptimizeRequest` from the library's AutoML types."
@@ -363,11 +557,25 @@ def _optimize_request_model():
 
     class OptimizeRequest(BaseModel):
         "A hyperparameter search with the built-in walk-forward objective (a job)."
-        model_config = ConfigDict(extra="forbid", protected_namespaces=(), json_schema_extra={"examples": [
-            {"model_type": "xgboost", "search_strategy": "bayesian", "n_trials": 20,
-             "hyperparameter_ranges": [{"name": "max_depth", "param_type": "int", "min": 2, "max": 8},
-                                       {"name": "learning_rate", "param_type": "float", "min": 0.01, "max": 0.3, "log": True}],
-             "objective_options": {"symbol": "BTC/USD", "timeframe": "1h", "limit": 2000, "n_splits": 3}}]})
+
+        model_config = ConfigDict(
+            extra="forbid",
+            protected_namespaces=(),
+            json_schema_extra={
+                "examples": [
+                    {
+                        "model_type": "xgboost",
+                        "search_strategy": "bayesian",
+                        "n_trials": 20,
+                        "hyperparameter_ranges": [
+                            {"name": "max_depth", "param_type": "int", "min": 2, "max": 8},
+                            {"name": "learning_rate", "param_type": "float", "min": 0.01, "max": 0.3, "log": True},
+                        ],
+                        "objective_options": {"symbol": "BTC/USD", "timeframe": "1h", "limit": 2000, "n_splits": 3},
+                    }
+                ]
+            },
+        )
         model_type: str = Field(min_length=1, max_length=64)  # engine to tune (see `cryptoml.automl.ENGINES`)
         hyperparameter_ranges: list[HyperparameterRange] = Field(min_length=1, max_length=20)  # the search space
         search_strategy: SearchStrategy = SearchStrategy.BAYESIAN  # grid, random, bayesian or tpe
@@ -381,109 +589,162 @@ def _optimize_request_model():
         @field_validator("model_type")
         @classmethod
         def _engine(cls, v):
-            if v.lower() not in ENGINES: raise ValueError(f"unknown model_type {v!r}; choose from {sorted(ENGINES)}")
+            if v.lower() not in ENGINES:
+                raise ValueError(f"unknown model_type {v!r}; choose from {sorted(ENGINES)}")
             return v.lower()
 
         @field_validator("hyperparameter_ranges")
         @classmethod
         def _ranges(cls, v):
             for r in v:
-                if len(r.name) > 64: raise ValueError(f"hyperparameter name {r.name[:20]!r}... is longer than 64 characters")
-                if r.values is not None and len(r.values) > 100: raise ValueError(f"{r.name!r} has more than 100 values")
+                if len(r.name) > 64:
+                    raise ValueError(f"hyperparameter name {r.name[:20]!r}... is longer than 64 characters")
+                if r.values is not None and len(r.values) > 100:
+                    raise ValueError(f"{r.name!r} has more than 100 values")
                 for b in (r.min, r.max, r.step):
-                    if isinstance(b, float) and not math.isfinite(b): raise ValueError(f"bounds of {r.name!r} must be finite")
-                if any(isinstance(x, str) and len(x) > 200 for x in r.values or []): raise ValueError(f"a value of {r.name!r} is too long")
+                    if isinstance(b, float) and not math.isfinite(b):
+                        raise ValueError(f"bounds of {r.name!r} must be finite")
+                if any(isinstance(x, str) and len(x) > 200 for x in r.values or []):
+                    raise ValueError(f"a value of {r.name!r} is too long")
             return v
 
         @field_validator("objective_options")
         @classmethod
         def _options(cls, v):
-            if v.source not in API_DATA_SOURCES: raise ValueError(f"objective_options.source must be one of {list(API_DATA_SOURCES)}")
-            if v.limit > 100_000: raise ValueError("objective_options.limit must be <= 100000")
-            if not 1 <= v.n_splits <= 20: raise ValueError("objective_options.n_splits must be in 1..20")
-            if len(v.seeds) > 10: raise ValueError("objective_options.seeds holds at most 10 seeds")
-            if len(json.dumps(v.fixed_params, default=str)) > 10_000: raise ValueError("objective_options.fixed_params is too large")
+            if v.source not in API_DATA_SOURCES:
+                raise ValueError(f"objective_options.source must be one of {list(API_DATA_SOURCES)}")
+            if v.limit > 100_000:
+                raise ValueError("objective_options.limit must be <= 100000")
+            if not 1 <= v.n_splits <= 20:
+                raise ValueError("objective_options.n_splits must be in 1..20")
+            if len(v.seeds) > 10:
+                raise ValueError("objective_options.seeds holds at most 10 seeds")
+            if len(json.dumps(v.fixed_params, default=str)) > 10_000:
+                raise ValueError("objective_options.fixed_params is too large")
             for k in ("symbol", "timeframe", "feature_set", "metric"):
-                if len(str(getattr(v, k) or "")) > 64: raise ValueError(f"objective_options.{k} is too long")
+                if len(str(getattr(v, k) or "")) > 64:
+                    raise ValueError(f"objective_options.{k} is too long")
             return v
+
     return OptimizeRequest
+
 
 OptimizeRequest = _optimize_request_model()
 
-def optimize_job(params: dict,  # {"request": OptimizeRequest, "trial_executor": str, "trial_workers": int, "storage": str|None}
-                 ctx: JobContext,  # progress, stop flag and resume state
-                ) -> dict:
+
+def optimize_job(
+    params: dict,  # {"request": OptimizeRequest, "trial_executor": str, "trial_workers": int, "storage": str|None}
+    ctx: JobContext,  # progress, stop flag and resume state
+) -> dict:
     "Job: run (or resume) a hyperparameter study; returns the `OptimizationResult` as JSON."
     from cryptoml import automl
+
     req = OptimizeRequest.model_validate(params["request"])
     backend, workers = params.get("trial_executor") or "auto", int(params.get("trial_workers") or 1)
     if backend == "dask":
         from cryptoml.jobs import register_dask_trial_executor
+
         register_dask_trial_executor()
     study = ctx.state.get("study_name") or f"api-{ctx.job_id}"
-    cfg = automl.OptimizationConfig(**req.model_dump(), study_name=study, storage=params.get("storage"),
-                                    executor=backend, n_jobs=workers)
+    cfg = automl.OptimizationConfig(
+        **req.model_dump(), study_name=study, storage=params.get("storage"), executor=backend, n_jobs=workers
+    )
     ctx.save_state(study_name=study)
     done = {"n": int(ctx.state.get("trials_done", 0))}
+
     def on_trial(rec):
         done["n"] += 1
-        ctx.report(min(done["n"] / req.n_trials, 0.99), f"trial {rec.number} {rec.status} ({done['n']}/{req.n_trials})", force=True)
+        ctx.report(
+            min(done["n"] / req.n_trials, 0.99),
+            f"trial {rec.number} {rec.status} ({done['n']}/{req.n_trials})",
+            force=True,
+        )
         ctx.save_state(trials_done=done["n"])
         ctx.check()  # a cancel ends the study after this trial
+
     res = automl.automl_service.optimize_hyperparameters(cfg, callbacks=[on_trial])
     return res.model_dump(mode="json")
 
 # %% ../nbs/60_api.ipynb #8fca079b
-def model_path(model_id: str,  # a folder name under models_dir()
-               root: Path | None = None,  # models directory (default `models_dir()`)
-              ) -> Path:
+def model_path(
+    model_id: str,  # a folder name under models_dir()
+    root: Path | None = None,  # models directory (default `models_dir()`)
+) -> Path:
     "The folder of a saved model; `ConfigError` for an invalid id (no path traversal), `ModelFileError` if absent."
     import re
-    if not isinstance(model_id, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}", model_id) or ".." in model_id:
+
+    if (
+        not isinstance(model_id, str)
+        or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}", model_id)
+        or ".." in model_id
+    ):
         raise ConfigError(f"invalid model id {model_id!r}: use letters, digits, '.', '_' and '-' only")
     root = (root or models_dir()).resolve()
-    p = (root/model_id)
-    if p.resolve().parent != root: raise ConfigError(f"invalid model id {model_id!r}: it points outside the models directory")
-    if not (p/"manifest.json").is_file(): raise ModelFileError(f"no saved model {model_id!r}")
+    p = root / model_id
+    if p.resolve().parent != root:
+        raise ConfigError(f"invalid model id {model_id!r}: it points outside the models directory")
+    if not (p / "manifest.json").is_file():
+        raise ModelFileError(f"no saved model {model_id!r}")
     return p
+
 
 def list_models(root: Path | None = None) -> list[ModelInfo]:
     "Saved models (folders with a manifest) under the models directory, with their model cards."
     root = root or models_dir()
     out = []
-    if not root.is_dir(): return out
+    if not root.is_dir():
+        return out
     for d in sorted(root.iterdir()):
-        if d.name.startswith(".") or not (d/"manifest.json").is_file(): continue
-        try: out.append(ModelInfo(model_id=d.name, metadata=ModelMetadata.model_validate_json((d/"metadata.json").read_text())))
-        except Exception as e: out.append(ModelInfo(model_id=d.name, error=f"{type(e).__name__}: {str(e)[:200]}"))
+        if d.name.startswith(".") or not (d / "manifest.json").is_file():
+            continue
+        try:
+            out.append(
+                ModelInfo(
+                    model_id=d.name, metadata=ModelMetadata.model_validate_json((d / "metadata.json").read_text())
+                )
+            )
+        except Exception as e:
+            out.append(ModelInfo(model_id=d.name, error=f"{type(e).__name__}: {str(e)[:200]}"))
     return out
+
 
 class ModelCache:
     "A few loaded models, keyed by id and manifest time."
-    def __init__(self, size: int = 4): self.size, self._d, self._lock = size, OrderedDict(), threading.Lock()
+
+    def __init__(self, size: int = 4):
+        self.size, self._d, self._lock = size, OrderedDict(), threading.Lock()
 
     def get(self, model_id: str):
         "(model, metadata) of a saved model, loaded once."
         from cryptoml.persistence import load_model
+
         p = model_path(model_id)
-        key = (model_id, (p/"manifest.json").stat().st_mtime_ns)
+        key = (model_id, (p / "manifest.json").stat().st_mtime_ns)
         with self._lock:
-            if key in self._d: self._d.move_to_end(key); return self._d[key]
+            if key in self._d:
+                self._d.move_to_end(key)
+                return self._d[key]
         got = load_model(p)
         with self._lock:
             self._d[key] = got
-            while len(self._d) > self.size: self._d.popitem(last=False)
+            while len(self._d) > self.size:
+                self._d.popitem(last=False)
         return got
 
 # %% ../nbs/60_api.ipynb #3f6a7f69
-_ERRORS = {400: {"model": ErrorBody, "description": "malformed request (e.g. a body that is not JSON)"},
-           401: {"model": ErrorBody, "description": "missing or invalid API key, or no key configured on the server"},
-           413: {"model": ErrorBody, "description": "request body too large"},
-           422: {"model": ErrorBody, "description": "invalid request"},
-           429: {"model": ErrorBody, "description": "rate limit exceeded"}}
+_ERRORS = {
+    400: {"model": ErrorBody, "description": "malformed request (e.g. a body that is not JSON)"},
+    401: {"model": ErrorBody, "description": "missing or invalid API key, or no key configured on the server"},
+    413: {"model": ErrorBody, "description": "request body too large"},
+    422: {"model": ErrorBody, "description": "invalid request"},
+    429: {"model": ErrorBody, "description": "rate limit exceeded"},
+}
 _PUBLIC_ERRORS = {k: v for k, v in _ERRORS.items() if k != 401}
 
-def _err(*codes) -> dict: return {c: _ERRORS[c] for c in codes}
+
+def _err(*codes) -> dict:
+    return {c: _ERRORS[c] for c in codes}
+
 
 def _manager(request: Request) -> JobManager:
     st = request.app.state
@@ -491,107 +752,184 @@ def _manager(request: Request) -> JobManager:
         if st.manager is None:
             s: ApiSettings = st.settings
             kw = {"grace": s.cancel_grace}
-            if s.executor == "local": kw["max_workers"] = s.max_workers
-            else: kw["address"] = s.dask_address
+            if s.executor == "local":
+                kw["max_workers"] = s.max_workers
+            else:
+                kw["address"] = s.dask_address
             st.manager = JobManager(s.jobs_url, s.executor, **kw)
         if not st.manager.started:
             recovered = st.manager.start()
-            if recovered: log.warning("resubmitted %d queued or resumable job(s)", len(recovered))
+            if recovered:
+                log.warning("resubmitted %d queued or resumable job(s)", len(recovered))
     return st.manager
+
 
 def _sentiment_service(request: Request):
     st = request.app.state
     if st.sentiment is None:
         from cryptoml.sentiment import SentimentAIService, sentiment_ai_service
+
         t = st.settings.sentiment_transformer
         st.sentiment = SentimentAIService(transformer=t) if t else sentiment_ai_service
     return st.sentiment
+
 
 def _accepted(job: Job, response: Response) -> Job:
     response.headers["Location"] = f"{API_PREFIX}/jobs/{job.id}"
     return job
 
+
 JobId = Annotated[str, PathParam(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_\-]+$", description="job id")]
 
 router = APIRouter(prefix=API_PREFIX)
+
 
 @router.get("/health", response_model=Health, tags=["service"], summary="Server health")
 def health(request: Request) -> Health:
     "Liveness and configuration summary (no secrets)."
     m = request.app.state.manager
-    return Health(version=cryptoml.__version__, executor=request.app.state.settings.executor,
-                  jobs_running=len(m.executor.running()) if m is not None else 0,
-                  auth_configured=request.app.state.settings.api_key is not None)
+    return Health(
+        version=cryptoml.__version__,
+        executor=request.app.state.settings.executor,
+        jobs_running=len(m.executor.running()) if m is not None else 0,
+        auth_configured=request.app.state.settings.api_key is not None,
+    )
 
-@router.post("/sentiment/analyze", response_model=SentimentScore, tags=["analysis"], responses=_PUBLIC_ERRORS | {503: {"model": ErrorBody}},
-             summary="Sentiment of a text")
+
+@router.post(
+    "/sentiment/analyze",
+    response_model=SentimentScore,
+    tags=["analysis"],
+    responses=_PUBLIC_ERRORS | {503: {"model": ErrorBody}},
+    summary="Sentiment of a text",
+)
 def analyze_sentiment(body: SentimentRequest, request: Request):
     "Score a text with the chosen sources and combine them (`cryptoml.sentiment.SentimentScore`)."
     svc = _sentiment_service(request)
-    try: res = svc.analyze_text(body.text, sources=body.sources)
-    except ModelFileError as e: return _json(503, f"sentiment source unavailable: {e}")
+    try:
+        res = svc.analyze_text(body.text, sources=body.sources)
+    except ModelFileError as e:
+        return _json(503, f"sentiment source unavailable: {e}")
     return JSONResponse(json_safe(SentimentScore.model_validate(res).model_dump(mode="json")))
 
-@router.post("/regime/detect", response_model=RegimeResult, tags=["analysis"], responses=_PUBLIC_ERRORS, summary="Market regime")
+
+@router.post(
+    "/regime/detect", response_model=RegimeResult, tags=["analysis"], responses=_PUBLIC_ERRORS, summary="Market regime"
+)
 def detect_regime(body: RegimeRequest):
     "Regime of the last candle with confidence and metrics (`cryptoml.regime.RegimeResult`)."
     from cryptoml.regime import market_regime_service
+
     res = market_regime_service.detect_regime(body.prices, body.volumes)
     return JSONResponse(json_safe(res.model_dump(mode="json")))
 
-@router.post("/predict", response_model=PredictResponse, tags=["models"], responses=_PUBLIC_ERRORS | {404: {"model": ErrorBody}},
-             summary="Predict with a saved model")
+
+@router.post(
+    "/predict",
+    response_model=PredictResponse,
+    tags=["models"],
+    responses=_PUBLIC_ERRORS | {404: {"model": ErrorBody}},
+    summary="Predict with a saved model",
+)
 def predict(body: PredictRequest, request: Request) -> PredictResponse:
     "Predictions of a saved model for every window of the candles."
     model, meta = request.app.state.models.get(body.model_id)
     df = candles_frame(body.candles)
     out = model.predict(df)
-    if isinstance(out, pd.Series): pairs = zip(out.index, out.to_numpy())
-    else: pairs = zip(df.index[-len(out):], np.ravel(np.asarray(out)))
+    if isinstance(out, pd.Series):
+        pairs = zip(out.index, out.to_numpy())
+    else:
+        pairs = zip(df.index[-len(out) :], np.ravel(np.asarray(out)))
     preds = [Prediction(timestamp=t.to_pydatetime(), value=float(v) if np.isfinite(v) else None) for t, v in pairs]
     return PredictResponse(model_id=body.model_id, model_type=meta.model_type, predictions=preds)
+
 
 @router.get("/models", response_model=list[ModelInfo], tags=["models"], summary="Saved models")
 def get_models() -> list[ModelInfo]:
     "Saved models with their model cards (`cryptoml.persistence.ModelMetadata`)."
     return list_models()
 
-@router.post("/optimize", response_model=Job, status_code=202, tags=["jobs"], responses=_err(400, 401, 413, 422, 429),
-             dependencies=[Depends(require_api_key)], summary="Start a hyperparameter optimization (job)")
+
+@router.post(
+    "/optimize",
+    response_model=Job,
+    status_code=202,
+    tags=["jobs"],
+    responses=_err(400, 401, 413, 422, 429),
+    dependencies=[Depends(require_api_key)],
+    summary="Start a hyperparameter optimization (job)",
+)
 def optimize(body: OptimizeRequest, request: Request, response: Response) -> Job:
     "Queue a study; answers 202 with the job (follow it at `Location`)."
     s: ApiSettings = request.app.state.settings
-    params = {"request": body.model_dump(mode="json"), "trial_executor": "dask" if s.executor == "dask" else "inprocess",
-              "trial_workers": 2 if s.executor == "dask" else 1, "storage": None}
-    return _accepted(_manager(request).submit("optimize", "cryptoml.api:optimize_job", params, resumable=True), response)
+    params = {
+        "request": body.model_dump(mode="json"),
+        "trial_executor": "dask" if s.executor == "dask" else "inprocess",
+        "trial_workers": 2 if s.executor == "dask" else 1,
+        "storage": None,
+    }
+    return _accepted(
+        _manager(request).submit("optimize", "cryptoml.api:optimize_job", params, resumable=True), response
+    )
 
-@router.post("/rl/train", response_model=Job, status_code=202, tags=["jobs"], responses=_err(400, 401, 413, 422, 429),
-             dependencies=[Depends(require_api_key)], summary="Start RL agent training (job)")
+
+@router.post(
+    "/rl/train",
+    response_model=Job,
+    status_code=202,
+    tags=["jobs"],
+    responses=_err(400, 401, 413, 422, 429),
+    dependencies=[Depends(require_api_key)],
+    summary="Start RL agent training (job)",
+)
 def rl_train(body: RLTrainRequest, request: Request, response: Response) -> Job:
     "Queue an agent's training; answers 202 with the job (follow it at `Location`)."
     candles_frame(body.market_data, min_len=50)  # bad candles are a 422 now, not a failed job later
-    return _accepted(_manager(request).submit("rl_train", "cryptoml.api:rl_train_job", body.model_dump(mode="json"), resumable=True), response)
+    return _accepted(
+        _manager(request).submit("rl_train", "cryptoml.api:rl_train_job", body.model_dump(mode="json"), resumable=True),
+        response,
+    )
+
 
 @router.get("/jobs", response_model=list[Job], tags=["jobs"], responses=_PUBLIC_ERRORS, summary="List jobs")
-def list_jobs(request: Request,
-              status: JobStatus | None = Query(None, description="only jobs in this state"),
-              kind: Literal["optimize", "rl_train"] | None = Query(None, description="only jobs of this kind"),
-              limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=1_000_000)) -> list[Job]:
+def list_jobs(
+    request: Request,
+    status: JobStatus | None = Query(None, description="only jobs in this state"),
+    kind: Literal["optimize", "rl_train"] | None = Query(None, description="only jobs of this kind"),
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0, le=1_000_000),
+) -> list[Job]:
     "Jobs, newest first (large parameters, such as candles, are summarized: GET the job for its full record)."
     jobs = _manager(request).list(status=status, kind=kind, limit=limit, offset=offset)
     for j in jobs:
         n = len(json.dumps(j.params))
-        if n > 4096: j.params = {k: v for k, v in j.params.items() if len(json.dumps(v)) <= 512} | {"omitted": f"{n} bytes of parameters"}
+        if n > 4096:
+            j.params = {k: v for k, v in j.params.items() if len(json.dumps(v)) <= 512} | {
+                "omitted": f"{n} bytes of parameters"
+            }
     return jobs
 
-@router.get("/jobs/{job_id}", response_model=Job, tags=["jobs"], responses=_PUBLIC_ERRORS | {404: {"model": ErrorBody}},
-            summary="A job's status, progress, result or error")
+
+@router.get(
+    "/jobs/{job_id}",
+    response_model=Job,
+    tags=["jobs"],
+    responses=_PUBLIC_ERRORS | {404: {"model": ErrorBody}},
+    summary="A job's status, progress, result or error",
+)
 def get_job(job_id: JobId, request: Request) -> Job:
     "One job."
     return _manager(request).get(job_id)
 
-@router.delete("/jobs/{job_id}", response_model=Job, tags=["jobs"], responses=_err(400, 401, 413, 422, 429) | {404: {"model": ErrorBody}},
-               dependencies=[Depends(require_api_key)], summary="Cancel a job")
+
+@router.delete(
+    "/jobs/{job_id}",
+    response_model=Job,
+    tags=["jobs"],
+    responses=_err(400, 401, 413, 422, 429) | {404: {"model": ErrorBody}},
+    dependencies=[Depends(require_api_key)],
+    summary="Cancel a job",
+)
 def cancel_job(job_id: JobId, request: Request) -> Job:
     "Ask a job to stop (a queued job is cancelled at once; a running one stops cooperatively, or is killed after the grace period)."
     return _manager(request).cancel(job_id)
@@ -600,17 +938,23 @@ def cancel_job(job_id: JobId, request: Request) -> Job:
 def _validation_handler(request: Request, exc: RequestValidationError) -> Response:
     errs = []
     for e in exc.errors():
-        e = dict(e); e.pop("url", None)
-        if "ctx" in e: e["ctx"] = {k: str(v) for k, v in e["ctx"].items()}
+        e = dict(e)
+        e.pop("url", None)
+        if "ctx" in e:
+            e["ctx"] = {k: str(v) for k, v in e["ctx"].items()}
         if "input" in e:
             inp = e["input"]
-            if isinstance(inp, (bytes, bytearray)): inp = bytes(inp).decode("utf-8", "replace")
+            if isinstance(inp, (bytes, bytearray)):
+                inp = bytes(inp).decode("utf-8", "replace")
             inp = json_safe(inp)
-            if isinstance(inp, str) and len(inp) > 200: inp = inp[:200] + "..."
-            elif not isinstance(inp, str) and len(json.dumps(inp)) > 1000: inp = "(omitted: too large to echo)"
+            if isinstance(inp, str) and len(inp) > 200:
+                inp = inp[:200] + "..."
+            elif not isinstance(inp, str) and len(json.dumps(inp)) > 1000:
+                inp = "(omitted: too large to echo)"
             e["input"] = inp
         errs.append(e)
     return _json(422, errs)
+
 
 def _install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_handler)
@@ -621,12 +965,15 @@ def _install_handlers(app: FastAPI) -> None:
         if exc.status_code == 405:  # list every method of the path (Starlette names only the first route's)
             methods = set()
             for route in router.routes:
-                if route.path_regex.match(request.url.path): methods |= set(getattr(route, "methods", None) or ())
-            if methods: headers["Allow"] = ", ".join(sorted(methods))
+                if route.path_regex.match(request.url.path):
+                    methods |= set(getattr(route, "methods", None) or ())
+            if methods:
+                headers["Allow"] = ", ".join(sorted(methods))
         return _json(exc.status_code, exc.detail, headers or None)
 
     @app.exception_handler(JobNotFoundError)
-    async def _nf(request, exc): return _json(404, str(exc).strip("'\""))
+    async def _nf(request, exc):
+        return _json(404, str(exc).strip("'\""))
 
     @app.exception_handler(ModelFileError)
     async def _mf(request, exc):
@@ -634,10 +981,12 @@ def _install_handlers(app: FastAPI) -> None:
         return _json(404 if msg.startswith("no saved model") else 422, msg)
 
     @app.exception_handler(CryptoMLError)
-    async def _cm(request, exc): return _json(422, f"{type(exc).__name__}: {exc}")
+    async def _cm(request, exc):
+        return _json(422, f"{type(exc).__name__}: {exc}")
 
     @app.exception_handler(ValueError)  # input the library could not compute with (e.g. degenerate series)
-    async def _ve(request, exc): return _json(422, f"invalid input: {type(exc).__name__}: {str(exc)[:500]}")
+    async def _ve(request, exc):
+        return _json(422, f"invalid input: {type(exc).__name__}: {str(exc)[:500]}")
 
     @app.exception_handler(Exception)
     async def _any(request, exc):
@@ -645,9 +994,11 @@ def _install_handlers(app: FastAPI) -> None:
         log.error("unhandled error %s on %s %s", ref, request.method, request.url.path, exc_info=exc)
         return _json(500, f"internal server error (reference {ref})")
 
-def create_app(settings: ApiSettings | None = None,  # configuration (default: `ApiSettings.from_env()`)
-               manager: JobManager | None = None,  # job manager (default: built from the settings on first use)
-              ) -> FastAPI:
+
+def create_app(
+    settings: ApiSettings | None = None,  # configuration (default: `ApiSettings.from_env()`)
+    manager: JobManager | None = None,  # job manager (default: built from the settings on first use)
+) -> FastAPI:
     "The ml-v2 FastAPI application."
     settings = settings or ApiSettings.from_env()
 
@@ -655,12 +1006,17 @@ def create_app(settings: ApiSettings | None = None,  # configuration (default: `
     async def lifespan(app: FastAPI):
         start_jobs(app)  # recover the job table now, not at the first job request
         yield
-        if app.state.manager is not None and app.state.owns_manager: app.state.manager.shutdown()
+        if app.state.manager is not None and app.state.owns_manager:
+            app.state.manager.shutdown()
 
-    app = FastAPI(title="cryptoml ml-v2 API", version=cryptoml.__version__, lifespan=lifespan,
-                  description="Hyperparameter optimization and RL training as durable jobs, sentiment analysis, market "
-                              "regime detection and predictions with saved models. Routes that start or cancel work need "
-                              "the `X-API-Key` header.")
+    app = FastAPI(
+        title="cryptoml ml-v2 API",
+        version=cryptoml.__version__,
+        lifespan=lifespan,
+        description="Hyperparameter optimization and RL training as durable jobs, sentiment analysis, market "
+        "regime detection and predictions with saved models. Routes that start or cancel work need "
+        "the `X-API-Key` header.",
+    )
     app.state.settings, app.state.manager, app.state.owns_manager = settings, manager, manager is None
     app.state.lock, app.state.sentiment, app.state.models = threading.Lock(), None, ModelCache()
     _install_handlers(app)
@@ -670,39 +1026,64 @@ def create_app(settings: ApiSettings | None = None,  # configuration (default: `
     app.add_middleware(RateLimitMiddleware, limiter=RateLimiter(settings.rate_limit, settings.rate_burst))  # outermost
     return app
 
+
 def start_jobs(app: FastAPI) -> JobManager:
     "Create the app's job manager now and run the start-up recovery (otherwise it happens on the first job request)."
-    class _R: pass
-    r = _R(); r.app = app
+
+    class _R:
+        pass
+
+    r = _R()
+    r.app = app
     return _manager(r)
 
 # %% ../nbs/60_api.ipynb #de32967e
 class _LazyApp:
     "`cryptoml.api.app`: the app built from the environment, created on first use (importing the module stays cheap)."
+
     _app: FastAPI | None = None
+
     def _get(self) -> FastAPI:
-        if _LazyApp._app is None: _LazyApp._app = create_app()
+        if _LazyApp._app is None:
+            _LazyApp._app = create_app()
         return _LazyApp._app
-    async def __call__(self, scope, receive, send): await self._get()(scope, receive, send)
-    def __getattr__(self, name): return getattr(self._get(), name)
+
+    async def __call__(self, scope, receive, send):
+        await self._get()(scope, receive, send)
+
+    def __getattr__(self, name):
+        return getattr(self._get(), name)
+
 
 app = _LazyApp()
+
 
 def serve_main(argv: Sequence[str] | None = None) -> int:
     "`cryptoml serve`: run the API with uvicorn (loopback by default; jobs recovered at start-up)."
     import uvicorn
+
     ap = argparse.ArgumentParser(prog="cryptoml serve", description="Serve the cryptoml ml-v2 HTTP API.")
     ap.add_argument("--host", default="127.0.0.1", help="interface to bind (default loopback)")
     ap.add_argument("--port", type=int, default=8000)
-    ap.add_argument("--jobs-url", help="job table: database URL or SQLite path (default: CRYPTOML_JOBS_URL or models/jobs.sqlite)")
+    ap.add_argument(
+        "--jobs-url", help="job table: database URL or SQLite path (default: CRYPTOML_JOBS_URL or models/jobs.sqlite)"
+    )
     ap.add_argument("--executor", choices=["local", "dask"], help="job backend (default: CRYPTOML_EXECUTOR or local)")
     ap.add_argument("--dask-address", help="scheduler address for the dask backend")
     ap.add_argument("--log-level", default="info")
     args = ap.parse_args(argv)
-    over = {k: v for k, v in dict(jobs_url=args.jobs_url, executor=args.executor, dask_address=args.dask_address).items() if v}
-    try: settings = ApiSettings.from_env(**over)
-    except ConfigError as e: print(f"cryptoml serve: error: {e}", file=sys.stderr); return 2
-    if settings.api_key is None: print("cryptoml serve: no CRYPTOML_API_KEY set: routes that start or cancel work answer 401", file=sys.stderr)
+    over = {
+        k: v
+        for k, v in dict(jobs_url=args.jobs_url, executor=args.executor, dask_address=args.dask_address).items()
+        if v
+    }
+    try:
+        settings = ApiSettings.from_env(**over)
+    except ConfigError as e:
+        print(f"cryptoml serve: error: {e}", file=sys.stderr)
+        return 2
+    if settings.api_key is None:
+        print("cryptoml serve: no CRYPTOML_API_KEY set: routes that start or cancel work answer 401", file=sys.stderr)
     application = create_app(settings)
     start_jobs(application)
     uvicorn.run(application, host=args.host, port=args.port, log_level=args.log_level)

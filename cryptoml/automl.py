@@ -33,17 +33,22 @@ __all__ = ['log', 'automl_service', 'SearchStrategy', 'HyperparameterRange', 'Ob
 # %% ../nbs/20_automl.ipynb #5cd55639
 log = get_logger("automl")
 
+
 class SearchStrategy(str, Enum):
     "How the next hyperparameters are chosen."
+
     GRID = "grid"  # every point of the discretized ranges, once (capped by n_trials)
     RANDOM = "random"  # Optuna's random sampler
     BAYESIAN = "bayesian"  # scikit-optimize `Optimizer` (Gaussian process by default)
     TPE = "tpe"  # Optuna's tree-structured Parzen estimator
 
+
 _SCALAR = (str, int, float, bool, type(None))
+
 
 class HyperparameterRange(BaseModel):
     "One hyperparameter: an int/float interval (log scale and step optional) or categorical values."
+
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     name: str = Field(min_length=1)  # the parameter name passed to the objective
     param_type: Literal["int", "float", "categorical"]  # kind of range
@@ -55,32 +60,44 @@ class HyperparameterRange(BaseModel):
 
     @field_validator("param_type", mode="before")
     @classmethod
-    def _lower(cls, v): return v.lower().strip() if isinstance(v, str) else v
+    def _lower(cls, v):
+        return v.lower().strip() if isinstance(v, str) else v
 
     @model_validator(mode="after")
     def _check(self) -> HyperparameterRange:
         n = self.name
         if self.param_type == "categorical":
-            if not self.values: raise ValueError(f"categorical hyperparameter {n!r} needs a non-empty list of values")
+            if not self.values:
+                raise ValueError(f"categorical hyperparameter {n!r} needs a non-empty list of values")
             bad = [v for v in self.values if not isinstance(v, _SCALAR)]
-            if bad: raise ValueError(f"categorical values of {n!r} must be str, int, float, bool or None; got {bad!r}")
-            if len({json.dumps(v) for v in self.values}) != len(self.values): raise ValueError(f"categorical values of {n!r} repeat")
+            if bad:
+                raise ValueError(f"categorical values of {n!r} must be str, int, float, bool or None; got {bad!r}")
+            if len({json.dumps(v) for v in self.values}) != len(self.values):
+                raise ValueError(f"categorical values of {n!r} repeat")
             if self.min is not None or self.max is not None or self.step is not None or self.log:
                 raise ValueError(f"categorical hyperparameter {n!r} takes values only (no min, max, step or log)")
             return self
-        if self.values is not None: raise ValueError(f"{self.param_type} hyperparameter {n!r} takes min/max, not values")
-        if self.min is None or self.max is None: raise ValueError(f"{self.param_type} hyperparameter {n!r} needs min and max")
-        if not (math.isfinite(self.min) and math.isfinite(self.max)): raise ValueError(f"bounds of {n!r} must be finite")
-        if self.min > self.max: raise ValueError(f"hyperparameter {n!r} has min={self.min} > max={self.max}")
+        if self.values is not None:
+            raise ValueError(f"{self.param_type} hyperparameter {n!r} takes min/max, not values")
+        if self.min is None or self.max is None:
+            raise ValueError(f"{self.param_type} hyperparameter {n!r} needs min and max")
+        if not (math.isfinite(self.min) and math.isfinite(self.max)):
+            raise ValueError(f"bounds of {n!r} must be finite")
+        if self.min > self.max:
+            raise ValueError(f"hyperparameter {n!r} has min={self.min} > max={self.max}")
         if self.param_type == "int":
             if float(self.min) != int(self.min) or float(self.max) != int(self.max):
                 raise ValueError(f"int hyperparameter {n!r} needs whole-number bounds, got {self.min}..{self.max}")
             self.min, self.max = int(self.min), int(self.max)
-            if self.step is not None and float(self.step) != int(self.step): raise ValueError(f"int hyperparameter {n!r} needs an integer step")
-        if self.log and self.min <= 0: raise ValueError(f"log-scaled hyperparameter {n!r} needs min > 0, got {self.min}")
+            if self.step is not None and float(self.step) != int(self.step):
+                raise ValueError(f"int hyperparameter {n!r} needs an integer step")
+        if self.log and self.min <= 0:
+            raise ValueError(f"log-scaled hyperparameter {n!r} needs min > 0, got {self.min}")
         if self.step is not None:
-            if self.step <= 0: raise ValueError(f"step of {n!r} must be > 0, got {self.step}")
-            if self.log: raise ValueError(f"hyperparameter {n!r}: step and log cannot be combined")
+            if self.step <= 0:
+                raise ValueError(f"step of {n!r} must be > 0, got {self.step}")
+            if self.log:
+                raise ValueError(f"hyperparameter {n!r}: step and log cannot be combined")
         return self
 
     @property
@@ -93,13 +110,19 @@ class HyperparameterRange(BaseModel):
         v = self.min + i * self.step
         return int(round(v)) if self.param_type == "int" else round(float(v), 12)
 
+
 class ObjectiveOptions(BaseModel):
     "Settings of the built-in walk-forward objective (used when no objective function is given)."
+
     model_config = ConfigDict(extra="forbid")
-    metric: str | None = None  # walk-forward metric to optimize (default: rmse for regression, accuracy for classification)
+    metric: str | None = (
+        None  # walk-forward metric to optimize (default: rmse for regression, accuracy for classification)
+    )
     n_splits: int = Field(3, ge=1)  # walk-forward folds
     seeds: list[int] = Field(default_factory=lambda: [42])  # engine seeds averaged per fold
-    val_fraction: float = Field(0.1, ge=0, lt=1)  # share of each fold's training samples for the engine's early stopping
+    val_fraction: float = Field(
+        0.1, ge=0, lt=1
+    )  # share of each fold's training samples for the engine's early stopping
     fixed_params: dict[str, Any] = Field(default_factory=dict)  # engine parameters that are not tuned (e.g. epochs)
     horizon: int = Field(1, ge=1)  # prediction horizon in candles
     feature_set: str = "default"  # feature set of the preparation (frame input)
@@ -109,22 +132,34 @@ class ObjectiveOptions(BaseModel):
     source: str = "auto"  # data source for `data.load_market_data`
     sequence_length: int | None = Field(None, ge=1)  # window length for engines without one (e.g. xgboost; default 1)
 
+
 class OptimizationConfig(BaseModel):
     "A hyperparameter search: what to tune, how, for how long, and where the study is recorded."
+
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
-    model_type: str = Field(min_length=1)  # engine for the built-in objective ("xgboost", "lstm", ...); free text otherwise
+    model_type: str = Field(
+        min_length=1
+    )  # engine for the built-in objective ("xgboost", "lstm", ...); free text otherwise
     hyperparameter_ranges: list[HyperparameterRange] = Field(min_length=1)  # the search space
-    search_strategy: SearchStrategy = SearchStrategy.BAYESIAN  # grid, random, bayesian (scikit-optimize) or tpe (Optuna)
-    n_trials: int = Field(50, ge=1)  # evaluated trials wanted in the study (complete, pruned or failed by the objective)
+    search_strategy: SearchStrategy = (
+        SearchStrategy.BAYESIAN
+    )  # grid, random, bayesian (scikit-optimize) or tpe (Optuna)
+    n_trials: int = Field(
+        50, ge=1
+    )  # evaluated trials wanted in the study (complete, pruned or failed by the objective)
     direction: Literal["maximize", "minimize"] | None = None  # None: maximize, or the built-in metric's direction
     seed: int | None = Field(None, ge=0)  # seed of the strategy (reproducible proposals)
     timeout: float | None = Field(None, gt=0)  # time budget in seconds for this run: no new trial starts after it
     n_jobs: int = Field(1, ge=-1)  # trials evaluated at once (-1: all cores)
     executor: str = "auto"  # "auto" (in-process for n_jobs=1, else process pool), "inprocess", "process", or registered
     study_name: str | None = None  # name of the study in the storage (None: a fresh unique name); reuse it to resume
-    storage: str | None = None  # Optuna storage: None (SQLite under models_dir()), a file path, a database URL, or "memory"
+    storage: str | None = (
+        None  # Optuna storage: None (SQLite under models_dir()), a file path, a database URL, or "memory"
+    )
     grid_points: int = Field(5, ge=2)  # values per float/wide-int range in a grid without step
-    n_initial_points: int | None = Field(None, ge=1)  # random points before the Bayesian model (None: about n_trials/4, 3..10)
+    n_initial_points: int | None = Field(
+        None, ge=1
+    )  # random points before the Bayesian model (None: about n_trials/4, 3..10)
     base_estimator: Literal["GP", "ET", "RF", "GBRT"] = "GP"  # scikit-optimize surrogate model
     acq_func: Literal["gp_hedge", "EI", "PI", "LCB"] = "gp_hedge"  # scikit-optimize acquisition function
     early_stopping: bool = False  # prune trials whose reported intermediate scores trail the median of finished trials
@@ -133,14 +168,17 @@ class OptimizationConfig(BaseModel):
 
     @field_validator("search_strategy", mode="before")
     @classmethod
-    def _strategy(cls, v): return v.lower().strip() if isinstance(v, str) else v
+    def _strategy(cls, v):
+        return v.lower().strip() if isinstance(v, str) else v
 
     @model_validator(mode="after")
     def _check(self) -> OptimizationConfig:
         names = [r.name for r in self.hyperparameter_ranges]
         dup = sorted({n for n in names if names.count(n) > 1})
-        if dup: raise ValueError(f"hyperparameter names repeat: {dup}")
-        if self.n_jobs == 0: raise ValueError("n_jobs must be >= 1, or -1 for all cores")
+        if dup:
+            raise ValueError(f"hyperparameter names repeat: {dup}")
+        if self.n_jobs == 0:
+            raise ValueError("n_jobs must be >= 1, or -1 for all cores")
         return self
 
     @property
@@ -150,51 +188,71 @@ class OptimizationConfig(BaseModel):
 
     def space_signature(self) -> dict:
         "What must match for a stored study to be resumed with this configuration."
-        return dict(ranges=[r.model_dump(exclude_none=True) for r in self.hyperparameter_ranges],
-                    strategy=self.search_strategy.value, model_type=self.model_type)
+        return dict(
+            ranges=[r.model_dump(exclude_none=True) for r in self.hyperparameter_ranges],
+            strategy=self.search_strategy.value,
+            model_type=self.model_type,
+        )
 
 # %% ../nbs/20_automl.ipynb #9c5b5583
-def grid_values(r: HyperparameterRange,  # the range to discretize
-                grid_points: int = 5,  # values for a float (or wide int) range without step
-               ) -> list:
+def grid_values(
+    r: HyperparameterRange,  # the range to discretize
+    grid_points: int = 5,  # values for a float (or wide int) range without step
+) -> list:
     "The grid values of one range."
-    if r.param_type == "categorical": return list(r.values)
-    if r.step is not None: return [r.at_step(i) for i in range(r.n_steps)]
-    if r.param_type == "int" and r.max - r.min + 1 <= grid_points: return list(range(r.min, r.max + 1))
+    if r.param_type == "categorical":
+        return list(r.values)
+    if r.step is not None:
+        return [r.at_step(i) for i in range(r.n_steps)]
+    if r.param_type == "int" and r.max - r.min + 1 <= grid_points:
+        return list(range(r.min, r.max + 1))
     v = np.geomspace(r.min, r.max, grid_points) if r.log else np.linspace(r.min, r.max, grid_points)
-    if r.param_type == "int": return sorted({int(round(x)) for x in v})
+    if r.param_type == "int":
+        return sorted({int(round(x)) for x in v})
     return [round(float(x), 12) for x in v]
+
 
 def grid(config: OptimizationConfig) -> list[dict]:
     "The grid points of a configuration, capped at `n_trials` by a seeded random subset (order kept)."
     names = [r.name for r in config.hyperparameter_ranges]
     axes = [grid_values(r, config.grid_points) for r in config.hyperparameter_ranges]
     size = math.prod(len(a) for a in axes)
-    if size <= config.n_trials: return [dict(zip(names, p)) for p in itertools.product(*axes)]
+    if size <= config.n_trials:
+        return [dict(zip(names, p)) for p in itertools.product(*axes)]
     log.warning("grid has %d points, more than n_trials=%d: evaluating a random subset", size, config.n_trials)
     pick = np.sort(np.random.default_rng(config.seed or 0).choice(size, config.n_trials, replace=False))
     out = []
     for k in pick:
         idx, rest = [], int(k)
-        for a in reversed(axes): rest, i = divmod(rest, len(a)); idx.append(i)
+        for a in reversed(axes):
+            rest, i = divmod(rest, len(a))
+            idx.append(i)
         out.append({n: a[i] for n, a, i in zip(names, axes, reversed(idx))})
     return out
+
 
 def clean_params(config: OptimizationConfig, params: dict) -> dict:
     "Params with stepped values snapped to their grid (no 0.30000000000000004) and ints as int."
     out = dict(params)
     for r in config.hyperparameter_ranges:
         v = out.get(r.name)
-        if v is None or r.param_type == "categorical": continue
-        if r.step is not None: out[r.name] = r.at_step(int(min(max(round((v - r.min) / r.step), 0), r.n_steps - 1)))
-        elif r.param_type == "int": out[r.name] = int(v)
+        if v is None or r.param_type == "categorical":
+            continue
+        if r.step is not None:
+            out[r.name] = r.at_step(int(min(max(round((v - r.min) / r.step), 0), r.n_steps - 1)))
+        elif r.param_type == "int":
+            out[r.name] = int(v)
     return out
+
 
 def to_distribution(r: HyperparameterRange):
     "The Optuna distribution of a range."
     import optuna.distributions as od
-    if r.param_type == "categorical": return od.CategoricalDistribution(r.values)
-    if r.param_type == "int": return od.IntDistribution(r.min, r.max, log=r.log, step=int(r.step or 1))
+
+    if r.param_type == "categorical":
+        return od.CategoricalDistribution(r.values)
+    if r.param_type == "int":
+        return od.IntDistribution(r.min, r.max, log=r.log, step=int(r.step or 1))
     hi = r.at_step(r.n_steps - 1) if r.step is not None else float(r.max)
     return od.FloatDistribution(float(r.min), hi, log=r.log, step=r.step)
 
@@ -202,112 +260,165 @@ def to_distribution(r: HyperparameterRange):
 def branin(params: dict) -> float:
     "Branin function of `x1` in [-5, 10] and `x2` in [0, 15] (minimum 0.397887)."
     x1, x2 = float(params["x1"]), float(params["x2"])
-    b, c, t = 5.1 / (4 * np.pi ** 2), 5 / np.pi, 1 / (8 * np.pi)
-    return float((x2 - b * x1 ** 2 + c * x1 - 6) ** 2 + 10 * (1 - t) * np.cos(x1) + 10)
+    b, c, t = 5.1 / (4 * np.pi**2), 5 / np.pi, 1 / (8 * np.pi)
+    return float((x2 - b * x1**2 + c * x1 - 6) ** 2 + 10 * (1 - t) * np.cos(x1) + 10)
 
-_H3_A = np.array([[3, 10, 30], [.1, 10, 35], [3, 10, 30], [.1, 10, 35]])
+
+_H3_A = np.array([[3, 10, 30], [0.1, 10, 35], [3, 10, 30], [0.1, 10, 35]])
 _H3_P = 1e-4 * np.array([[3689, 1170, 2673], [4699, 4387, 7470], [1091, 8732, 5547], [381, 5743, 8828]])
 _H3_ALPHA = np.array([1, 1.2, 3, 3.2])
+
 
 def hartmann3(params: dict) -> float:
     "Hartmann-3 function of `x1..x3` in [0, 1] (minimum -3.86278)."
     x = np.array([params["x1"], params["x2"], params["x3"]], dtype=float)
     return float(-np.sum(_H3_ALPHA * np.exp(-np.sum(_H3_A * (x - _H3_P) ** 2, axis=1))))
 
+
 def shifted_quadratic(params: dict) -> float:
     "Sum of squares of `x_i - 0.3` over every float parameter (minimum 0)."
     return float(sum((float(v) - 0.3) ** 2 for v in params.values()))
 
+
 def test_function_ranges(name: str) -> list[HyperparameterRange]:
     "Search space of a standard test function: 'branin', 'hartmann3' or 'quadratic'."
     R = lambda n, lo, hi: HyperparameterRange(name=n, param_type="float", min=lo, max=hi)
-    spaces = {"branin": [R("x1", -5, 10), R("x2", 0, 15)], "hartmann3": [R(f"x{i}", 0, 1) for i in (1, 2, 3)],
-              "quadratic": [R(f"x{i}", -1, 1) for i in (1, 2, 3, 4)]}
-    if name not in spaces: raise ConfigError(f"unknown test function {name!r}; use one of {sorted(spaces)}")
+    spaces = {
+        "branin": [R("x1", -5, 10), R("x2", 0, 15)],
+        "hartmann3": [R(f"x{i}", 0, 1) for i in (1, 2, 3)],
+        "quadratic": [R(f"x{i}", -1, 1) for i in (1, 2, 3, 4)],
+    }
+    if name not in spaces:
+        raise ConfigError(f"unknown test function {name!r}; use one of {sorted(spaces)}")
     return spaces[name]
 
 # %% ../nbs/20_automl.ipynb #83c5f52a
 @runtime_checkable
 class TrialFuture(Protocol):
     "What `Executor.submit` returns (a `concurrent.futures.Future` or a Dask future fits)."
+
     def result(self, timeout: float | None = None) -> Any: ...
     def add_done_callback(self, fn: Callable[[Any], None]) -> None: ...
+
 
 @runtime_checkable
 class Executor(Protocol):
     "Runs trial evaluations: `submit(fn, request)` and `shutdown()`."
+
     def submit(self, fn: Callable[[Any], Any], request: Any) -> TrialFuture: ...
     def shutdown(self, wait: bool = True) -> None: ...
 
+
 class InProcessExecutor:
     "Runs each trial immediately in the calling process (returns an already finished future)."
-    def __init__(self, fn: Callable | None = None): pass  # uniform signature with the other executors
+
+    def __init__(self, fn: Callable | None = None):
+        pass  # uniform signature with the other executors
+
     def submit(self, fn, request) -> cf.Future:
         f = cf.Future()
-        try: f.set_result(fn(request))
-        except Exception as e: f.set_exception(e)
+        try:
+            f.set_result(fn(request))
+        except Exception as e:
+            f.set_exception(e)
         return f
-    def shutdown(self, wait: bool = True) -> None: pass
+
+    def shutdown(self, wait: bool = True) -> None:
+        pass
+
 
 _INSTALLED: dict = {}
 
-def _install(fn) -> None: _INSTALLED["fn"] = fn
-def _call_installed(request): return _INSTALLED["fn"](request)
+
+def _install(fn) -> None:
+    _INSTALLED["fn"] = fn
+
+
+def _call_installed(request):
+    return _INSTALLED["fn"](request)
+
 
 def check_picklable(fn: Any, what: str = "objective") -> None:
     "Raise a `ConfigError` if `fn` cannot be sent to a spawned process."
     mod = getattr(fn, "__module__", None)
     main = sys.modules.get("__main__")
     if mod == "__main__" and not getattr(main, "__file__", None):
-        raise ConfigError(f"the {what} {getattr(fn, '__qualname__', fn)!r} is defined in a notebook or REPL, which spawned worker "
-                          "processes cannot import; move it to a module (a .py file) or use n_jobs=1")
-    try: pickle.dumps(fn)
+        raise ConfigError(
+            f"the {what} {getattr(fn, '__qualname__', fn)!r} is defined in a notebook or REPL, which spawned worker "
+            "processes cannot import; move it to a module (a .py file) or use n_jobs=1"
+        )
+    try:
+        pickle.dumps(fn)
     except Exception as e:
-        raise ConfigError(f"the {what} cannot be pickled for worker processes ({type(e).__name__}: {e}); "
-                          "use a module-level function or n_jobs=1") from None
+        raise ConfigError(
+            f"the {what} cannot be pickled for worker processes ({type(e).__name__}: {e}); "
+            "use a module-level function or n_jobs=1"
+        ) from None
+
 
 class ProcessExecutor:
     "Runs trials in a pool of spawned worker processes; `fn` (if given) is installed once per worker."
-    def __init__(self, fn: Callable | None = None,  # the trial function, sent once to each worker
-                 n_jobs: int = 2,  # worker processes
-                 mp_context: str = "spawn",  # multiprocessing start method
-                ):
+
+    def __init__(
+        self,
+        fn: Callable | None = None,  # the trial function, sent once to each worker
+        n_jobs: int = 2,  # worker processes
+        mp_context: str = "spawn",  # multiprocessing start method
+    ):
         if fn is not None:
-            if hasattr(fn, "objective"): check_picklable(fn.objective)
+            if hasattr(fn, "objective"):
+                check_picklable(fn.objective)
             check_picklable(fn, "trial function")
         self._fn = fn
-        self._pool = cf.ProcessPoolExecutor(max_workers=n_jobs, mp_context=mp.get_context(mp_context),
-                                            initializer=_install if fn is not None else None, initargs=(fn,) if fn is not None else ())
+        self._pool = cf.ProcessPoolExecutor(
+            max_workers=n_jobs,
+            mp_context=mp.get_context(mp_context),
+            initializer=_install if fn is not None else None,
+            initargs=(fn,) if fn is not None else (),
+        )
+
     def submit(self, fn, request) -> cf.Future:
-        if fn is self._fn: return self._pool.submit(_call_installed, request)
+        if fn is self._fn:
+            return self._pool.submit(_call_installed, request)
         check_picklable(fn, "trial function")
         return self._pool.submit(fn, request)
-    def shutdown(self, wait: bool = True) -> None: self._pool.shutdown(wait=wait, cancel_futures=True)
+
+    def shutdown(self, wait: bool = True) -> None:
+        self._pool.shutdown(wait=wait, cancel_futures=True)
+
 
 _EXECUTORS: dict[str, Callable[..., Executor]] = {
     "inprocess": lambda fn, n_jobs: InProcessExecutor(fn),
-    "process": lambda fn, n_jobs: ProcessExecutor(fn, n_jobs=n_jobs)}
+    "process": lambda fn, n_jobs: ProcessExecutor(fn, n_jobs=n_jobs),
+}
 
-def register_executor(name: str,  # the name used in `OptimizationConfig.executor`
-                      factory: Callable[..., Executor],  # factory(fn, n_jobs) -> Executor
-                     ) -> None:
+
+def register_executor(
+    name: str,  # the name used in `OptimizationConfig.executor`
+    factory: Callable[..., Executor],  # factory(fn, n_jobs) -> Executor
+) -> None:
     "Make an executor backend (e.g. a Dask cluster) selectable by configuration."
     _EXECUTORS[name] = factory
+
 
 def make_executor(config: OptimizationConfig, fn: Callable | None = None) -> Executor:
     "The executor a configuration asks for (`auto`: in-process for one worker, else a process pool)."
     name = config.executor
-    if name == "auto": name = "inprocess" if config.workers == 1 else "process"
-    if name not in _EXECUTORS: raise ConfigError(f"unknown executor {config.executor!r}; registered: {sorted(_EXECUTORS)} (and 'auto')")
+    if name == "auto":
+        name = "inprocess" if config.workers == 1 else "process"
+    if name not in _EXECUTORS:
+        raise ConfigError(f"unknown executor {config.executor!r}; registered: {sorted(_EXECUTORS)} (and 'auto')")
     return _EXECUTORS[name](fn, config.workers)
 
 # %% ../nbs/20_automl.ipynb #ef375810
 class TrialPruned(Exception):
     "Raised by `Reporter.report` to stop a trial that trails the finished ones."
 
+
 @dataclass
 class Reporter:
     "Collects a trial's intermediate scores and stops it early when they trail the reference medians."
+
     reference: dict[int, float] | None = None  # step -> median of finished trials (None: never prune)
     maximize: bool = True  # direction of the score
     values: dict[int, float] = field(default_factory=dict)  # reported step -> value
@@ -319,17 +430,21 @@ class Reporter:
         if ref is not None and math.isfinite(value) and (value < ref if self.maximize else value > ref):
             raise TrialPruned(f"step {step}: {value:.6g} trails the median {ref:.6g}")
 
+
 @dataclass
 class TrialRequest:
     "What the driver sends to a worker."
+
     number: int  # trial number in the study
     params: dict  # hyperparameters to evaluate
     maximize: bool = True  # direction of the score
     reference: dict[int, float] | None = None  # pruning medians (None: no early stopping)
 
+
 @dataclass
 class TrialOutcome:
     "What a worker sends back."
+
     number: int
     status: str  # "complete", "pruned" or "failed"
     value: float | None = None
@@ -339,31 +454,47 @@ class TrialOutcome:
     duration_s: float = 0.0
     worker: str = ""
 
+
 def _parse_score(out: Any) -> tuple[float, dict]:
     metrics = {}
     if isinstance(out, dict):
-        if "score" not in out: raise ValueError(f"objective returned a dict without a 'score' key: {sorted(out)}")
-        metrics = {k: float(v) for k, v in out.items() if k != "score" and isinstance(v, (int, float, np.number)) and not isinstance(v, bool)}
+        if "score" not in out:
+            raise ValueError(f"objective returned a dict without a 'score' key: {sorted(out)}")
+        metrics = {
+            k: float(v)
+            for k, v in out.items()
+            if k != "score" and isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
+        }
         out = out["score"]
     if isinstance(out, (bool, np.bool_)) or not isinstance(out, (int, float, np.number)):
         raise TypeError(f"objective must return a number or a dict with 'score', got {type(out).__name__}")
     return float(out), metrics
 
+
 class TrialCall:
     "Worker-side wrapper: objective(params) -> `TrialOutcome` (errors and NaN become failed outcomes)."
+
     def __init__(self, objective: Callable):
         self.objective = objective
-        try: self.takes_reporter = "reporter" in inspect.signature(objective).parameters
-        except (TypeError, ValueError): self.takes_reporter = False
+        try:
+            self.takes_reporter = "reporter" in inspect.signature(objective).parameters
+        except (TypeError, ValueError):
+            self.takes_reporter = False
 
     def __call__(self, req: TrialRequest) -> TrialOutcome:
         t0, rep = time.perf_counter(), Reporter(req.reference, req.maximize)
         out = TrialOutcome(req.number, "failed", worker=f"{socket.gethostname()}:{os.getpid()}")
         try:
-            res = self.objective(dict(req.params), reporter=rep) if self.takes_reporter else self.objective(dict(req.params))
+            res = (
+                self.objective(dict(req.params), reporter=rep)
+                if self.takes_reporter
+                else self.objective(dict(req.params))
+            )
             out.value, out.metrics = _parse_score(res)
-            if math.isfinite(out.value): out.status = "complete"
-            else: out.error, out.value = f"objective returned {out.value}", None
+            if math.isfinite(out.value):
+                out.status = "complete"
+            else:
+                out.error, out.value = f"objective returned {out.value}", None
         except TrialPruned as e:
             out.status, out.error = "pruned", str(e)
             out.value = rep.values[max(rep.values)] if rep.values else None
@@ -376,6 +507,7 @@ class TrialCall:
 # %% ../nbs/20_automl.ipynb #a09e4c4f
 class TrialRecord(BaseModel):
     "One trial of a study."
+
     number: int  # trial number in the study
     params: dict[str, Any]  # hyperparameters
     score: float | None = None  # objective value (None unless complete or pruned)
@@ -387,8 +519,10 @@ class TrialRecord(BaseModel):
     worker: str | None = None  # host:pid that evaluated it
     retry_of: int | None = None  # the interrupted trial this one retries
 
+
 class OptimizationResult(BaseModel):
     "Outcome of `optimize_hyperparameters`: best parameters and score, and every trial."
+
     model_config = ConfigDict(protected_namespaces=())
     study_name: str  # name in the storage (pass it back to resume)
     storage: str  # storage URL (password hidden)
@@ -409,9 +543,18 @@ class OptimizationResult(BaseModel):
 
     def to_frame(self) -> pd.DataFrame:
         "One row per trial: number, status, score, duration_s, error and one `param_<name>` column per hyperparameter."
-        rows = [dict(number=t.number, status=t.status, score=t.score, duration_s=t.duration_s, error=t.error,
-                     **{f"param_{k}": v for k, v in t.params.items()}, **{f"metric_{k}": v for k, v in t.metrics.items()})
-                for t in self.trials]
+        rows = [
+            dict(
+                number=t.number,
+                status=t.status,
+                score=t.score,
+                duration_s=t.duration_s,
+                error=t.error,
+                **{f"param_{k}": v for k, v in t.params.items()},
+                **{f"metric_{k}": v for k, v in t.metrics.items()},
+            )
+            for t in self.trials
+        ]
         return pd.DataFrame(rows).set_index("number") if rows else pd.DataFrame()
 
     def convergence(self) -> pd.Series:
@@ -422,87 +565,149 @@ class OptimizationResult(BaseModel):
 # %% ../nbs/20_automl.ipynb #b64ac63b
 _MEMORY: dict[str, Any] = {}
 
+
 def resolve_storage(storage: str | Path | None = None) -> str:
     "The storage URL for a `storage` setting (None: SQLite file under `models_dir()`)."
-    if storage is None: p = models_dir(create=True)/"automl"/"studies.db"
-    elif str(storage) in ("memory", ":memory:"): return "memory"
-    elif "://" in str(storage): return str(storage)
-    else: p = Path(storage).expanduser()
+    if storage is None:
+        p = models_dir(create=True) / "automl" / "studies.db"
+    elif str(storage) in ("memory", ":memory:"):
+        return "memory"
+    elif "://" in str(storage):
+        return str(storage)
+    else:
+        p = Path(storage).expanduser()
     p.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{p.resolve()}"
+
 
 def open_storage(url: str):
     "An Optuna storage object for a URL from `resolve_storage`."
     import optuna
-    if url == "memory": return _MEMORY.setdefault("storage", optuna.storages.InMemoryStorage())
-    if not url.startswith("sqlite"): return optuna.storages.RDBStorage(url)
+
+    if url == "memory":
+        return _MEMORY.setdefault("storage", optuna.storages.InMemoryStorage())
+    if not url.startswith("sqlite"):
+        return optuna.storages.RDBStorage(url)
     st = optuna.storages.RDBStorage(url, engine_kwargs={"connect_args": {"timeout": 60}})
     from sqlalchemy import event
+
     @event.listens_for(st.engine, "connect")
     def _pragmas(conn, _):  # write-ahead log: a commit survives a killed process without an fsync per write (5x faster)
-        c = conn.cursor(); c.execute("PRAGMA journal_mode=WAL"); c.execute("PRAGMA synchronous=NORMAL"); c.close()
+        c = conn.cursor()
+        c.execute("PRAGMA journal_mode=WAL")
+        c.execute("PRAGMA synchronous=NORMAL")
+        c.close()
+
     st.engine.dispose()  # connections opened so far lack the pragmas
     return st
 
+
 def _redact(url: str) -> str:
     import re
+
     return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
 
 # %% ../nbs/20_automl.ipynb #1145e3fe
 def _seed_for(config: OptimizationConfig, n_existing: int) -> int | None:
-    if config.seed is None: return None
+    if config.seed is None:
+        return None
     return int(np.random.SeedSequence([config.seed, n_existing]).generate_state(1)[0])
+
 
 def _trial_params(t) -> dict:
     "A stored trial's params, or the params it was enqueued with (waiting, or killed before they were set)."
     return dict(t.params) or dict(t.system_attrs.get("fixed_params") or {})
 
+
 def _key(params: dict, names: Sequence[str]) -> str:
     return json.dumps([params.get(n) for n in names])
 
+
 class _Proposer:
     "Default: let the study's sampler choose (RANDOM, TPE)."
+
     exhaust_on_empty = False
-    def __init__(self, config: OptimizationConfig, maximize: bool): self.config, self.maximize = config, maximize
-    def start(self, study, trials: list) -> None: pass
-    def propose(self, pending: list[dict]) -> dict | None: return None
-    def observe(self, params: dict, value: float | None, status: str) -> None: pass
+
+    def __init__(self, config: OptimizationConfig, maximize: bool):
+        self.config, self.maximize = config, maximize
+
+    def start(self, study, trials: list) -> None:
+        pass
+
+    def propose(self, pending: list[dict]) -> dict | None:
+        return None
+
+    def observe(self, params: dict, value: float | None, status: str) -> None:
+        pass
+
 
 class _GridProposer(_Proposer):
     "Enqueues every grid point not yet in the study, once."
+
     exhaust_on_empty = True
+
     def start(self, study, trials) -> None:
         names = [r.name for r in self.config.hyperparameter_ranges]
         seen = {_key(_trial_params(t), names) for t in trials}
         todo = [p for p in grid(self.config) if _key(p, names) not in seen]
-        for p in todo: study.enqueue_trial(p, user_attrs={"source": "grid"})
+        for p in todo:
+            study.enqueue_trial(p, user_attrs={"source": "grid"})
         self.enqueued = len(todo)
+
 
 class _SkoptProposer(_Proposer):
     "scikit-optimize `Optimizer` ask/tell; its points are enqueued in the study."
+
     def start(self, study, trials) -> None:
         from skopt import Optimizer
         from skopt.space import Categorical, Integer, Real, Space
         from skopt.utils import cook_estimator, normalize_dimensions
+
         c, dims = self.config, []
         for r in c.hyperparameter_ranges:
-            if r.param_type == "categorical": dims.append(Categorical(list(r.values), name=r.name, transform="onehot"))
-            elif r.step is not None: dims.append(Integer(0, r.n_steps - 1, name=r.name))  # index of the step
-            elif r.param_type == "int": dims.append(Integer(r.min, r.max, prior="log-uniform" if r.log else "uniform", name=r.name))
-            else: dims.append(Real(float(r.min), float(r.max), prior="log-uniform" if r.log else "uniform", name=r.name))
+            if r.param_type == "categorical":
+                dims.append(Categorical(list(r.values), name=r.name, transform="onehot"))
+            elif r.step is not None:
+                dims.append(Integer(0, r.n_steps - 1, name=r.name))  # index of the step
+            elif r.param_type == "int":
+                dims.append(Integer(r.min, r.max, prior="log-uniform" if r.log else "uniform", name=r.name))
+            else:
+                dims.append(Real(float(r.min), float(r.max), prior="log-uniform" if r.log else "uniform", name=r.name))
         seed = _seed_for(c, len(trials))
         n_init = c.n_initial_points or int(min(10, max(3, c.n_trials // 4)))
         est = c.base_estimator
         if est == "GP":  # one kernel fit per tell (scikit-optimize's default restarts it 3 times: slow, no better here)
-            est = cook_estimator("GP", space=Space(normalize_dimensions(dims)), random_state=seed, noise="gaussian",
-                                 n_restarts_optimizer=0)
-        self.opt = Optimizer(dims, base_estimator=est, n_initial_points=n_init, acq_func=c.acq_func,
-                             acq_optimizer="sampling", acq_optimizer_kwargs={"n_points": 2000}, random_state=seed)
+            est = cook_estimator(
+                "GP",
+                space=Space(normalize_dimensions(dims)),
+                random_state=seed,
+                noise="gaussian",
+                n_restarts_optimizer=0,
+            )
+        self.opt = Optimizer(
+            dims,
+            base_estimator=est,
+            n_initial_points=n_init,
+            acq_func=c.acq_func,
+            acq_optimizer="sampling",
+            acq_optimizer_kwargs={"n_points": 2000},
+            random_state=seed,
+        )
         self.rng = np.random.default_rng(seed)
-        done = [(t.params, t.value) for t in trials if t.state.name in ("COMPLETE", "PRUNED") and t.value is not None
-                and all(r.name in t.params for r in c.hyperparameter_ranges)]
-        failed = [t.params for t in trials if t.state.name == "FAIL" and not t.user_attrs.get("interrupted")
-                  and all(r.name in t.params for r in c.hyperparameter_ranges)]
+        done = [
+            (t.params, t.value)
+            for t in trials
+            if t.state.name in ("COMPLETE", "PRUNED")
+            and t.value is not None
+            and all(r.name in t.params for r in c.hyperparameter_ranges)
+        ]
+        failed = [
+            t.params
+            for t in trials
+            if t.state.name == "FAIL"
+            and not t.user_attrs.get("interrupted")
+            and all(r.name in t.params for r in c.hyperparameter_ranges)
+        ]
         if done:
             xs = [self._x(p) for p, _ in done] + [self._x(p) for p in failed]
             ys = [self._y(v) for _, v in done]
@@ -512,23 +717,34 @@ class _SkoptProposer(_Proposer):
                 self.opt.tell(xs, ys)
         log.debug("bayesian proposer replayed %d complete and %d failed trials", len(done), len(failed) if done else 0)
 
-    def _y(self, v: float) -> float: return -float(v) if self.maximize else float(v)
+    def _y(self, v: float) -> float:
+        return -float(v) if self.maximize else float(v)
+
     def _x(self, params: dict) -> list:
         x = []
         for r in self.config.hyperparameter_ranges:
             v = params[r.name]
-            if r.param_type == "categorical": x.append(v)
-            elif r.step is not None: x.append(int(min(max(round((v - r.min) / r.step), 0), r.n_steps - 1)))
-            elif r.param_type == "int": x.append(int(min(max(v, r.min), r.max)))
-            else: x.append(float(min(max(v, r.min), r.max)))
+            if r.param_type == "categorical":
+                x.append(v)
+            elif r.step is not None:
+                x.append(int(min(max(round((v - r.min) / r.step), 0), r.n_steps - 1)))
+            elif r.param_type == "int":
+                x.append(int(min(max(v, r.min), r.max)))
+            else:
+                x.append(float(min(max(v, r.min), r.max)))
         return x
+
     def _params(self, x: list) -> dict:
         out = {}
         for r, v in zip(self.config.hyperparameter_ranges, x):
-            if r.param_type == "categorical": out[r.name] = v.item() if isinstance(v, np.generic) else v
-            elif r.step is not None: out[r.name] = r.at_step(int(v))
-            elif r.param_type == "int": out[r.name] = int(v)
-            else: out[r.name] = float(v)
+            if r.param_type == "categorical":
+                out[r.name] = v.item() if isinstance(v, np.generic) else v
+            elif r.step is not None:
+                out[r.name] = r.at_step(int(v))
+            elif r.param_type == "int":
+                out[r.name] = int(v)
+            else:
+                out[r.name] = float(v)
         return out
 
     def propose(self, pending: list[dict]) -> dict:
@@ -543,23 +759,35 @@ class _SkoptProposer(_Proposer):
 
     def observe(self, params: dict, value: float | None, status: str) -> None:
         if value is None or not math.isfinite(value):
-            if not self.opt.yi: return  # nothing to compare with yet; the next point is random anyway
+            if not self.opt.yi:
+                return  # nothing to compare with yet; the next point is random anyway
             y = max(self.opt.yi)
-        else: y = self._y(value)
+        else:
+            y = self._y(value)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self.opt.tell(self._x(params), y)
 
+
 def _sampler(config: OptimizationConfig, n_existing: int):
     import optuna
+
     seed = _seed_for(config, n_existing)
     if config.search_strategy == SearchStrategy.TPE:
-        return optuna.samplers.TPESampler(seed=seed, n_startup_trials=config.n_initial_points or min(10, max(3, config.n_trials // 4)),
-                                          constant_liar=config.workers > 1)
+        return optuna.samplers.TPESampler(
+            seed=seed,
+            n_startup_trials=config.n_initial_points or min(10, max(3, config.n_trials // 4)),
+            constant_liar=config.workers > 1,
+        )
     return optuna.samplers.RandomSampler(seed=seed)
 
-_PROPOSERS = {SearchStrategy.GRID: _GridProposer, SearchStrategy.RANDOM: _Proposer,
-              SearchStrategy.BAYESIAN: _SkoptProposer, SearchStrategy.TPE: _Proposer}
+
+_PROPOSERS = {
+    SearchStrategy.GRID: _GridProposer,
+    SearchStrategy.RANDOM: _Proposer,
+    SearchStrategy.BAYESIAN: _SkoptProposer,
+    SearchStrategy.TPE: _Proposer,
+}
 
 # %% ../nbs/20_automl.ipynb #8653d944
 from .models.core import ENGINES  # the engines' registry: short name -> "module.Class" (or a class)
@@ -567,80 +795,117 @@ from .models.core import ENGINES  # the engines' registry: short name -> "module
 _OBJECTIVES: dict[str, Callable] = {}
 _ALIASES = {"xgb": "xgboost"}
 
-def register_engine(model_type: str,  # name used in OptimizationConfig.model_type
-                    engine: str | type,  # an Engine class, or "module.Class"
-                   ) -> None:
+
+def register_engine(
+    model_type: str,  # name used in OptimizationConfig.model_type
+    engine: str | type,  # an Engine class, or "module.Class"
+) -> None:
     "Make an engine tunable by name with the built-in walk-forward objective (adds it to `models.core.ENGINES`)."
     ENGINES[model_type.lower()] = engine
 
-def register_objective(model_type: str,  # name used in OptimizationConfig.model_type
-                       factory: Callable,  # factory(config, data, y) -> objective (params -> score); may set .direction
-                      ) -> None:
+
+def register_objective(
+    model_type: str,  # name used in OptimizationConfig.model_type
+    factory: Callable,  # factory(config, data, y) -> objective (params -> score); may set .direction
+) -> None:
     "Register a built-in objective used when `optimize_hyperparameters` gets no objective for `model_type`."
     _OBJECTIVES[model_type.lower()] = factory
 
+
 def _engine_key(model_type: str) -> str | None:
     k = _ALIASES.get(model_type.lower(), model_type.lower())
-    if k in ENGINES: return k
+    if k in ENGINES:
+        return k
     by_class = {(v if isinstance(v, str) else v.__name__).rpartition(".")[2].lower(): n for n, v in ENGINES.items()}
     return by_class.get(k)
+
 
 def engine_class(model_type: str) -> type:
     "The engine class registered for `model_type` (short name or class name, case-insensitive)."
     k = _engine_key(model_type)
-    if k is None: raise ConfigError(f"unknown model_type {model_type!r}; engines: {sorted(ENGINES)}")
+    if k is None:
+        raise ConfigError(f"unknown model_type {model_type!r}; engines: {sorted(ENGINES)}")
     e = ENGINES[k]
     if isinstance(e, str):
         import importlib
+
         mod, _, name = e.rpartition(".")
         e = getattr(importlib.import_module(mod), name)
     return e
+
 
 def _new_engine(model_type: str, params: dict | None = None, **fixed):
     cls = engine_class(model_type)
     kw = {**fixed, **(params or {})}
     bad = sorted(set(kw) - set(inspect.signature(cls).parameters))
-    if bad: raise ConfigError(f"{cls.__name__} has no parameter(s) {bad}")
+    if bad:
+        raise ConfigError(f"{cls.__name__} has no parameter(s) {bad}")
     return cls(**kw)
 
-def best_engine(result: OptimizationResult,  # a study of an engine (model_type names it)
-                **fixed,  # parameters that were not tuned (e.g. epochs, seed)
-               ):
+
+def best_engine(
+    result: OptimizationResult,  # a study of an engine (model_type names it)
+    **fixed,  # parameters that were not tuned (e.g. epochs, seed)
+):
     "An unfitted engine of `result.model_type` with the best parameters found."
-    if not result.best_params: raise ConfigError(f"study {result.study_name!r} has no complete trial")
+    if not result.best_params:
+        raise ConfigError(f"study {result.study_name!r} has no complete trial")
     return _new_engine(result.model_type, result.best_params, **fixed)
 
 # %% ../nbs/20_automl.ipynb #6fa7f281
 _DONE_STATES = ("COMPLETE", "PRUNED", "FAIL")
 
+
 def _counts(trials) -> int:
     return sum(t.state.name in _DONE_STATES and not t.user_attrs.get("interrupted") for t in trials)
 
+
 def _pid_alive(pid: int) -> bool:
-    try: os.kill(pid, 0)
-    except ProcessLookupError: return False
-    except PermissionError: return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
     return True
 
-_METRIC_DIRECTIONS = {"rmse": "minimize", "mse": "minimize", "mae": "minimize", "mape": "minimize", "log_loss": "minimize",
-                      "r2_score": "maximize", "directional_accuracy": "maximize", "ic": "maximize", "rank_ic": "maximize",
-                      "accuracy": "maximize", "precision": "maximize", "recall": "maximize", "f1_score": "maximize",
-                      "roc_auc": "maximize"}
+
+_METRIC_DIRECTIONS = {
+    "rmse": "minimize",
+    "mse": "minimize",
+    "mae": "minimize",
+    "mape": "minimize",
+    "log_loss": "minimize",
+    "r2_score": "maximize",
+    "directional_accuracy": "maximize",
+    "ic": "maximize",
+    "rank_ic": "maximize",
+    "accuracy": "maximize",
+    "precision": "maximize",
+    "recall": "maximize",
+    "f1_score": "maximize",
+    "roc_auc": "maximize",
+}
+
 
 class AutoMLService:
     "Hyperparameter optimization service: one driver per study, trials recorded in an Optuna storage."
 
-    def optimize_hyperparameters(self, config: OptimizationConfig | dict,  # what to tune and how
-                                 objective: Callable | None = None,  # params -> score (or dict with 'score'); None: built-in
-                                 data: Any = None,  # data of the built-in objective: OHLCV frame or windows X
-                                 y: Any = None,  # targets when `data` is an array of windows
-                                 executor: Executor | None = None,  # where trials run (default: from config.executor)
-                                 callbacks: Sequence[Callable[[TrialRecord], None]] = (),  # called after each finished trial
-                                ) -> OptimizationResult:
+    def optimize_hyperparameters(
+        self,
+        config: OptimizationConfig | dict,  # what to tune and how
+        objective: Callable | None = None,  # params -> score (or dict with 'score'); None: built-in
+        data: Any = None,  # data of the built-in objective: OHLCV frame or windows X
+        y: Any = None,  # targets when `data` is an array of windows
+        executor: Executor | None = None,  # where trials run (default: from config.executor)
+        callbacks: Sequence[Callable[[TrialRecord], None]] = (),  # called after each finished trial
+    ) -> OptimizationResult:
         "Search `config.hyperparameter_ranges` for the best score of `objective`; resumable from its storage."
         import optuna
         from optuna.trial import TrialState
-        if isinstance(config, BaseModel) and not isinstance(config, OptimizationConfig): config = config.model_dump()
+
+        if isinstance(config, BaseModel) and not isinstance(config, OptimizationConfig):
+            config = config.model_dump()
         config = config if isinstance(config, OptimizationConfig) else OptimizationConfig.model_validate(config)
         t_start = time.perf_counter()
         deadline = t_start + config.timeout if config.timeout else None
@@ -648,22 +913,37 @@ class AutoMLService:
         maximize = direction == "maximize"
         url = resolve_storage(config.storage)
         storage = open_storage(url)
-        name = config.study_name or f"{config.model_type}-{config.search_strategy.value}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{os.urandom(3).hex()}"
+        name = (
+            config.study_name
+            or f"{config.model_type}-{config.search_strategy.value}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{os.urandom(3).hex()}"
+        )
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         existing = name in {s.study_name for s in storage.get_all_studies()}
-        study = optuna.create_study(storage=storage, study_name=name, direction=direction, load_if_exists=True,
-                                    sampler=optuna.samplers.RandomSampler())
+        study = optuna.create_study(
+            storage=storage,
+            study_name=name,
+            direction=direction,
+            load_if_exists=True,
+            sampler=optuna.samplers.RandomSampler(),
+        )
         self._check_study(study, config, direction, existing)
         trials = study.get_trials(deepcopy=False)
         retried = self._recover(study, trials)
-        if retried or any(t.state == TrialState.RUNNING for t in trials): trials = study.get_trials(deepcopy=False)
+        if retried or any(t.state == TrialState.RUNNING for t in trials):
+            trials = study.get_trials(deepcopy=False)
         study.sampler = _sampler(config, len(trials))
         proposer = _PROPOSERS[config.search_strategy](config, maximize)
         proposer.start(study, trials)
         dists = {r.name: to_distribution(r) for r in config.hyperparameter_ranges}
-        n_waiting = sum(t.state == TrialState.WAITING for t in study.get_trials(deepcopy=False, states=(TrialState.WAITING,)))
+        n_waiting = sum(
+            t.state == TrialState.WAITING for t in study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
+        )
         n_done = _counts(trials)
-        inter = {t.number: dict(t.intermediate_values) for t in trials if t.state.name == "COMPLETE" and t.intermediate_values}
+        inter = {
+            t.number: dict(t.intermediate_values)
+            for t in trials
+            if t.state.name == "COMPLETE" and t.intermediate_values
+        }
         call = TrialCall(objective)
         own = executor is None
         ex = make_executor(config, call) if own else executor
@@ -674,80 +954,112 @@ class AutoMLService:
         try:
             while True:
                 while len(pending) < config.workers and n_done + len(pending) < config.n_trials:
-                    if deadline is not None and time.perf_counter() >= deadline: stopped = "timeout"; break
-                    if n_waiting == 0 and proposer.exhaust_on_empty: stopped = "grid_exhausted"; break
+                    if deadline is not None and time.perf_counter() >= deadline:
+                        stopped = "timeout"
+                        break
+                    if n_waiting == 0 and proposer.exhaust_on_empty:
+                        stopped = "grid_exhausted"
+                        break
                     if n_waiting == 0:
                         p = proposer.propose([pp for _, pp in pending.values()])
-                        if p is not None: study.enqueue_trial(p, user_attrs={"source": config.search_strategy.value}); n_waiting += 1
+                        if p is not None:
+                            study.enqueue_trial(p, user_attrs={"source": config.search_strategy.value})
+                            n_waiting += 1
                     trial = study.ask(dists)
-                    if n_waiting: n_waiting -= 1
+                    if n_waiting:
+                        n_waiting -= 1
                     params = clean_params(config, trial.params)
                     ref = self._reference(inter, config) if config.early_stopping else None
                     pending[trial.number] = (trial, params)
                     fut = ex.submit(call, TrialRequest(trial.number, params, maximize, ref))
                     fut.add_done_callback(lambda f, n=trial.number: done_q.put((n, f)))
-                if not pending: break
+                if not pending:
+                    break
                 number, fut = done_q.get()
                 trial, params = pending.pop(number)
-                try: out = fut.result()
+                try:
+                    out = fut.result()
                 except Exception as e:  # the executor itself failed (e.g. a worker process died)
                     out = TrialOutcome(number, "failed", error=f"executor error: {type(e).__name__}: {e}")
                     if own and isinstance(e, cf.BrokenExecutor):
-                        ex.shutdown(wait=False); ex = make_executor(config, call)
+                        ex.shutdown(wait=False)
+                        ex = make_executor(config, call)
                 rec = self._tell(study, trial, params, out)
                 proposer.observe(params, out.value if out.status != "failed" else None, out.status)
-                if out.status == "complete" and out.intermediate: inter[number] = out.intermediate
+                if out.status == "complete" and out.intermediate:
+                    inter[number] = out.intermediate
                 n_done += 1
                 log.debug("trial %d %s: %s %s", number, out.status, out.value, params)
-                for cb in callbacks: cb(rec)
+                for cb in callbacks:
+                    cb(rec)
         except BaseException:
             for number, (trial, params) in pending.items():  # leave no RUNNING trial behind if we can help it
-                try: self._interrupt(study, study.get_trials(deepcopy=False)[number]); self._retry(study, trial.number, params)
-                except Exception: pass
+                try:
+                    self._interrupt(study, study.get_trials(deepcopy=False)[number])
+                    self._retry(study, trial.number, params)
+                except Exception:
+                    pass
             raise
         finally:
-            if own: ex.shutdown(wait=False)
-            try: study.set_user_attr("driver", None)
-            except Exception: pass
+            if own:
+                ex.shutdown(wait=False)
+            try:
+                study.set_user_attr("driver", None)
+            except Exception:
+                pass
         return self._result(study, config, direction, url, time.perf_counter() - t_start, existing, stopped)
 
     # --- helpers -------------------------------------------------------------------------------------------------
     def _resolve_objective(self, config, objective, data, y) -> tuple[Callable, str]:
         if objective is not None:
-            if not callable(objective): raise ConfigError(f"objective must be callable, got {type(objective).__name__}")
+            if not callable(objective):
+                raise ConfigError(f"objective must be callable, got {type(objective).__name__}")
             want = getattr(objective, "direction", None)  # e.g. a WalkForwardObjective knows its metric's direction
             if want and config.direction and want != config.direction:
-                raise ConfigError(f"direction={config.direction!r} contradicts the objective's metric "
-                                  f"{getattr(objective, 'metric', '')!r}, which is to {want}")
+                raise ConfigError(
+                    f"direction={config.direction!r} contradicts the objective's metric "
+                    f"{getattr(objective, 'metric', '')!r}, which is to {want}"
+                )
             return objective, config.direction or want or "maximize"
         factory = _OBJECTIVES.get(config.model_type.lower())
-        if factory is None and _engine_key(config.model_type): factory = WalkForwardObjective.from_config
+        if factory is None and _engine_key(config.model_type):
+            factory = WalkForwardObjective.from_config
         if factory is None:
-            raise ConfigError(f"no objective given and no built-in objective for model_type {config.model_type!r}; "
-                              f"engines: {sorted(ENGINES)}, registered objectives: {sorted(_OBJECTIVES)}")
+            raise ConfigError(
+                f"no objective given and no built-in objective for model_type {config.model_type!r}; "
+                f"engines: {sorted(ENGINES)}, registered objectives: {sorted(_OBJECTIVES)}"
+            )
         obj = factory(config, data, y)
         want = getattr(obj, "direction", None) or "maximize"
         if config.direction is not None and config.direction != want:
-            raise ConfigError(f"direction={config.direction!r} contradicts the objective's metric "
-                              f"{getattr(obj, 'metric', '')!r}, which is to {want}")
+            raise ConfigError(
+                f"direction={config.direction!r} contradicts the objective's metric "
+                f"{getattr(obj, 'metric', '')!r}, which is to {want}"
+            )
         return obj, want
 
     def _check_study(self, study, config, direction, existing) -> None:
         sig = config.space_signature()
         if not existing or "config" not in study.user_attrs:
-            study.set_user_attr("config", sig); return
+            study.set_user_attr("config", sig)
+            return
         stored = study.user_attrs["config"]
         if stored != json.loads(json.dumps(sig)):
-            raise ConfigError(f"study {study.study_name!r} was created with a different search space or strategy; "
-                              f"stored {stored}, given {sig}; use another study_name")
+            raise ConfigError(
+                f"study {study.study_name!r} was created with a different search space or strategy; "
+                f"stored {stored}, given {sig}; use another study_name"
+            )
         if study.direction.name.lower() != direction:
-            raise ConfigError(f"study {study.study_name!r} is to {study.direction.name.lower()}, the configuration says {direction}")
+            raise ConfigError(
+                f"study {study.study_name!r} is to {study.direction.name.lower()}, the configuration says {direction}"
+            )
         d = study.user_attrs.get("driver")
         if d and d.get("host") == socket.gethostname() and d.get("pid") != os.getpid() and _pid_alive(int(d["pid"])):
             raise ConfigError(f"study {study.study_name!r} is being run by process {d['pid']}; one driver per study")
 
     def _interrupt(self, study, t) -> None:
         from optuna.trial import TrialState
+
         study._storage.set_trial_user_attr(t._trial_id, "interrupted", True)
         study._storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
 
@@ -759,94 +1071,153 @@ class AutoMLService:
         n = 0
         names = None
         for t in trials:
-            if t.state.name != "RUNNING": continue
+            if t.state.name != "RUNNING":
+                continue
             self._interrupt(study, t)
-            log.warning("study %s: trial %d was interrupted (driver died); %s", study.study_name, t.number,
-                        "not retried again" if t.user_attrs.get("retry_of") is not None else "retrying its params")
+            log.warning(
+                "study %s: trial %d was interrupted (driver died); %s",
+                study.study_name,
+                t.number,
+                "not retried again" if t.user_attrs.get("retry_of") is not None else "retrying its params",
+            )
             params = _trial_params(t)
             if t.user_attrs.get("retry_of") is None and params:
-                self._retry(study, t.number, params); n += 1
+                self._retry(study, t.number, params)
+                n += 1
         return n
 
     def _reference(self, inter: dict, config) -> dict[int, float] | None:
-        if len(inter) < config.early_stopping_warmup: return None
+        if len(inter) < config.early_stopping_warmup:
+            return None
         steps = sorted({s for v in inter.values() for s in v})
         return {s: float(np.median([v[s] for v in inter.values() if s in v])) for s in steps}
 
     def _tell(self, study, trial, params, out: TrialOutcome) -> TrialRecord:
         from optuna.trial import TrialState
+
         attrs = {"duration_s": out.duration_s, "worker": out.worker}
-        if out.metrics: attrs["metrics"] = out.metrics
-        if out.error: attrs["error"] = out.error
+        if out.metrics:
+            attrs["metrics"] = out.metrics
+        if out.error:
+            attrs["error"] = out.error
         trial.set_user_attr("outcome", attrs)
         if out.status == "pruned" or (out.intermediate and out.status == "complete"):
-            for s, v in out.intermediate.items(): trial.report(v, int(s))
-        if out.status == "complete": study.tell(trial, out.value)
-        elif out.status == "pruned": study.tell(trial, state=TrialState.PRUNED)
-        else: study.tell(trial, state=TrialState.FAIL)
-        return TrialRecord(number=trial.number, params=params, score=out.value if out.status != "failed" else None,
-                           status=out.status, duration_s=out.duration_s, error=out.error, metrics=out.metrics,
-                           intermediate=out.intermediate, worker=out.worker)
+            for s, v in out.intermediate.items():
+                trial.report(v, int(s))
+        if out.status == "complete":
+            study.tell(trial, out.value)
+        elif out.status == "pruned":
+            study.tell(trial, state=TrialState.PRUNED)
+        else:
+            study.tell(trial, state=TrialState.FAIL)
+        return TrialRecord(
+            number=trial.number,
+            params=params,
+            score=out.value if out.status != "failed" else None,
+            status=out.status,
+            duration_s=out.duration_s,
+            error=out.error,
+            metrics=out.metrics,
+            intermediate=out.intermediate,
+            worker=out.worker,
+        )
 
     def _record(self, t, config) -> TrialRecord:
         o = t.user_attrs.get("outcome", {})
         st = {"COMPLETE": "complete", "PRUNED": "pruned", "RUNNING": "running", "WAITING": "waiting"}.get(t.state.name)
-        if st is None: st = "interrupted" if t.user_attrs.get("interrupted") else "failed"
+        if st is None:
+            st = "interrupted" if t.user_attrs.get("interrupted") else "failed"
         dur = o.get("duration_s")
-        if dur is None and t.datetime_start and t.datetime_complete: dur = (t.datetime_complete - t.datetime_start).total_seconds()
-        return TrialRecord(number=t.number, params=clean_params(config, _trial_params(t)), score=t.value if st in ("complete", "pruned") else None,
-                           status=st, duration_s=dur, error=o.get("error"), metrics=o.get("metrics", {}),
-                           intermediate={int(k): v for k, v in t.intermediate_values.items()}, worker=o.get("worker"),
-                           retry_of=t.user_attrs.get("retry_of"))
+        if dur is None and t.datetime_start and t.datetime_complete:
+            dur = (t.datetime_complete - t.datetime_start).total_seconds()
+        return TrialRecord(
+            number=t.number,
+            params=clean_params(config, _trial_params(t)),
+            score=t.value if st in ("complete", "pruned") else None,
+            status=st,
+            duration_s=dur,
+            error=o.get("error"),
+            metrics=o.get("metrics", {}),
+            intermediate={int(k): v for k, v in t.intermediate_values.items()},
+            worker=o.get("worker"),
+            retry_of=t.user_attrs.get("retry_of"),
+        )
 
     def _result(self, study, config, direction, url, duration, existing, stopped) -> OptimizationResult:
         recs = [self._record(t, config) for t in study.get_trials(deepcopy=False)]
         done = [r for r in recs if r.status == "complete"]
         best = (max if direction == "maximize" else min)(done, key=lambda r: r.score) if done else None
-        if best is None: log.warning("study %s: no trial completed", study.study_name)
+        if best is None:
+            log.warning("study %s: no trial completed", study.study_name)
         cnt = lambda s: sum(r.status == s for r in recs)
-        return OptimizationResult(study_name=study.study_name, storage=_redact(url), model_type=config.model_type,
-                                  search_strategy=config.search_strategy, direction=direction,
-                                  best_params=dict(best.params) if best else {}, best_score=best.score if best else None,
-                                  best_trial=best.number if best else None, trials=recs, n_complete=len(done),
-                                  n_failed=cnt("failed"), n_pruned=cnt("pruned"), n_interrupted=cnt("interrupted"),
-                                  duration_s=duration, resumed=existing, stopped=stopped)
+        return OptimizationResult(
+            study_name=study.study_name,
+            storage=_redact(url),
+            model_type=config.model_type,
+            search_strategy=config.search_strategy,
+            direction=direction,
+            best_params=dict(best.params) if best else {},
+            best_score=best.score if best else None,
+            best_trial=best.number if best else None,
+            trials=recs,
+            n_complete=len(done),
+            n_failed=cnt("failed"),
+            n_pruned=cnt("pruned"),
+            n_interrupted=cnt("interrupted"),
+            duration_s=duration,
+            resumed=existing,
+            stopped=stopped,
+        )
+
 
 automl_service = AutoMLService()
 
 # %% ../nbs/20_automl.ipynb #a2bab8d5
-def load_result(study_name: str,  # the study to read
-                storage: str | Path | None = None,  # where it is (as in OptimizationConfig.storage)
-               ) -> pd.DataFrame:
+def load_result(
+    study_name: str,  # the study to read
+    storage: str | Path | None = None,  # where it is (as in OptimizationConfig.storage)
+) -> pd.DataFrame:
     "Every trial of a stored study as a DataFrame (Optuna's `trials_dataframe`)."
     import optuna
+
     return optuna.load_study(study_name=study_name, storage=open_storage(resolve_storage(storage))).trials_dataframe()
 
 # %% ../nbs/20_automl.ipynb #401f739b
 class _OneFold:
     "Only the k-th fold of a splitter."
-    def __init__(self, splitter, k: int): self.splitter, self.k = splitter, k
-    def get_n_splits(self, *a, **kw) -> int: return 1
+
+    def __init__(self, splitter, k: int):
+        self.splitter, self.k = splitter, k
+
+    def get_n_splits(self, *a, **kw) -> int:
+        return 1
+
     def split(self, X, y=None, groups=None):
         for i, f in enumerate(self.splitter.split(X)):
-            if i == self.k: yield f; return
+            if i == self.k:
+                yield f
+                return
+
 
 class WalkForwardObjective:
     "params -> walk-forward validation score of an engine (the AutoML service's built-in, picklable objective)."
-    def __init__(self, model_type: str,  # engine name (see `ENGINES`)
-                 data: Any,  # OHLCV frame, or windows X (n, seq, f) / features (n, f)
-                 y: Any = None,  # targets for array data
-                 metric: str | None = None,  # walk-forward metric (default: rmse, or accuracy for classification)
-                 n_splits: int = 3,  # walk-forward folds
-                 seeds: Sequence[int] = (42,),  # engine seeds averaged per fold
-                 val_fraction: float = 0.1,  # share of each fold's training samples for early stopping
-                 fixed_params: dict | None = None,  # engine parameters that are not tuned
-                 horizon: int = 1,  # prediction horizon in candles
-                 feature_set: str = "default",  # features of the preparation (frame data)
-                 splitter: Any = None,  # a `dataset.WalkForwardSplitter` (default: n_splits expanding folds)
-                 sequence_length: int | None = None,  # window length of frame data for engines without one (default 1)
-                 preparation: Any = None,  # unfitted `models.core.Preparation` template for frame data (fitted per fold)
-                ):
+
+    def __init__(
+        self,
+        model_type: str,  # engine name (see `ENGINES`)
+        data: Any,  # OHLCV frame, or windows X (n, seq, f) / features (n, f)
+        y: Any = None,  # targets for array data
+        metric: str | None = None,  # walk-forward metric (default: rmse, or accuracy for classification)
+        n_splits: int = 3,  # walk-forward folds
+        seeds: Sequence[int] = (42,),  # engine seeds averaged per fold
+        val_fraction: float = 0.1,  # share of each fold's training samples for early stopping
+        fixed_params: dict | None = None,  # engine parameters that are not tuned
+        horizon: int = 1,  # prediction horizon in candles
+        feature_set: str = "default",  # features of the preparation (frame data)
+        splitter: Any = None,  # a `dataset.WalkForwardSplitter` (default: n_splits expanding folds)
+        sequence_length: int | None = None,  # window length of frame data for engines without one (default 1)
+        preparation: Any = None,  # unfitted `models.core.Preparation` template for frame data (fitted per fold)
+    ):
         self.model_type, self.fixed_params, self.sequence_length = model_type, dict(fixed_params or {}), sequence_length
         self.prep_template = preparation
         proto = _new_engine(model_type, **self.fixed_params)
@@ -855,11 +1226,18 @@ class WalkForwardObjective:
             raise ConfigError(f"unknown metric {self.metric!r}; use one of {sorted(_METRIC_DIRECTIONS)}")
         self.direction = _METRIC_DIRECTIONS[self.metric]
         if not isinstance(data, pd.DataFrame):
-            if y is None: raise ConfigError("array data needs y (targets); or pass an OHLCV DataFrame")
+            if y is None:
+                raise ConfigError("array data needs y (targets); or pass an OHLCV DataFrame")
             data, y = np.asarray(data, np.float32), np.asarray(y, np.float32).reshape(-1)
-            if len(data) != len(y): raise DataValidationError(f"X has {len(data)} samples, y has {len(y)}")
+            if len(data) != len(y):
+                raise DataValidationError(f"X has {len(data)} samples, y has {len(y)}")
         self.data, self.y, self.n_splits, self.seeds = data, y, int(n_splits), tuple(int(s) for s in seeds)
-        self.val_fraction, self.horizon, self.feature_set, self.splitter = val_fraction, int(horizon), feature_set, splitter
+        self.val_fraction, self.horizon, self.feature_set, self.splitter = (
+            val_fraction,
+            int(horizon),
+            feature_set,
+            splitter,
+        )
 
     @classmethod
     def from_config(cls, config: OptimizationConfig, data: Any = None, y: Any = None) -> WalkForwardObjective:
@@ -867,27 +1245,55 @@ class WalkForwardObjective:
         o = config.objective_options
         if data is None:
             from cryptoml.data import load_market_data
+
             data = load_market_data(o.symbol, o.timeframe, limit=o.limit, source=o.source)
         known = set(engine_class(config.model_type)().get_params())
         bad = sorted({r.name for r in config.hyperparameter_ranges} - known)
-        if bad: raise ConfigError(f"{config.model_type} engine has no parameter(s) {bad}; its parameters: {sorted(known)}")
-        return cls(config.model_type, data, y, metric=o.metric, n_splits=o.n_splits, seeds=o.seeds, val_fraction=o.val_fraction,
-                   fixed_params=o.fixed_params, horizon=o.horizon, feature_set=o.feature_set, sequence_length=o.sequence_length)
+        if bad:
+            raise ConfigError(f"{config.model_type} engine has no parameter(s) {bad}; its parameters: {sorted(known)}")
+        return cls(
+            config.model_type,
+            data,
+            y,
+            metric=o.metric,
+            n_splits=o.n_splits,
+            seeds=o.seeds,
+            val_fraction=o.val_fraction,
+            fixed_params=o.fixed_params,
+            horizon=o.horizon,
+            feature_set=o.feature_set,
+            sequence_length=o.sequence_length,
+        )
 
     def preparation(self, engine):
         "The (unfitted) preparation of a frame for `engine` (None for array data)."
-        if not isinstance(self.data, pd.DataFrame): return None
+        if not isinstance(self.data, pd.DataFrame):
+            return None
         from cryptoml.models.core import Preparation
+
         t = self.prep_template
-        seq = getattr(engine, "sequence_length", None) or self.sequence_length or (t.sequence_length if t is not None else 1)
+        seq = (
+            getattr(engine, "sequence_length", None)
+            or self.sequence_length
+            or (t.sequence_length if t is not None else 1)
+        )
         target = "direction" if engine._task == "classification" else "return"
-        if t is None: return Preparation(feature_set=self.feature_set, sequence_length=seq, horizon=self.horizon, target=target)
-        return Preparation(feature_set=t.feature_set, scaler=t.scaler, sequence_length=seq, horizon=t.horizon, target=target, columns=t.columns)
+        if t is None:
+            return Preparation(feature_set=self.feature_set, sequence_length=seq, horizon=self.horizon, target=target)
+        return Preparation(
+            feature_set=t.feature_set,
+            scaler=t.scaler,
+            sequence_length=seq,
+            horizon=t.horizon,
+            target=target,
+            columns=t.columns,
+        )
 
     def __call__(self, params: dict, reporter: Reporter | None = None) -> dict:
         "Walk-forward `score` (the metric's fold mean) and the other metrics of the engine with `params`."
         from cryptoml.dataset import WalkForwardSplitter
         from cryptoml.models.core import walk_forward_evaluate
+
         engine = _new_engine(self.model_type, params, **self.fixed_params)
         prep = self.preparation(engine)
         seq = prep.sequence_length if prep is not None else (self.data.shape[1] if self.data.ndim == 3 else 1)
@@ -895,12 +1301,23 @@ class WalkForwardObjective:
         splitter = self.splitter or WalkForwardSplitter(n_splits=self.n_splits, horizon=h, sequence_length=seq)
         folds = []
         for k in range(splitter.get_n_splits()):
-            r = walk_forward_evaluate(engine, self.data, self.y, preparation=prep, splitter=_OneFold(splitter, k),
-                                      seeds=self.seeds, val_fraction=self.val_fraction, horizon=h)
+            r = walk_forward_evaluate(
+                engine,
+                self.data,
+                self.y,
+                preparation=prep,
+                splitter=_OneFold(splitter, k),
+                seeds=self.seeds,
+                val_fraction=self.val_fraction,
+                horizon=h,
+            )
             folds.append(r.folds.assign(fold=k))
-            if reporter is not None: reporter.report(k, float(pd.concat(folds)[self.metric].mean()))
+            if reporter is not None:
+                reporter.report(k, float(pd.concat(folds)[self.metric].mean()))
         f = pd.concat(folds)
-        out = {m: float(f[m].mean()) for m in _METRIC_DIRECTIONS if m in f.columns and pd.api.types.is_numeric_dtype(f[m])}
+        out = {
+            m: float(f[m].mean()) for m in _METRIC_DIRECTIONS if m in f.columns and pd.api.types.is_numeric_dtype(f[m])
+        }
         return {"score": out[self.metric], **out, "seconds": float(f["seconds"].sum())}
 
 # %% ../nbs/20_automl.ipynb #29afc2a1
@@ -908,28 +1325,36 @@ def parameter_importance(result: OptimizationResult) -> pd.Series:
     "Importance of each hyperparameter for the score (fANOVA over complete trials; sums to 1)."
     import optuna
     from optuna.trial import create_trial
+
     done = [t for t in result.trials if t.status == "complete"]
     names = sorted({k for t in done for k in t.params})
-    if len(done) < 2 or not names: return pd.Series(dtype=float, name="importance")
+    if len(done) < 2 or not names:
+        return pd.Series(dtype=float, name="importance")
     dists = {}
     for n in names:
         vals = [t.params[n] for t in done]
         if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals):
             lo, hi = float(min(vals)), float(max(vals))
             dists[n] = optuna.distributions.FloatDistribution(lo, hi if hi > lo else lo + 1)
-        else: dists[n] = optuna.distributions.CategoricalDistribution(sorted({json.dumps(v) for v in vals}))
+        else:
+            dists[n] = optuna.distributions.CategoricalDistribution(sorted({json.dumps(v) for v in vals}))
     enc = lambda n, v: json.dumps(v) if isinstance(dists[n], optuna.distributions.CategoricalDistribution) else float(v)
     study = optuna.create_study(direction=result.direction)
-    study.add_trials([create_trial(params={n: enc(n, t.params[n]) for n in names}, distributions=dists, value=t.score) for t in done])
+    study.add_trials(
+        [create_trial(params={n: enc(n, t.params[n]) for n in names}, distributions=dists, value=t.score) for t in done]
+    )
     imp = optuna.importance.get_param_importances(study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0))
     return pd.Series(imp, name="importance").sort_values(ascending=False)
 
-def plot_convergence(result: OptimizationResult,  # a finished (or partial) study
-                     ax=None,  # matplotlib axes (default: a new figure)
-                     label: str | None = None,  # legend label
-                    ):
+
+def plot_convergence(
+    result: OptimizationResult,  # a finished (or partial) study
+    ax=None,  # matplotlib axes (default: a new figure)
+    label: str | None = None,  # legend label
+):
     "Best score so far against trial number, with every complete trial's score as dots."
     import matplotlib.pyplot as plt
+
     ax = ax or plt.subplots(figsize=(7, 3.5))[1]
     df = result.to_frame()
     df = df[df["status"] == "complete"] if len(df) else df
@@ -937,12 +1362,17 @@ def plot_convergence(result: OptimizationResult,  # a finished (or partial) stud
     ax.scatter(df.index, df["score"], s=12, alpha=0.5, label=f"{lbl} trials")
     c = result.convergence()
     ax.step(c.index, c.values, where="post", label=f"{lbl} best so far")
-    ax.set_xlabel("trial"); ax.set_ylabel(f"score ({result.direction})"); ax.legend(); ax.grid(alpha=0.3)
+    ax.set_xlabel("trial")
+    ax.set_ylabel(f"score ({result.direction})")
+    ax.legend()
+    ax.grid(alpha=0.3)
     return ax
+
 
 def plot_parameter_effects(result: OptimizationResult) -> Any:
     "Score against each hyperparameter (complete trials), log axis for positive ranges spanning decades."
     import matplotlib.pyplot as plt
+
     df = result.to_frame()
     df = df[df["status"] == "complete"]
     cols = [c for c in df.columns if c.startswith("param_")]
@@ -951,11 +1381,13 @@ def plot_parameter_effects(result: OptimizationResult) -> Any:
         x = df[c]
         if pd.api.types.is_numeric_dtype(x) and not pd.api.types.is_bool_dtype(x):
             ax.scatter(x, df["score"], s=14, alpha=0.7)
-            if (x > 0).all() and x.max() / max(x.min(), 1e-300) > 50: ax.set_xscale("log")
+            if (x > 0).all() and x.max() / max(x.min(), 1e-300) > 50:
+                ax.set_xscale("log")
         else:
             g = df.groupby(x.astype(str))["score"]
             ax.bar(list(g.groups), g.mean().values)
-        ax.set_xlabel(c[len("param_"):]); ax.grid(alpha=0.3)
+        ax.set_xlabel(c[len("param_") :])
+        ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("score")
     fig.tight_layout()
     return fig

@@ -30,6 +30,7 @@ __all__ = ['log', 'CostModel', 'drawdown', 'performance_stats', 'BacktestResult'
 @dataclass(frozen=True)
 class CostModel:
     "Proportional trading costs: fees plus slippage, in basis points of traded notional."
+
     fee_bps: float = 10.0  # exchange fee per side (10 bps = 0.1 %, Binance spot taker)
     slippage_bps: float = 0.0  # price impact / half-spread per side
 
@@ -38,7 +39,8 @@ class CostModel:
             v = getattr(self, k)
             if not isinstance(v, (int, float, np.number)) or not np.isfinite(v) or v < 0:
                 raise ConfigError(f"{k} must be a finite number >= 0, got {v!r}")
-        if self.rate >= 1: raise ConfigError(f"fee_bps + slippage_bps must be below 10,000 (100 %), got {self.rate * 1e4}")
+        if self.rate >= 1:
+            raise ConfigError(f"fee_bps + slippage_bps must be below 10,000 (100 %), got {self.rate * 1e4}")
 
     @property
     def rate(self) -> float:
@@ -56,81 +58,134 @@ class CostModel:
         return float((1 + self.rate * np.sum(s * v, axis=-1)) / (1 + self.rate * np.sum(s * w, axis=-1)))
 
 # %% ../nbs/15_backtest.ipynb #bafdde61
-def _norm(c) -> str: return str(c).lower()
+def _norm(c) -> str:
+    return str(c).lower()
+
 
 def _price_frames(prices) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     "Closes and opens (or None) as frames of the same shape, one column per asset."
     if isinstance(prices, Mapping):
-        if not prices: raise DataValidationError("prices is an empty dict")
+        if not prices:
+            raise DataValidationError("prices is an empty dict")
         parts = {k: _price_frames(v) for k, v in prices.items()}
         close = pd.concat({k: c.iloc[:, 0] for k, (c, o) in parts.items()}, axis=1)
-        opens = None if any(o is None for c, o in parts.values()) else pd.concat({k: o.iloc[:, 0] for k, (c, o) in parts.items()}, axis=1)
+        opens = (
+            None
+            if any(o is None for c, o in parts.values())
+            else pd.concat({k: o.iloc[:, 0] for k, (c, o) in parts.items()}, axis=1)
+        )
         return close, opens
     if isinstance(prices, pd.Series):
         return prices.to_frame(prices.name if prices.name not in (None, "close") else "asset"), None
-    if not isinstance(prices, pd.DataFrame): raise DataValidationError(f"prices must be a Series, DataFrame or dict of frames, got {type(prices).__name__}")
+    if not isinstance(prices, pd.DataFrame):
+        raise DataValidationError(f"prices must be a Series, DataFrame or dict of frames, got {type(prices).__name__}")
     if isinstance(prices.columns, pd.MultiIndex):
         fields = prices.columns.get_level_values(-1).map(_norm)
-        if "close" not in set(fields): raise DataValidationError("prices has (symbol, field) columns but no 'close' field")
-        close = prices.loc[:, fields == "close"]; close.columns = close.columns.get_level_values(0)
+        if "close" not in set(fields):
+            raise DataValidationError("prices has (symbol, field) columns but no 'close' field")
+        close = prices.loc[:, fields == "close"]
+        close.columns = close.columns.get_level_values(0)
         if "open" in set(fields):
-            opens = prices.loc[:, fields == "open"]; opens.columns = opens.columns.get_level_values(0)
+            opens = prices.loc[:, fields == "open"]
+            opens.columns = opens.columns.get_level_values(0)
             opens = opens[list(close.columns)]
-        else: opens = None
+        else:
+            opens = None
         return close, opens
     cols = {_norm(c): c for c in prices.columns}
     if "close" in cols:
-        close = prices[cols["close"]].to_frame("asset")                  # views, no copies
+        close = prices[cols["close"]].to_frame("asset")  # views, no copies
         return close, (prices[cols["open"]].to_frame("asset") if "open" in cols else None)
     return prices, None
+
 
 def _check_prices(close: pd.DataFrame, opens: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray | None]:
     "Closes and opens as float arrays; raise on an unsorted or duplicated index, non-numeric or non-positive prices."
     idx = close.index
-    if len(idx) < 2: raise DataValidationError(f"prices need at least 2 candles, got {len(idx)}")
-    if idx.has_duplicates: raise DataValidationError(f"prices index has a duplicated timestamp: {idx[idx.duplicated()][0]}")
-    if not idx.is_monotonic_increasing: raise DataValidationError("prices index is not sorted in increasing time order")
+    if len(idx) < 2:
+        raise DataValidationError(f"prices need at least 2 candles, got {len(idx)}")
+    if idx.has_duplicates:
+        raise DataValidationError(f"prices index has a duplicated timestamp: {idx[idx.duplicated()][0]}")
+    if not idx.is_monotonic_increasing:
+        raise DataValidationError("prices index is not sorted in increasing time order")
     out = []
     for name, fr in (("close", close), ("open", opens)):
-        if fr is None: out.append(None); continue
-        try: a = fr.to_numpy(dtype=float)
-        except (TypeError, ValueError): raise DataValidationError(f"{name} prices must be numeric") from None
+        if fr is None:
+            out.append(None)
+            continue
+        try:
+            a = fr.to_numpy(dtype=float)
+        except (TypeError, ValueError):
+            raise DataValidationError(f"{name} prices must be numeric") from None
         lo, hi = (a.min(), a.max()) if a.size else (1.0, 1.0)
-        if lo > 0 and hi < np.inf: out.append(a); continue                 # fast path: no NaN, all positive and finite
+        if lo > 0 and hi < np.inf:
+            out.append(a)
+            continue  # fast path: no NaN, all positive and finite
         if (a <= 0).any() or np.isinf(a).any():
             i, j = np.argwhere((a <= 0) | np.isinf(a))[0]
-            raise DataValidationError(f"{name} price of {fr.columns[j]!r} at {idx[i]} is {a[i, j]}: prices must be positive and finite")
+            raise DataValidationError(
+                f"{name} price of {fr.columns[j]!r} at {idx[i]} is {a[i, j]}: prices must be positive and finite"
+            )
         out.append(a)
     return out[0], out[1]
+
 
 def _position_frame(positions, close: pd.DataFrame) -> pd.DataFrame:
     "Target weights as a float frame aligned with `close` (same index and columns), validated."
     if isinstance(positions, pd.Series):
-        if close.shape[1] != 1: raise DataValidationError(f"positions is a Series but prices hold {close.shape[1]} assets; pass a frame with columns {list(close.columns)}")
+        if close.shape[1] != 1:
+            raise DataValidationError(
+                f"positions is a Series but prices hold {close.shape[1]} assets; pass a frame with columns {list(close.columns)}"
+            )
         pos = positions.to_frame(close.columns[0])
     elif isinstance(positions, pd.DataFrame):
         pos = positions
-        if close.shape[1] == 1 and pos.shape[1] == 1: pos = pos.set_axis(close.columns, axis=1)
-        missing, extra = [c for c in close.columns if c not in pos.columns], [c for c in pos.columns if c not in close.columns]
-        if missing or extra: raise DataValidationError(f"positions columns must be the assets {list(close.columns)}: missing {missing}, unknown {extra}")
+        if close.shape[1] == 1 and pos.shape[1] == 1:
+            pos = pos.set_axis(close.columns, axis=1)
+        missing, extra = (
+            [c for c in close.columns if c not in pos.columns],
+            [c for c in pos.columns if c not in close.columns],
+        )
+        if missing or extra:
+            raise DataValidationError(
+                f"positions columns must be the assets {list(close.columns)}: missing {missing}, unknown {extra}"
+            )
         pos = pos[list(close.columns)]
-    else: raise DataValidationError(f"positions must be a pandas Series or DataFrame indexed like prices, got {type(positions).__name__}")
+    else:
+        raise DataValidationError(
+            f"positions must be a pandas Series or DataFrame indexed like prices, got {type(positions).__name__}"
+        )
     if not pos.index.equals(close.index):
         if len(pos.index) != len(close.index) or not pos.index.isin(close.index).all():
             out = pos.index[~pos.index.isin(close.index)]
             miss = close.index[~close.index.isin(pos.index)]
-            where = f"timestamp {out[0]} is not a price candle" if len(out) else f"no position for candle {miss[0]}" if len(miss) else "a different order"
-            raise DataValidationError(f"positions must have exactly the price index ({len(close)} candles), got {len(pos)}: {where}; "
-                                      "use positions_from_walk_forward or .reindex(prices.index, fill_value=0) to be explicit")
+            where = (
+                f"timestamp {out[0]} is not a price candle"
+                if len(out)
+                else f"no position for candle {miss[0]}"
+                if len(miss)
+                else "a different order"
+            )
+            raise DataValidationError(
+                f"positions must have exactly the price index ({len(close)} candles), got {len(pos)}: {where}; "
+                "use positions_from_walk_forward or .reindex(prices.index, fill_value=0) to be explicit"
+            )
         pos = pos.loc[close.index]
-    try: a = pos.to_numpy(dtype=float)
-    except (TypeError, ValueError): raise DataValidationError("positions must be numeric (weights in [-1, 1])") from None
-    if not (a.min() >= -1 - 1e-12 and a.max() <= 1 + 1e-12): bad = ~np.isfinite(a) | (np.abs(a) > 1 + 1e-12)
-    else: bad = np.zeros(1, bool)
+    try:
+        a = pos.to_numpy(dtype=float)
+    except (TypeError, ValueError):
+        raise DataValidationError("positions must be numeric (weights in [-1, 1])") from None
+    if not (a.min() >= -1 - 1e-12 and a.max() <= 1 + 1e-12):
+        bad = ~np.isfinite(a) | (np.abs(a) > 1 + 1e-12)
+    else:
+        bad = np.zeros(1, bool)
     if bad.any():
         i, j = np.argwhere(bad)[0]
-        raise DataValidationError(f"position of {pos.columns[j]!r} at {pos.index[i]} is {a[i, j]}: positions must be finite weights in [-1, 1]")
-    if (np.abs(a) > 1).any(): a = np.clip(a, -1, 1)                     # rounding noise only (checked above)
+        raise DataValidationError(
+            f"position of {pos.columns[j]!r} at {pos.index[i]} is {a[i, j]}: positions must be finite weights in [-1, 1]"
+        )
+    if (np.abs(a) > 1).any():
+        a = np.clip(a, -1, 1)  # rounding noise only (checked above)
     return pd.DataFrame(a, index=close.index, columns=close.columns, copy=False)
 
 # %% ../nbs/15_backtest.ipynb #8f7d00eb
@@ -139,91 +194,139 @@ def _rebalance_factors(V: np.ndarray, W: np.ndarray, rate: float) -> np.ndarray:
     s = np.sign(W - V)
     return (1 + rate * (s * V).sum(1)) / (1 + rate * (s * W).sum(1))
 
-def _simulate(C: np.ndarray,  # closes (n, m)
-              F: np.ndarray,  # fill prices (n, m): opens (next_open) or closes (next_close)
-              X: np.ndarray,  # weights in force from the fill of each candle on (n, m): the targets shifted by one
-              rate: float,  # cost per unit of traded notional
-              every_bar: bool,  # rebalance to the targets at every candle
-              cash: float,  # initial equity
-              gaps: bool = True,  # prices may hold NaN (where nothing is held); False skips the masking
-             ) -> dict[str, np.ndarray]:
+
+def _simulate(
+    C: np.ndarray,  # closes (n, m)
+    F: np.ndarray,  # fill prices (n, m): opens (next_open) or closes (next_close)
+    X: np.ndarray,  # weights in force from the fill of each candle on (n, m): the targets shifted by one
+    rate: float,  # cost per unit of traded notional
+    every_bar: bool,  # rebalance to the targets at every candle
+    cash: float,  # initial equity
+    gaps: bool = True,  # prices may hold NaN (where nothing is held); False skips the masking
+) -> dict[str, np.ndarray]:
     "Equity at each close and the trade events of holding weights `X` (vectorized over trade segments)."
     n, m = C.shape
-    trade = np.empty(n, bool)                                            # candles with a trade at their fill price
+    trade = np.empty(n, bool)  # candles with a trade at their fill price
     if m == 1:
-        x = X[:, 0]; trade[0] = x[0] != 0; np.not_equal(x[1:], x[:-1], out=trade[1:])
+        x = X[:, 0]
+        trade[0] = x[0] != 0
+        np.not_equal(x[1:], x[:-1], out=trade[1:])
     else:
-        trade[0] = (X[0] != 0).any(); trade[1:] = (X[1:] != X[:-1]).any(1)
-    if every_bar: trade |= (X != 0).any(1)
+        trade[0] = (X[0] != 0).any()
+        trade[1:] = (X[1:] != X[:-1]).any(1)
+    if every_bar:
+        trade |= (X != 0).any(1)
     ev = np.flatnonzero(trade)
     K = len(ev)
-    if K == 0: return dict(equity=np.full(n, cash), ev=ev, W=np.zeros((0, m)), V=np.zeros((0, m)), Eplus=np.zeros(0),
-                           Epre=np.zeros(0), seg_pnl=np.zeros((0, m)), cost=np.zeros(0))
-    W = X[ev]                                                            # target weights of each segment (K, m)
-    Fs = F[ev]                                                           # fill prices at each segment start
-    end_px = np.empty_like(Fs); end_px[:-1] = F[ev[1:]]; end_px[-1] = C[-1]   # price at each segment's end (last: last close)
+    if K == 0:
+        return dict(
+            equity=np.full(n, cash),
+            ev=ev,
+            W=np.zeros((0, m)),
+            V=np.zeros((0, m)),
+            Eplus=np.zeros(0),
+            Epre=np.zeros(0),
+            seg_pnl=np.zeros((0, m)),
+            cost=np.zeros(0),
+        )
+    W = X[ev]  # target weights of each segment (K, m)
+    Fs = F[ev]  # fill prices at each segment start
+    end_px = np.empty_like(Fs)
+    end_px[:-1] = F[ev[1:]]
+    end_px[-1] = C[-1]  # price at each segment's end (last: last close)
     held_w = W != 0
     with np.errstate(invalid="ignore", divide="ignore"):
-        seg_rel = end_px / Fs                                            # price relative of each asset over its segment
-        if gaps: seg_rel[~held_w] = 1.0                                  # unheld assets may have no price
-        G = 1 + (W * (seg_rel - 1)).sum(1)                               # equity factor of each segment, before the next trade
+        seg_rel = end_px / Fs  # price relative of each asset over its segment
+        if gaps:
+            seg_rel[~held_w] = 1.0  # unheld assets may have no price
+        G = 1 + (W * (seg_rel - 1)).sum(1)  # equity factor of each segment, before the next trade
         V = np.zeros((K, m))
-        V[1:] = W[:-1] * seg_rel[:-1] / G[:-1, None]                     # drifted weights just before each trade
-        if gaps: V[~np.isfinite(V)] = 0.0
-        c = _rebalance_factors(V, W, rate)                               # equity factor of each trade (costs)
-        Eplus = cash * np.cumprod(c * np.r_[1.0, G[:-1]])                # equity just after each trade
+        V[1:] = W[:-1] * seg_rel[:-1] / G[:-1, None]  # drifted weights just before each trade
+        if gaps:
+            V[~np.isfinite(V)] = 0.0
+        c = _rebalance_factors(V, W, rate)  # equity factor of each trade (costs)
+        Eplus = cash * np.cumprod(c * np.r_[1.0, G[:-1]])  # equity just after each trade
         # within a segment the account is cash plus fixed units: equity = cash_k + Σ_j units_kj · close_j
         units = np.where(held_w, Eplus[:, None] * W / Fs, 0.0)
         cash_k = Eplus * (1 - W.sum(1))
-    L = np.diff(np.r_[ev, n])                                            # candles per segment
+    L = np.diff(np.r_[ev, n])  # candles per segment
     e0 = ev[0]
-    equity = np.empty(n); equity[:e0] = cash
-    if m == 1: np.multiply(np.repeat(units[:, 0], L), C[e0:, 0], out=equity[e0:])
+    equity = np.empty(n)
+    equity[:e0] = cash
+    if m == 1:
+        np.multiply(np.repeat(units[:, 0], L), C[e0:, 0], out=equity[e0:])
     else:
         Cz = np.where(np.isfinite(C[e0:]), C[e0:], 0.0) if gaps else C[e0:]
         np.einsum("ij,ij->i", np.repeat(units, L, axis=0), Cz, out=equity[e0:])
     equity[e0:] += np.repeat(cash_k, L)
-    Epre = np.r_[cash, Eplus[:-1] * G[:-1]]                              # equity just before each trade
-    cost = rate * np.abs(W * Eplus[:, None] - V * Epre[:, None])         # cost paid per asset at each trade (K, m)
-    seg_pnl = Eplus[:, None] * W * (seg_rel - 1)                         # gross P&L of each asset over each segment
-    if not (equity > 0).all():                                           # ruin: equity stays at zero from there on
+    Epre = np.r_[cash, Eplus[:-1] * G[:-1]]  # equity just before each trade
+    cost = rate * np.abs(W * Eplus[:, None] - V * Epre[:, None])  # cost paid per asset at each trade (K, m)
+    seg_pnl = Eplus[:, None] * W * (seg_rel - 1)  # gross P&L of each asset over each segment
+    if not (equity > 0).all():  # ruin: equity stays at zero from there on
         r0 = int(np.argmax(~(equity > 0)))
         equity[r0:] = 0.0
         log.warning("equity reached zero at candle %d; the account is ruined from there on", r0)
         keep = ev <= r0
-        ev, W, V, Eplus, Epre, seg_pnl, cost = ev[keep], W[keep], V[keep], Eplus[keep], Epre[keep], seg_pnl[keep], cost[keep]
+        ev, W, V, Eplus, Epre, seg_pnl, cost = (
+            ev[keep],
+            W[keep],
+            V[keep],
+            Eplus[keep],
+            Epre[keep],
+            seg_pnl[keep],
+            cost[keep],
+        )
     return dict(equity=equity, ev=ev, W=W, V=V, Eplus=Eplus, Epre=Epre, seg_pnl=seg_pnl, cost=cost)
 
 # %% ../nbs/15_backtest.ipynb #661cf456
-_TRADE_COLS = ["asset", "direction", "size", "entry_time", "exit_time", "entry_price", "exit_price",
-               "bars", "pnl", "return", "cost", "is_open"]
+_TRADE_COLS = [
+    "asset",
+    "direction",
+    "size",
+    "entry_time",
+    "exit_time",
+    "entry_price",
+    "exit_price",
+    "bars",
+    "pnl",
+    "return",
+    "cost",
+    "is_open",
+]
+
 
 def _trades(sim: dict, index: pd.Index, cols: pd.Index, F: np.ndarray, C: np.ndarray) -> pd.DataFrame:
     "One row per trade (per asset, run of constant non-zero target) from the simulation's segment arrays."
     ev, W, V, Eplus, Epre, seg_pnl, cost = (sim[k] for k in ("ev", "W", "V", "Eplus", "Epre", "seg_pnl", "cost"))
     K, n = len(ev), len(index)
-    if K == 0: return pd.DataFrame(columns=_TRADE_COLS)
+    if K == 0:
+        return pd.DataFrame(columns=_TRADE_COLS)
     rows = []
     Wprev = np.vstack([np.zeros((1, W.shape[1])), W[:-1]])
-    for j, asset in enumerate(cols):                                     # a loop over assets only
+    for j, asset in enumerate(cols):  # a loop over assets only
         w, wp = W[:, j], Wprev[:, j]
         start = (w != 0) & (w != wp)
-        if not start.any(): continue
-        run = np.cumsum(start) - 1                                       # run id of each segment (valid where w != 0)
+        if not start.any():
+            continue
+        run = np.cumsum(start) - 1  # run id of each segment (valid where w != 0)
         inrun = w != 0
         R = int(start.sum())
         x_old, x_new = np.abs(V[:, j] * Epre), np.abs(w * Eplus)
         tot = x_old + x_new
         chg = w != wp
-        share_old = np.where(chg & (tot > 0), x_old / np.where(tot > 0, tot, 1), 0.0)  # part of a fill's cost closing the previous run
+        share_old = np.where(
+            chg & (tot > 0), x_old / np.where(tot > 0, tot, 1), 0.0
+        )  # part of a fill's cost closing the previous run
         c_new, c_old = cost[:, j] * (1 - share_old), cost[:, j] * share_old
         pnl = np.bincount(run[inrun], seg_pnl[inrun, j] - c_new[inrun], minlength=R)
-        closes = chg & (wp != 0)                                         # fills that close the run of the previous segment
+        closes = chg & (wp != 0)  # fills that close the run of the previous segment
         prev_run = np.r_[-1, run[:-1]]
         pnl -= np.bincount(prev_run[closes], c_old[closes], minlength=R)
-        costs = np.bincount(run[inrun], c_new[inrun], minlength=R) + np.bincount(prev_run[closes], c_old[closes], minlength=R)
+        costs = np.bincount(run[inrun], c_new[inrun], minlength=R) + np.bincount(
+            prev_run[closes], c_old[closes], minlength=R
+        )
         s_idx = np.flatnonzero(start)
-        chg_at = np.flatnonzero(chg)                                     # a run lasts until the next change of its target
+        chg_at = np.flatnonzero(chg)  # a run lasts until the next change of its target
         nxt = np.searchsorted(chg_at, s_idx, side="right")
         last_seg = np.where(nxt < len(chg_at), chg_at[np.minimum(nxt, len(chg_at) - 1)], K) - 1
         is_open = last_seg == K - 1
@@ -234,31 +337,52 @@ def _trades(sim: dict, index: pd.Index, cols: pd.Index, F: np.ndarray, C: np.nda
         exit_px = np.where(is_open, C[n - 1, j], F[exit_bar, j])
         size = w[s_idx]
         notional = np.abs(size) * Eplus[s_idx]
-        rows.append(pd.DataFrame({"asset": asset, "direction": np.where(size > 0, "long", "short"), "size": size,
-                                  "entry_time": index[entry_bar], "exit_time": index[exit_bar],
-                                  "entry_price": entry_px, "exit_price": exit_px, "bars": exit_bar - entry_bar,
-                                  "pnl": pnl, "return": pnl / notional, "cost": costs, "is_open": is_open}))
-    if not rows: return pd.DataFrame(columns=_TRADE_COLS)
-    if len(rows) == 1: return rows[0]
+        rows.append(
+            pd.DataFrame(
+                {
+                    "asset": asset,
+                    "direction": np.where(size > 0, "long", "short"),
+                    "size": size,
+                    "entry_time": index[entry_bar],
+                    "exit_time": index[exit_bar],
+                    "entry_price": entry_px,
+                    "exit_price": exit_px,
+                    "bars": exit_bar - entry_bar,
+                    "pnl": pnl,
+                    "return": pnl / notional,
+                    "cost": costs,
+                    "is_open": is_open,
+                }
+            )
+        )
+    if not rows:
+        return pd.DataFrame(columns=_TRADE_COLS)
+    if len(rows) == 1:
+        return rows[0]
     return pd.concat(rows, ignore_index=True).sort_values(["entry_time", "asset"], kind="stable").reset_index(drop=True)
 
 # %% ../nbs/15_backtest.ipynb #07a6b8b5
-def drawdown(equity: pd.Series,  # an equity curve (or any positive value series)
-            ) -> pd.Series:
+def drawdown(
+    equity: pd.Series,  # an equity curve (or any positive value series)
+) -> pd.Series:
     "Drawdown series: equity / running peak - 1 (0 at new highs, negative below)."
     e = pd.Series(equity, dtype=float)
     return (e / e.cummax() - 1).rename("drawdown")
 
+
 def _dd_duration(e: np.ndarray, peak: np.ndarray | None = None) -> tuple[int, int]:
     "(length in candles, start position) of the longest stretch from a peak until it is regained (or the end)."
-    if peak is None: peak = np.fmax.accumulate(e)
-    starts = np.flatnonzero(e >= peak)                                    # new highs
-    if len(starts) == 0: return 0, 0
+    if peak is None:
+        peak = np.fmax.accumulate(e)
+    starts = np.flatnonzero(e >= peak)  # new highs
+    if len(starts) == 0:
+        return 0, 0
     ends = np.r_[starts[1:], len(e) - 1]
     under = np.r_[starts[1:] - starts[:-1] > 1, starts[-1] < len(e) - 1]
     d = np.where(under, ends - starts, 0)
     i = int(np.argmax(d))
     return int(d[i]), int(starts[i])
+
 
 def _years(index: pd.Index, n: int, ppy: float) -> float:
     "Years covered by `index`: calendar time (plus one candle) for timestamps, else candles / ppy."
@@ -266,20 +390,27 @@ def _years(index: pd.Index, n: int, ppy: float) -> float:
         return float((index[-1] - index[0]) / pd.Timedelta(days=365) + 1 / ppy)
     return n / ppy
 
+
 def _dot(a: np.ndarray, b: np.ndarray) -> float:
     "Dot product of two 1-D arrays without BLAS (whose threads stall on a busy machine)."
     return float(np.einsum("i,i->", a, b))
 
+
 def _returns(a: np.ndarray) -> np.ndarray:
     "Per-candle returns of an equity array (0 after ruin, where 0 / 0)."
     with np.errstate(divide="ignore", invalid="ignore"):
-        r = np.divide(a[1:], a[:-1]); r -= 1
-        ok = np.isfinite(r.sum())                                         # one reduction: NaN or inf anywhere shows
+        r = np.divide(a[1:], a[:-1])
+        r -= 1
+        ok = np.isfinite(r.sum())  # one reduction: NaN or inf anywhere shows
     return r if ok else np.where(np.isfinite(r), r, 0.0)
 
-def _perf(a: np.ndarray, index: pd.Index, ppy: float, r: np.ndarray | None = None, moments: list | None = None) -> dict[str, Any]:
+
+def _perf(
+    a: np.ndarray, index: pd.Index, ppy: float, r: np.ndarray | None = None, moments: list | None = None
+) -> dict[str, Any]:
     "Statistics of the equity array `a` on `index` (see `performance_stats`); `r`: its returns if known; `moments`: filled with `_moments`."
-    if r is None: r = _returns(a)
+    if r is None:
+        r = _returns(a)
     n = len(r)
     years = _years(index, len(a), ppy)
     cagr = (a[-1] / a[0]) ** (1 / years) - 1 if a[-1] > 0 else -1.0
@@ -287,22 +418,29 @@ def _perf(a: np.ndarray, index: pd.Index, ppy: float, r: np.ndarray | None = Non
     d = r - mu
     m2 = _dot(d, d) / n if n else float("nan")
     sd = math.sqrt(m2 * n / (n - 1)) if n > 1 else float("nan")
-    if moments is not None and n > 2 and m2 > 0:                          # skewness and kurtosis for the PSR
+    if moments is not None and n > 2 and m2 > 0:  # skewness and kurtosis for the PSR
         d2 = d * d
-        moments += [float(mu / sd), n, float(_dot(d2, d) / n / m2 ** 1.5), float(_dot(d2, d2) / n / m2 ** 2)]
+        moments += [float(mu / sd), n, float(_dot(d2, d) / n / m2**1.5), float(_dot(d2, d2) / n / m2**2)]
     np.minimum(r, 0, out=d)
     down = math.sqrt(_dot(d, d) / n) if n else float("nan")
-    peak = np.fmax.accumulate(a)                                        # (fmax: faster than maximum here)
+    peak = np.fmax.accumulate(a)  # (fmax: faster than maximum here)
     dur, dstart = _dd_duration(a, peak)
-    dd = float(np.divide(a, peak, out=peak).min() - 1)                    # in place: peak is not needed any more
+    dd = float(np.divide(a, peak, out=peak).min() - 1)  # in place: peak is not needed any more
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = dict(total_return=float(a[-1] / a[0] - 1), cagr=float(cagr), volatility=float(sd * np.sqrt(ppy)),
-                   sharpe=float(mu / sd * np.sqrt(ppy)) if sd > 0 else float("nan"),
-                   sortino=float(mu / down * np.sqrt(ppy)) if down > 0 else float("nan"),
-                   calmar=float(cagr / abs(dd)) if dd < 0 else float("nan"),
-                   max_drawdown=dd, max_drawdown_duration_bars=dur)
-    if isinstance(index, pd.DatetimeIndex): out["max_drawdown_duration"] = index[dstart + dur] - index[dstart]
+        out = dict(
+            total_return=float(a[-1] / a[0] - 1),
+            cagr=float(cagr),
+            volatility=float(sd * np.sqrt(ppy)),
+            sharpe=float(mu / sd * np.sqrt(ppy)) if sd > 0 else float("nan"),
+            sortino=float(mu / down * np.sqrt(ppy)) if down > 0 else float("nan"),
+            calmar=float(cagr / abs(dd)) if dd < 0 else float("nan"),
+            max_drawdown=dd,
+            max_drawdown_duration_bars=dur,
+        )
+    if isinstance(index, pd.DatetimeIndex):
+        out["max_drawdown_duration"] = index[dstart + dur] - index[dstart]
     return out
+
 
 def _bh_stats(a: np.ndarray, index: pd.Index, ppy: float) -> dict[str, float]:
     "The buy-and-hold subset of `_perf`: return, CAGR, volatility, Sharpe, max drawdown."
@@ -310,16 +448,21 @@ def _bh_stats(a: np.ndarray, index: pd.Index, ppy: float) -> dict[str, float]:
     years = _years(index, len(a), ppy)
     mu = r.mean()
     sd = math.sqrt(_dot(r, r) / (len(r) - 1) - mu * mu * len(r) / (len(r) - 1)) if len(r) > 1 else float("nan")
-    peak = np.fmax.accumulate(a)                                        # (fmax: faster than maximum here)
+    peak = np.fmax.accumulate(a)  # (fmax: faster than maximum here)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return dict(buy_hold_return=float(a[-1] / a[0] - 1), buy_hold_cagr=float((a[-1] / a[0]) ** (1 / years) - 1),
-                    buy_hold_volatility=float(sd * math.sqrt(ppy)),
-                    buy_hold_sharpe=float(mu / sd * math.sqrt(ppy)) if sd > 0 else float("nan"),
-                    buy_hold_max_drawdown=float(np.divide(a, peak, out=peak).min() - 1))
+        return dict(
+            buy_hold_return=float(a[-1] / a[0] - 1),
+            buy_hold_cagr=float((a[-1] / a[0]) ** (1 / years) - 1),
+            buy_hold_volatility=float(sd * math.sqrt(ppy)),
+            buy_hold_sharpe=float(mu / sd * math.sqrt(ppy)) if sd > 0 else float("nan"),
+            buy_hold_max_drawdown=float(np.divide(a, peak, out=peak).min() - 1),
+        )
 
-def performance_stats(equity: pd.Series,  # equity curve at each candle close
-                      periods_per_year: float | None = None,  # candles per year; None: inferred from the index
-                     ) -> dict[str, Any]:
+
+def performance_stats(
+    equity: pd.Series,  # equity curve at each candle close
+    periods_per_year: float | None = None,  # candles per year; None: inferred from the index
+) -> dict[str, Any]:
     "Return, risk and drawdown statistics of an equity curve."
     e = pd.Series(equity, dtype=float)
     ppy = float(periods_per_year) if periods_per_year is not None else _data.periods_per_year(e.index)
@@ -329,11 +472,14 @@ def performance_stats(equity: pd.Series,  # equity curve at each candle close
 @dataclass
 class BacktestResult:
     "Equity curve, per-candle returns, trades and statistics of a backtest."
+
     equity: pd.Series  # equity at each candle close
     returns: pd.Series  # per-candle returns of the equity (0 at the first candle)
     trades: pd.DataFrame  # one row per trade (see `_trades`)
     stats: dict  # statistics (see the table above), buy-and-hold beside
-    positions: pd.DataFrame  # target weights in force at each close (filled at that candle or before; they drift between trades)
+    positions: (
+        pd.DataFrame
+    )  # target weights in force at each close (filled at that candle or before; they drift between trades)
     benchmark: pd.Series  # buy-and-hold equity
     costs: pd.Series  # costs paid at each candle
     turnover: pd.Series  # traded notional / equity at each candle
@@ -354,189 +500,271 @@ class BacktestResult:
 
     def __repr__(self) -> str:
         s = self.stats
-        return (f"BacktestResult({s['n_bars']} candles, {s['n_trades']} trades, total return {s['total_return']:.2%}, "
-                f"Sharpe {s['sharpe']:.2f}, max drawdown {s['max_drawdown']:.2%}; buy & hold {s['buy_hold_return']:.2%})")
+        return (
+            f"BacktestResult({s['n_bars']} candles, {s['n_trades']} trades, total return {s['total_return']:.2%}, "
+            f"Sharpe {s['sharpe']:.2f}, max drawdown {s['max_drawdown']:.2%}; buy & hold {s['buy_hold_return']:.2%})"
+        )
 
     def plot(self, ax=None):
         "Equity, buy-and-hold and drawdown (matplotlib)."
         import matplotlib.pyplot as plt
-        if ax is None: _, ax = plt.subplots(2, 1, figsize=(10, 6), sharex=True, gridspec_kw=dict(height_ratios=[3, 1]))
-        self.equity.plot(ax=ax[0], label="strategy"); self.benchmark.plot(ax=ax[0], label="buy & hold", alpha=0.7)
-        ax[0].set_ylabel("equity"); ax[0].legend()
-        self.drawdown().plot(ax=ax[1], color="tab:red"); ax[1].set_ylabel("drawdown")
+
+        if ax is None:
+            _, ax = plt.subplots(2, 1, figsize=(10, 6), sharex=True, gridspec_kw=dict(height_ratios=[3, 1]))
+        self.equity.plot(ax=ax[0], label="strategy")
+        self.benchmark.plot(ax=ax[0], label="buy & hold", alpha=0.7)
+        ax[0].set_ylabel("equity")
+        ax[0].legend()
+        self.drawdown().plot(ax=ax[1], color="tab:red")
+        ax[1].set_ylabel("drawdown")
         return ax
+
 
 def _buy_hold(a: np.ndarray, cash: float) -> np.ndarray:
     "Equal-weight buy-and-hold equity from each asset's first close (array `a` of closes), no costs."
-    if a.shape[1] == 1 and np.isfinite(a[0, 0]): return a[:, 0] * (cash / a[0, 0])
-    if np.isfinite(a.min()): return cash * (a / a[0]).mean(1)
+    if a.shape[1] == 1 and np.isfinite(a[0, 0]):
+        return a[:, 0] * (cash / a[0, 0])
+    if np.isfinite(a.min()):
+        return cash * (a / a[0]).mean(1)
     first = pd.DataFrame(a).bfill().to_numpy()[0]
     rel = pd.DataFrame(a / first).ffill().fillna(1.0).to_numpy()
     return cash * rel.mean(1)
 
-def backtest(prices,  # OHLCV frame, Series/frame of closes, {symbol: OHLCV} dict or (symbol, field) frame
-             positions,  # target weights in [-1, 1] decided at each close: Series (one asset) or frame (asset columns)
-             fee_bps: float = 10.0,  # fee per side, basis points of traded notional
-             slippage_bps: float = 0.0,  # slippage per side, basis points of traded notional
-             execution: Literal["next_open", "next_close"] | None = None,  # fill at the next candle's open or close; None: open if given
-             rebalance: Literal["on_change", "every_bar"] = "on_change",  # when to restore target weights
-             initial_cash: float = 10_000.0,  # starting equity
-             periods_per_year: float | None = None,  # candles per year for annualizing; None: inferred from the index
-             cost_model: CostModel | None = None,  # overrides fee_bps and slippage_bps
-            ) -> BacktestResult:
+
+def backtest(
+    prices,  # OHLCV frame, Series/frame of closes, {symbol: OHLCV} dict or (symbol, field) frame
+    positions,  # target weights in [-1, 1] decided at each close: Series (one asset) or frame (asset columns)
+    fee_bps: float = 10.0,  # fee per side, basis points of traded notional
+    slippage_bps: float = 0.0,  # slippage per side, basis points of traded notional
+    execution: Literal["next_open", "next_close"]
+    | None = None,  # fill at the next candle's open or close; None: open if given
+    rebalance: Literal["on_change", "every_bar"] = "on_change",  # when to restore target weights
+    initial_cash: float = 10_000.0,  # starting equity
+    periods_per_year: float | None = None,  # candles per year for annualizing; None: inferred from the index
+    cost_model: CostModel | None = None,  # overrides fee_bps and slippage_bps
+) -> BacktestResult:
     "Trade target `positions` on `prices` at the next candle, with costs; equity, trades and statistics."
     cm = cost_model if cost_model is not None else CostModel(fee_bps, slippage_bps)
     close, opens = _price_frames(prices)
     C, O = _check_prices(close, opens)
     pos = _position_frame(positions, close)
-    if execution is None: execution = "next_open" if opens is not None else "next_close"
-    if execution not in ("next_open", "next_close"): raise ConfigError(f"execution must be 'next_open' or 'next_close', got {execution!r}")
+    if execution is None:
+        execution = "next_open" if opens is not None else "next_close"
+    if execution not in ("next_open", "next_close"):
+        raise ConfigError(f"execution must be 'next_open' or 'next_close', got {execution!r}")
     if execution == "next_open" and opens is None:
         raise ConfigError("execution='next_open' needs open prices: pass OHLCV candles, or use execution='next_close'")
-    if rebalance not in ("on_change", "every_bar"): raise ConfigError(f"rebalance must be 'on_change' or 'every_bar', got {rebalance!r}")
-    if not (isinstance(initial_cash, (int, float)) and initial_cash > 0): raise ConfigError(f"initial_cash must be > 0, got {initial_cash!r}")
+    if rebalance not in ("on_change", "every_bar"):
+        raise ConfigError(f"rebalance must be 'on_change' or 'every_bar', got {rebalance!r}")
+    if not (isinstance(initial_cash, (int, float)) and initial_cash > 0):
+        raise ConfigError(f"initial_cash must be > 0, got {initial_cash!r}")
     ppy = float(periods_per_year) if periods_per_year is not None else _data.periods_per_year(close.index)
     F = C if execution == "next_close" else O
     T = pos.to_numpy()
-    X = np.empty_like(T); X[0] = 0; X[1:] = T[:-1]                       # the target decided at close t is in force from fill t+1
-    gaps = not (np.isfinite(C.min()) and np.isfinite(F.min()))            # NaN propagates through min
-    if gaps:                                                             # a position may only be held or traded where prices exist
-        need = X != 0; need[1:] |= X[:-1] != 0
+    X = np.empty_like(T)
+    X[0] = 0
+    X[1:] = T[:-1]  # the target decided at close t is in force from fill t+1
+    gaps = not (np.isfinite(C.min()) and np.isfinite(F.min()))  # NaN propagates through min
+    if gaps:  # a position may only be held or traded where prices exist
+        need = X != 0
+        need[1:] |= X[:-1] != 0
         bad = need & ~(np.isfinite(C) & np.isfinite(F))
         if bad.any():
             i, j = np.argwhere(bad)[0]
-            raise DataValidationError(f"{close.columns[j]!r} is held or traded at {close.index[i]} but has no price there")
+            raise DataValidationError(
+                f"{close.columns[j]!r} is held or traded at {close.index[i]} but has no price there"
+            )
     sim = _simulate(C, F, X, cm.rate, rebalance == "every_bar", float(initial_cash), gaps)
     idx, eq = close.index, sim["equity"]
-    r = np.empty(len(eq)); r[0] = 0.0; r[1:] = _returns(eq)
-    costs = np.zeros(len(idx)); turn = np.zeros(len(idx))
+    r = np.empty(len(eq))
+    r[0] = 0.0
+    r[1:] = _returns(eq)
+    costs = np.zeros(len(idx))
+    turn = np.zeros(len(idx))
     if len(sim["ev"]):
         costs[sim["ev"]] = sim["cost"].sum(1)
-        turn[sim["ev"]] = sim["cost"].sum(1) / cm.rate / sim["Eplus"] if cm.rate > 0 else \
-            np.abs(sim["W"] - sim["V"] * (sim["Epre"] / sim["Eplus"])[:, None]).sum(1)
+        turn[sim["ev"]] = (
+            sim["cost"].sum(1) / cm.rate / sim["Eplus"]
+            if cm.rate > 0
+            else np.abs(sim["W"] - sim["V"] * (sim["Epre"] / sim["Eplus"])[:, None]).sum(1)
+        )
     trades = _trades(sim, idx, close.columns, F, C)
     bh = _buy_hold(C, float(initial_cash))
-    st = dict(start=idx[0], end=idx[-1], n_bars=len(idx), periods_per_year=ppy, execution=execution,
-              initial_cash=float(initial_cash), final_equity=float(eq[-1]))
+    st = dict(
+        start=idx[0],
+        end=idx[-1],
+        n_bars=len(idx),
+        periods_per_year=ppy,
+        execution=execution,
+        initial_cash=float(initial_cash),
+        final_equity=float(eq[-1]),
+    )
     mom = []
     st.update(_perf(eq, idx, ppy, r[1:], mom))
     years = _years(idx, len(idx), ppy)
     pnl = trades["pnl"].to_numpy(float) if len(trades) else np.zeros(0)
     gains, losses = pnl[pnl > 0].sum(), -pnl[pnl < 0].sum()
-    st.update(n_trades=int(len(trades)), win_rate=float((pnl > 0).mean()) if len(pnl) else float("nan"),
-              profit_factor=float(gains / losses) if losses > 0 else (float("inf") if gains > 0 else float("nan")),
-              avg_trade=float(trades["return"].mean()) if len(trades) else float("nan"),
-              exposure=float((X != 0).any(1).mean()),
-              turnover=float(turn.sum()), turnover_per_year=float(turn.sum() / years),
-              total_costs=float(costs.sum()),
-              psr=psr_from_moments(*mom) if mom else float("nan"))
+    st.update(
+        n_trades=int(len(trades)),
+        win_rate=float((pnl > 0).mean()) if len(pnl) else float("nan"),
+        profit_factor=float(gains / losses) if losses > 0 else (float("inf") if gains > 0 else float("nan")),
+        avg_trade=float(trades["return"].mean()) if len(trades) else float("nan"),
+        exposure=float((X != 0).any(1).mean()),
+        turnover=float(turn.sum()),
+        turnover_per_year=float(turn.sum() / years),
+        total_costs=float(costs.sum()),
+        psr=psr_from_moments(*mom) if mom else float("nan"),
+    )
     st.update(_bh_stats(bh, idx, ppy))
-    return BacktestResult(equity=pd.Series(eq, idx, name="equity", copy=False), returns=pd.Series(r, idx, name="returns", copy=False),
-                          trades=trades, stats=st, positions=pd.DataFrame(X, idx, close.columns, copy=False),
-                          benchmark=pd.Series(bh, idx, name="buy_hold", copy=False),
-                          costs=pd.Series(costs, idx, name="costs", copy=False),
-                          turnover=pd.Series(turn, idx, name="turnover", copy=False),
-                          execution=execution, cost_model=cm)
+    return BacktestResult(
+        equity=pd.Series(eq, idx, name="equity", copy=False),
+        returns=pd.Series(r, idx, name="returns", copy=False),
+        trades=trades,
+        stats=st,
+        positions=pd.DataFrame(X, idx, close.columns, copy=False),
+        benchmark=pd.Series(bh, idx, name="buy_hold", copy=False),
+        costs=pd.Series(costs, idx, name="costs", copy=False),
+        turnover=pd.Series(turn, idx, name="turnover", copy=False),
+        execution=execution,
+        cost_model=cm,
+    )
 
 # %% ../nbs/15_backtest.ipynb #8e094428
 def _moments(returns) -> tuple[float, int, float, float]:
     "(per-period Sharpe, T, skewness, raw kurtosis) of a return series (biased moment estimators, as scipy's defaults)."
     r = np.asarray(returns, dtype=float)
-    if r.ndim != 1 or len(r) < 3: raise DataValidationError(f"need a 1-D series of at least 3 returns, got shape {r.shape}")
-    if not np.isfinite(r).all(): raise DataValidationError(f"returns have a missing or infinite value at position {int(np.argmax(~np.isfinite(r)))}")
+    if r.ndim != 1 or len(r) < 3:
+        raise DataValidationError(f"need a 1-D series of at least 3 returns, got shape {r.shape}")
+    if not np.isfinite(r).all():
+        raise DataValidationError(
+            f"returns have a missing or infinite value at position {int(np.argmax(~np.isfinite(r)))}"
+        )
     n = len(r)
     d = r - r.mean()
     m2 = _dot(d, d) / n
-    if m2 == 0: raise DataValidationError("returns are constant: the Sharpe ratio is undefined")
+    if m2 == 0:
+        raise DataValidationError("returns are constant: the Sharpe ratio is undefined")
     d2 = d * d
     m3, m4 = _dot(d2, d) / n, _dot(d2, d2) / n
     sd = math.sqrt(m2 * len(r) / (len(r) - 1))
-    return float(r.mean() / sd), len(r), float(m3 / m2 ** 1.5), float(m4 / m2 ** 2)
+    return float(r.mean() / sd), len(r), float(m3 / m2**1.5), float(m4 / m2**2)
 
-def psr_from_moments(sharpe: float,  # per-period (not annualized) Sharpe ratio
-                     n: int,  # number of returns
-                     skew: float = 0.0,  # skewness of the returns
-                     kurtosis: float = 3.0,  # raw (not excess) kurtosis of the returns
-                     sr_benchmark: float = 0.0,  # per-period Sharpe ratio to beat
-                    ) -> float:
+
+def psr_from_moments(
+    sharpe: float,  # per-period (not annualized) Sharpe ratio
+    n: int,  # number of returns
+    skew: float = 0.0,  # skewness of the returns
+    kurtosis: float = 3.0,  # raw (not excess) kurtosis of the returns
+    sr_benchmark: float = 0.0,  # per-period Sharpe ratio to beat
+) -> float:
     "Probabilistic Sharpe ratio from a Sharpe ratio and the returns' moments."
-    var = 1 - skew * sharpe + (kurtosis - 1) / 4 * sharpe ** 2
-    if var <= 0: raise DataValidationError(f"the moments give a non-positive Sharpe variance ({var}); check skew and kurtosis")
+    var = 1 - skew * sharpe + (kurtosis - 1) / 4 * sharpe**2
+    if var <= 0:
+        raise DataValidationError(f"the moments give a non-positive Sharpe variance ({var}); check skew and kurtosis")
     return float(stats.norm.cdf((sharpe - sr_benchmark) * math.sqrt(n - 1) / math.sqrt(var)))
 
-def probabilistic_sharpe_ratio(returns,  # per-candle strategy returns
-                               sr_benchmark: float = 0.0,  # per-candle Sharpe ratio to beat
-                              ) -> float:
+
+def probabilistic_sharpe_ratio(
+    returns,  # per-candle strategy returns
+    sr_benchmark: float = 0.0,  # per-candle Sharpe ratio to beat
+) -> float:
     "Probability that the true Sharpe ratio of `returns` exceeds `sr_benchmark` (Bailey & López de Prado 2012)."
     sr, n, g3, g4 = _moments(returns)
     return psr_from_moments(sr, n, g3, g4, sr_benchmark)
 
-def expected_max_sharpe(n_trials: int,  # number of strategies tried
-                        sharpe_var: float,  # variance of the trials' per-period Sharpe ratios
-                       ) -> float:
-    "Expected maximum per-period Sharpe ratio of `n_trials` unskilled strategies (the DSR's benchmark)."
-    if n_trials < 1: raise ConfigError(f"n_trials must be >= 1, got {n_trials}")
-    if n_trials == 1: return 0.0
-    g = 0.5772156649015329
-    return float(math.sqrt(sharpe_var) * ((1 - g) * stats.norm.ppf(1 - 1 / n_trials) + g * stats.norm.ppf(1 - 1 / (n_trials * math.e))))
 
-def deflated_sharpe_ratio(returns,  # per-candle returns of the selected (best) strategy
-                          n_trials: int,  # number of strategies tried before selecting it
-                          trial_sharpes: Sequence[float] | None = None,  # per-candle Sharpe ratios of all trials, for their variance
-                          sharpe_var: float | None = None,  # or that variance directly; default 1/(T-1)
-                         ) -> float:
+def expected_max_sharpe(
+    n_trials: int,  # number of strategies tried
+    sharpe_var: float,  # variance of the trials' per-period Sharpe ratios
+) -> float:
+    "Expected maximum per-period Sharpe ratio of `n_trials` unskilled strategies (the DSR's benchmark)."
+    if n_trials < 1:
+        raise ConfigError(f"n_trials must be >= 1, got {n_trials}")
+    if n_trials == 1:
+        return 0.0
+    g = 0.5772156649015329
+    return float(
+        math.sqrt(sharpe_var)
+        * ((1 - g) * stats.norm.ppf(1 - 1 / n_trials) + g * stats.norm.ppf(1 - 1 / (n_trials * math.e)))
+    )
+
+
+def deflated_sharpe_ratio(
+    returns,  # per-candle returns of the selected (best) strategy
+    n_trials: int,  # number of strategies tried before selecting it
+    trial_sharpes: Sequence[float] | None = None,  # per-candle Sharpe ratios of all trials, for their variance
+    sharpe_var: float | None = None,  # or that variance directly; default 1/(T-1)
+) -> float:
     "PSR against the Sharpe ratio `n_trials` unskilled strategies would reach by luck (Bailey & López de Prado 2014)."
     sr, n, g3, g4 = _moments(returns)
     if trial_sharpes is not None:
         ts = np.asarray(trial_sharpes, dtype=float)
-        if len(ts) < 2: raise DataValidationError("trial_sharpes needs at least 2 values")
+        if len(ts) < 2:
+            raise DataValidationError("trial_sharpes needs at least 2 values")
         sharpe_var = float(ts.var(ddof=1))
-    if sharpe_var is None: sharpe_var = 1.0 / (n - 1)
+    if sharpe_var is None:
+        sharpe_var = 1.0 / (n - 1)
     return psr_from_moments(sr, n, g3, g4, expected_max_sharpe(n_trials, sharpe_var))
 
 # %% ../nbs/15_backtest.ipynb #0bedb2f9
 def _csum(a: np.ndarray) -> np.ndarray:
     "Cumulative sum of `a - a[0]` (centred: smaller sums, smaller rounding)."
-    cs = np.subtract(a, a[0]); np.cumsum(cs, out=cs)
+    cs = np.subtract(a, a[0])
+    np.cumsum(cs, out=cs)
     return cs
+
 
 def _sma_cs(cs: np.ndarray, a0: float, n: int) -> np.ndarray:
     "Moving average over `n` values from `_csum`'s output."
-    out = np.empty(len(cs)); out[:n - 1] = np.nan
+    out = np.empty(len(cs))
+    out[: n - 1] = np.nan
     if len(cs) >= n:
-        w = out[n - 1:]
-        w[:] = cs[n - 1:]; w[1:] -= cs[:-n]; w /= n; w += a0
+        w = out[n - 1 :]
+        w[:] = cs[n - 1 :]
+        w[1:] -= cs[:-n]
+        w /= n
+        w += a0
     return out
 
-def sma(x,  # values (array-like or Series)
-        n: int,  # window length
-       ) -> np.ndarray:
+
+def sma(
+    x,  # values (array-like or Series)
+    n: int,  # window length
+) -> np.ndarray:
     "Simple moving average over `n` values (NaN for the first n-1), by cumulative sums: O(len(x)) whatever `n`."
     a = np.asarray(x, dtype=float)
-    if n < 1: raise ConfigError(f"window must be >= 1, got {n}")
-    if not np.isfinite(a.sum()): return pd.Series(a).rolling(n).mean().to_numpy()
+    if n < 1:
+        raise ConfigError(f"window must be >= 1, got {n}")
+    if not np.isfinite(a.sum()):
+        return pd.Series(a).rolling(n).mean().to_numpy()
     return _sma_cs(_csum(a), a[0], n) if len(a) else a.copy()
 
-def sma_crossover_positions(close: pd.Series,  # closes
-                            fast: int = 10,  # fast moving-average window
-                            slow: int = 30,  # slow moving-average window
-                            long_only: bool = False,  # flat instead of short after a down-cross
-                           ) -> pd.Series:
+
+def sma_crossover_positions(
+    close: pd.Series,  # closes
+    fast: int = 10,  # fast moving-average window
+    slow: int = 30,  # slow moving-average window
+    long_only: bool = False,  # flat instead of short after a down-cross
+) -> pd.Series:
     "+1 from each up-cross of the fast SMA over the slow one, -1 (or 0) from each down-cross; flat before the first."
-    if not 0 < fast < slow: raise ConfigError(f"need 0 < fast < slow, got fast={fast}, slow={slow}")
+    if not 0 < fast < slow:
+        raise ConfigError(f"need 0 < fast < slow, got fast={fast}, slow={slow}")
     a = np.asarray(close, dtype=float)
     if len(a) and np.isfinite(a.sum()):
-        cs = _csum(a); f, s = _sma_cs(cs, a[0], fast), _sma_cs(cs, a[0], slow)   # one cumulative sum for both
-    else: f, s = sma(a, fast), sma(a, slow)
+        cs = _csum(a)
+        f, s = _sma_cs(cs, a[0], fast), _sma_cs(cs, a[0], slow)  # one cumulative sum for both
+    else:
+        f, s = sma(a, fast), sma(a, slow)
     n = len(f)
     with np.errstate(invalid="ignore"):
-        above, below = f > s, f < s                                    # NaN (warm-up) is neither
+        above, below = f > s, f < s  # NaN (warm-up) is neither
     up, down = np.zeros(n, bool), np.zeros(n, bool)
-    np.logical_and(below[:-1], above[1:], out=up[1:])                  # strictly below, then strictly above
+    np.logical_and(below[:-1], above[1:], out=up[1:])  # strictly below, then strictly above
     np.logical_and(above[:-1], below[1:], out=down[1:])
-    ev = np.flatnonzero(up | down)                                     # crosses; the position holds until the next one
+    ev = np.flatnonzero(up | down)  # crosses; the position holds until the next one
     out = np.zeros(n)
-    if len(ev): out[ev[0]:] = np.repeat(np.where(up[ev], 1.0, 0.0 if long_only else -1.0), np.diff(np.r_[ev, n]))
+    if len(ev):
+        out[ev[0] :] = np.repeat(np.where(up[ev], 1.0, 0.0 if long_only else -1.0), np.diff(np.r_[ev, n]))
     return pd.Series(out, close.index, name="position", copy=False)
 
 # %% ../nbs/15_backtest.ipynb #c12017be
@@ -545,93 +773,135 @@ def _no_nan(x, name: str) -> None:
     bad = ~np.isfinite(a)
     if bad.any():
         i = np.argwhere(bad)[0][0]
-        raise DataValidationError(f"{name} has a missing or infinite value at {x.index[i]!r}; drop it or use positions_from_walk_forward")
+        raise DataValidationError(
+            f"{name} has a missing or infinite value at {x.index[i]!r}; drop it or use positions_from_walk_forward"
+        )
 
-def positions_from_predictions(pred: pd.Series | pd.DataFrame,  # predicted returns (one column per asset for a frame)
-                               long_threshold: float = 0.0,  # go long where the prediction is above this
-                               short_threshold: float | None = None,  # go short where it is below this; None: long only
-                              ) -> pd.Series | pd.DataFrame:
+
+def positions_from_predictions(
+    pred: pd.Series | pd.DataFrame,  # predicted returns (one column per asset for a frame)
+    long_threshold: float = 0.0,  # go long where the prediction is above this
+    short_threshold: float | None = None,  # go short where it is below this; None: long only
+) -> pd.Series | pd.DataFrame:
     "Target positions +1 / 0 / -1 from thresholds on predicted returns."
-    if not isinstance(pred, (pd.Series, pd.DataFrame)): raise DataValidationError("pred must be a pandas Series or DataFrame indexed by time")
+    if not isinstance(pred, (pd.Series, pd.DataFrame)):
+        raise DataValidationError("pred must be a pandas Series or DataFrame indexed by time")
     if short_threshold is not None and short_threshold > long_threshold:
         raise ConfigError(f"short_threshold ({short_threshold}) must not be above long_threshold ({long_threshold})")
     _no_nan(pred, "pred")
     out = (pred > long_threshold).astype(float)
-    if short_threshold is not None: out = out - (pred < short_threshold).astype(float)
+    if short_threshold is not None:
+        out = out - (pred < short_threshold).astype(float)
     return out.rename("position") if isinstance(out, pd.Series) else out
+
 
 def _class_col(cols: list, names: tuple) -> Any:
     for c in cols:
-        if (isinstance(c, str) and c.lower() in names) or (not isinstance(c, str) and c in names): return c
+        if (isinstance(c, str) and c.lower() in names) or (not isinstance(c, str) and c in names):
+            return c
     return None
 
-def positions_from_probabilities(proba: pd.Series | pd.DataFrame,  # P(up) of a binary model, or one column per class
-                                 up=None,  # the "up" class column (default: 1, 'up', 'long', 'buy')
-                                 down=None,  # the "down" class column (default: -1, 'down', 'short', 'sell'; 0 for 0/1 labels)
-                                 min_size: float = 0.0,  # sizes smaller than this in magnitude become flat
-                                 long_only: bool = False,  # never short
-                                 discrete: bool = False,  # trade the sign at full size instead of P(up) - P(down)
-                                ) -> pd.Series:
+
+def positions_from_probabilities(
+    proba: pd.Series | pd.DataFrame,  # P(up) of a binary model, or one column per class
+    up=None,  # the "up" class column (default: 1, 'up', 'long', 'buy')
+    down=None,  # the "down" class column (default: -1, 'down', 'short', 'sell'; 0 for 0/1 labels)
+    min_size: float = 0.0,  # sizes smaller than this in magnitude become flat
+    long_only: bool = False,  # never short
+    discrete: bool = False,  # trade the sign at full size instead of P(up) - P(down)
+) -> pd.Series:
     "Target positions sized by class probabilities: P(up) - P(down)."
-    if isinstance(proba, pd.Series): p_up, p_down = proba.astype(float), 1 - proba.astype(float)
+    if isinstance(proba, pd.Series):
+        p_up, p_down = proba.astype(float), 1 - proba.astype(float)
     elif isinstance(proba, pd.DataFrame):
         cols = list(proba.columns)
         up = up if up is not None else _class_col(cols, ("up", "long", "buy", 1))
         if down is None:
             down = _class_col(cols, ("down", "short", "sell", -1))
-            if down is None and len(cols) == 2 and set(cols) == {0, 1}: down = 0
-        if up is None or up not in cols: raise DataValidationError(f"no 'up' class among the columns {cols}; pass up=<column>")
-        if down is not None and down not in cols: raise DataValidationError(f"no column {down!r} among {cols}")
+            if down is None and len(cols) == 2 and set(cols) == {0, 1}:
+                down = 0
+        if up is None or up not in cols:
+            raise DataValidationError(f"no 'up' class among the columns {cols}; pass up=<column>")
+        if down is not None and down not in cols:
+            raise DataValidationError(f"no column {down!r} among {cols}")
         p_up = proba[up].astype(float)
         p_down = proba[down].astype(float) if down is not None else pd.Series(0.0, proba.index)
-    else: raise DataValidationError("proba must be a pandas Series or DataFrame indexed by time")
-    _no_nan(p_up, "proba"); _no_nan(p_down, "proba")
-    if ((p_up < 0) | (p_up > 1) | (p_down < 0) | (p_down > 1)).any(): raise DataValidationError("proba must hold probabilities in [0, 1]")
+    else:
+        raise DataValidationError("proba must be a pandas Series or DataFrame indexed by time")
+    _no_nan(p_up, "proba")
+    _no_nan(p_down, "proba")
+    if ((p_up < 0) | (p_up > 1) | (p_down < 0) | (p_down > 1)).any():
+        raise DataValidationError("proba must hold probabilities in [0, 1]")
     size = (p_up - p_down).clip(-1, 1)
-    if discrete: size = np.sign(size)
+    if discrete:
+        size = np.sign(size)
     size = size.where(size.abs() >= min_size, 0.0) if min_size > 0 else size
-    if long_only: size = size.clip(lower=0)
+    if long_only:
+        size = size.clip(lower=0)
     return (size + 0.0).rename("position")
 
 # %% ../nbs/15_backtest.ipynb #2aec2daa
-def positions_from_walk_forward(predictions,  # Series/frame of predictions indexed by timestamp, or a list of folds
-                                index: pd.Index | pd.DataFrame | pd.Series,  # the price index (or the prices themselves)
-                                kind: Literal["auto", "returns", "proba"] = "auto",  # "auto": frames and [0,1]-valued Series named proba* are probabilities
-                                **kwargs,  # passed to positions_from_predictions or positions_from_probabilities
-                               ) -> pd.Series:
+def positions_from_walk_forward(
+    predictions,  # Series/frame of predictions indexed by timestamp, or a list of folds
+    index: pd.Index | pd.DataFrame | pd.Series,  # the price index (or the prices themselves)
+    kind: Literal[
+        "auto", "returns", "proba"
+    ] = "auto",  # "auto": frames and [0,1]-valued Series named proba* are probabilities
+    **kwargs,  # passed to positions_from_predictions or positions_from_probabilities
+) -> pd.Series:
     "Positions on the whole price index from (possibly gappy) walk-forward predictions; flat where none."
     idx = index.index if isinstance(index, (pd.DataFrame, pd.Series)) else pd.Index(index)
     folds = list(predictions) if isinstance(predictions, (list, tuple)) else [predictions]
-    if not folds: raise DataValidationError("no predictions given")
+    if not folds:
+        raise DataValidationError("no predictions given")
     pred = pd.concat(folds) if len(folds) > 1 else folds[0]
-    if not isinstance(pred, (pd.Series, pd.DataFrame)): raise DataValidationError("predictions must be pandas Series/DataFrames indexed by timestamp")
+    if not isinstance(pred, (pd.Series, pd.DataFrame)):
+        raise DataValidationError("predictions must be pandas Series/DataFrames indexed by timestamp")
     if pred.index.has_duplicates:
-        raise DataValidationError(f"predictions overlap: timestamp {pred.index[pred.index.duplicated()][0]} is predicted twice")
+        raise DataValidationError(
+            f"predictions overlap: timestamp {pred.index[pred.index.duplicated()][0]} is predicted twice"
+        )
     unknown = pred.index[~pred.index.isin(idx)]
-    if len(unknown): raise DataValidationError(f"prediction timestamp {unknown[0]} is not a candle of the price index")
+    if len(unknown):
+        raise DataValidationError(f"prediction timestamp {unknown[0]} is not a candle of the price index")
     pred = pred.sort_index()
-    if kind == "auto": kind = "proba" if isinstance(pred, pd.DataFrame) or str(pred.name or "").lower().startswith("proba") else "returns"
-    if kind not in ("returns", "proba"): raise ConfigError(f"kind must be 'auto', 'returns' or 'proba', got {kind!r}")
-    pos = positions_from_probabilities(pred, **kwargs) if kind == "proba" else positions_from_predictions(pred, **kwargs)
+    if kind == "auto":
+        kind = (
+            "proba" if isinstance(pred, pd.DataFrame) or str(pred.name or "").lower().startswith("proba") else "returns"
+        )
+    if kind not in ("returns", "proba"):
+        raise ConfigError(f"kind must be 'auto', 'returns' or 'proba', got {kind!r}")
+    pos = (
+        positions_from_probabilities(pred, **kwargs) if kind == "proba" else positions_from_predictions(pred, **kwargs)
+    )
     out = pos.reindex(idx, fill_value=0.0).rename("position")
-    if len(idx) > len(pos): log.info("positions_from_walk_forward: %d of %d candles have no prediction and stay flat", len(idx) - len(pos), len(idx))
+    if len(idx) > len(pos):
+        log.info(
+            "positions_from_walk_forward: %d of %d candles have no prediction and stay flat",
+            len(idx) - len(pos),
+            len(idx),
+        )
     return out
 
 # %% ../nbs/15_backtest.ipynb #a55a1f0e
-def monthly_returns(equity: pd.Series,  # equity curve (or per-candle returns with returns=True), DatetimeIndex
-                    returns: bool = False,  # the input is per-candle returns, not equity
-                   ) -> pd.DataFrame:
+def monthly_returns(
+    equity: pd.Series,  # equity curve (or per-candle returns with returns=True), DatetimeIndex
+    returns: bool = False,  # the input is per-candle returns, not equity
+) -> pd.DataFrame:
     "Year x month table of compounded returns, plus a whole-year column."
     s = pd.Series(equity, dtype=float)
-    if not isinstance(s.index, pd.DatetimeIndex): raise DataValidationError("monthly_returns needs a DatetimeIndex")
+    if not isinstance(s.index, pd.DatetimeIndex):
+        raise DataValidationError("monthly_returns needs a DatetimeIndex")
     e = (1 + s).cumprod() if returns else s
     start = e.iloc[0] / (1 + s.iloc[0]) if returns else e.iloc[0]
     m_end = e.groupby([e.index.year, e.index.month]).last()
-    prev = m_end.shift(1); prev.iloc[0] = start
+    prev = m_end.shift(1)
+    prev.iloc[0] = start
     m_ret = m_end / prev - 1
     table = m_ret.unstack(level=1).reindex(columns=range(1, 13))
     table.index.name, table.columns.name = "year", "month"
     y_end = e.groupby(e.index.year).last()
-    y_prev = y_end.shift(1); y_prev.iloc[0] = start
+    y_prev = y_end.shift(1)
+    y_prev.iloc[0] = start
     table["year"] = (y_end / y_prev - 1).to_numpy()
     return table

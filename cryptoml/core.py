@@ -22,20 +22,26 @@ __all__ = ['CryptoMLError', 'DataValidationError', 'ConfigError', 'DataSourceErr
 class CryptoMLError(Exception):
     "Base class of every error `cryptoml` raises on purpose."
 
+
 class DataValidationError(CryptoMLError, ValueError):
     "Input data is malformed; the message names the column, row or timestamp."
+
 
 class ConfigError(CryptoMLError, ValueError):
     "A parameter or configuration value is invalid."
 
+
 class DataSourceError(CryptoMLError, OSError):
     "A data source (file, exchange, cache) could not provide what was asked."
+
 
 class NotFittedError(CryptoMLError, AttributeError):
     "A model or transformer was used before it was fitted."
 
+
 class ModelFileError(CryptoMLError, ValueError):
     "A persisted model is missing, truncated, tampered with or from an incompatible version."
+
 
 class PipelineError(CryptoMLError, RuntimeError):
     "A papermill pipeline run failed; the message says at which cell."
@@ -43,111 +49,144 @@ class PipelineError(CryptoMLError, RuntimeError):
 # %% ../nbs/00_core.ipynb #c191d8af
 _ENV = {"data": "CRYPTOML_DATA_DIR", "models": "CRYPTOML_MODELS_DIR", "reports": "CRYPTOML_REPORTS_DIR"}
 
+
 def project_root() -> Path:
     "The project checkout (`CRYPTOML_HOME`, else the folder with pyproject.toml above the package, else the cwd)."
-    if env := os.environ.get("CRYPTOML_HOME"): return Path(env).expanduser().resolve()
+    if env := os.environ.get("CRYPTOML_HOME"):
+        return Path(env).expanduser().resolve()
     starts = [Path(globals()["__file__"]).resolve().parent] if "__file__" in globals() else []
     for start in starts + [Path.cwd().resolve()]:
         for d in [start, *start.parents]:
-            if (d/"pyproject.toml").exists() and (d/"nbs").is_dir(): return d
+            if (d / "pyproject.toml").exists() and (d / "nbs").is_dir():
+                return d
     return Path.cwd().resolve()
+
 
 def _workdir(kind: str, create: bool) -> Path:
     env = os.environ.get(_ENV[kind])
-    p = Path(env).expanduser() if env else project_root()/kind
-    if create: p.mkdir(parents=True, exist_ok=True)
+    p = Path(env).expanduser() if env else project_root() / kind
+    if create:
+        p.mkdir(parents=True, exist_ok=True)
     return p
+
 
 def data_dir(create: bool = False) -> Path:
     "Folder of the local market-data cache (`CRYPTOML_DATA_DIR`, default `data/`)."
     return _workdir("data", create)
 
+
 def models_dir(create: bool = False) -> Path:
     "Folder of persisted models (`CRYPTOML_MODELS_DIR`, default `models/`)."
     return _workdir("models", create)
+
 
 def reports_dir(create: bool = False) -> Path:
     "Folder of pipeline runs and HTML reports (`CRYPTOML_REPORTS_DIR`, default `reports/`)."
     return _workdir("reports", create)
 
+
 def shared_data_dir() -> Path | None:
     "Folder of real market data for tests and benchmarks (`CRYPTOML_SHARED_DATA`, else `../shared/data`), if present."
     env = os.environ.get("CRYPTOML_SHARED_DATA")
-    p = Path(env).expanduser() if env else project_root().parent/"shared"/"data"
+    p = Path(env).expanduser() if env else project_root().parent / "shared" / "data"
     return p if p.is_dir() else None
 
 # %% ../nbs/00_core.ipynb #186d3ed0
-def set_seed(seed: int = 42,  # the seed for every generator
-             frameworks: tuple[str, ...] | None = None,  # e.g. ("tensorflow", "torch"); None: those already imported
-            ) -> int:
+def set_seed(
+    seed: int = 42,  # the seed for every generator
+    frameworks: tuple[str, ...] | None = None,  # e.g. ("tensorflow", "torch"); None: those already imported
+) -> int:
     "Seed Python, NumPy and (when imported or asked for) TensorFlow/Keras and torch; returns the seed."
-    if not isinstance(seed, (int, np.integer)) or seed < 0: raise ConfigError(f"seed must be a non-negative int, got {seed!r}")
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ConfigError(f"seed must be a non-negative int, got {seed!r}")
     seed = int(seed)
     os.environ["PYTHONHASHSEED"] = str(seed)
     random.seed(seed)
     np.random.seed(seed % 2**32)
-    wanted = set(frameworks) if frameworks is not None else {m for m in ("tensorflow", "keras", "torch") if m in sys.modules}
+    wanted = (
+        set(frameworks) if frameworks is not None else {m for m in ("tensorflow", "keras", "torch") if m in sys.modules}
+    )
     if wanted & {"tensorflow", "keras"}:
         import keras
+
         keras.utils.set_random_seed(seed)  # seeds python, numpy and the active backend
     if "torch" in wanted:
         import torch
+
         torch.manual_seed(seed)
     return seed
 
 # %% ../nbs/00_core.ipynb #23ec021a
 logging.getLogger("cryptoml").addHandler(logging.NullHandler())
 
+
 def get_logger(name: str) -> logging.Logger:
     "The logger of a `cryptoml` module (`cryptoml.<name>`)."
     return logging.getLogger(name if name.startswith("cryptoml") else f"cryptoml.{name}")
 
-def setup_logging(level: int | str = logging.INFO,  # logging level for the `cryptoml` loggers
-                 fmt: str = "%(asctime)s %(levelname)s %(name)s: %(message)s",  # record format
-                ) -> logging.Logger:
+
+def setup_logging(
+    level: int | str = logging.INFO,  # logging level for the `cryptoml` loggers
+    fmt: str = "%(asctime)s %(levelname)s %(name)s: %(message)s",  # record format
+) -> logging.Logger:
     "Send `cryptoml` log records at `level` and above to stderr (idempotent)."
     log = logging.getLogger("cryptoml")
     log.setLevel(level)
     if not any(getattr(h, "_cryptoml", False) for h in log.handlers):
-        h = logging.StreamHandler(); h.setFormatter(logging.Formatter(fmt)); h._cryptoml = True
+        h = logging.StreamHandler()
+        h.setFormatter(logging.Formatter(fmt))
+        h._cryptoml = True
         log.addHandler(h)
     return log
 
 # %% ../nbs/00_core.ipynb #2ccd2b7d
 @contextlib.contextmanager
-def atomic_write(path: str | Path,  # final destination
-                ) -> Iterator[Path]:
+def atomic_write(
+    path: str | Path,  # final destination
+) -> Iterator[Path]:
     "Yield a temporary path beside `path`; rename it over `path` only if the block succeeds."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd); tmp = Path(tmp)
+    os.close(fd)
+    tmp = Path(tmp)
     try:
         yield tmp
-        with open(tmp, "rb+") as f: os.fsync(f.fileno())
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
 
+
 @contextlib.contextmanager
-def atomic_dir(path: str | Path,  # final folder; replaced as a whole if it exists
-              ) -> Iterator[Path]:
+def atomic_dir(
+    path: str | Path,  # final folder; replaced as a whole if it exists
+) -> Iterator[Path]:
     "Yield a temporary folder beside `path`; move it to `path` only if the block succeeds."
     import shutil
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         yield tmp
         if path.exists():
             old = path.with_name(f".{path.name}.old")
-            shutil.rmtree(old, ignore_errors=True); os.replace(path, old)
-            os.replace(tmp, path); shutil.rmtree(old, ignore_errors=True)
-        else: os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(path, old)
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
 
 def file_sha256(path: str | Path) -> str:
     "Hex SHA-256 of a file's bytes."
     h = hashlib.sha256()
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""): h.update(chunk)
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
     return h.hexdigest()

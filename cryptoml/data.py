@@ -8,16 +8,23 @@ Docs: https://cryptoml.github.io/cryptoml/data.html.md"""
 from __future__ import annotations
 
 import math, os, re, time, zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .core import (ConfigError, DataSourceError, DataValidationError, atomic_write, data_dir,
-                           get_logger, shared_data_dir)
+from cryptoml.core import (
+    ConfigError,
+    DataSourceError,
+    DataValidationError,
+    atomic_write,
+    data_dir,
+    get_logger,
+    shared_data_dir,
+)
 
 log = get_logger("data")
 
@@ -31,6 +38,7 @@ __all__ = ['log', 'OHLCV_COLUMNS', 'PRICE_COLUMNS', 'SYNTHETIC_END', 'SYNTHETIC_
 _TF_RE = re.compile(r"^(\d+)([mhdw])$")
 _TF_UNIT = {"m": "min", "h": "h", "d": "D", "w": "W"}
 
+
 def timeframe_to_timedelta(timeframe: str) -> pd.Timedelta:
     "Length of one candle of `timeframe` (e.g. '1h' -> 1 hour)."
     m = _TF_RE.match(str(timeframe))
@@ -39,28 +47,41 @@ def timeframe_to_timedelta(timeframe: str) -> pd.Timedelta:
     n, unit = int(m.group(1)), m.group(2)
     return pd.Timedelta(weeks=n) if unit == "w" else pd.Timedelta(n, unit=_TF_UNIT[unit])
 
-def periods_per_year(timeframe: str | pd.Index,  # a timeframe ('1h'), or candles' DatetimeIndex (median spacing)
-                    ) -> float:
+
+def periods_per_year(
+    timeframe: str | pd.Index,  # a timeframe ('1h'), or candles' DatetimeIndex (median spacing)
+) -> float:
     "Number of candles in a (365-day, 24/7) year, from a timeframe or from an index's median spacing."
-    if isinstance(timeframe, str): return pd.Timedelta(days=365) / timeframe_to_timedelta(timeframe)
+    if isinstance(timeframe, str):
+        return pd.Timedelta(days=365) / timeframe_to_timedelta(timeframe)
     index = timeframe
     if not isinstance(index, pd.DatetimeIndex):
-        raise ConfigError("periods_per_year needs a DatetimeIndex to infer the timeframe; pass periods_per_year=... explicitly")
-    if len(index) < 2: raise ConfigError("periods_per_year needs at least 2 timestamps")
-    step = pd.Timedelta(int(np.median(np.diff(index[:100_001].as_unit("ns").asi8))), unit="ns")  # 100,000 spacings are plenty
-    if step <= pd.Timedelta(0): raise ConfigError("the index spacing must be positive")
+        raise ConfigError(
+            "periods_per_year needs a DatetimeIndex to infer the timeframe; pass periods_per_year=... explicitly"
+        )
+    if len(index) < 2:
+        raise ConfigError("periods_per_year needs at least 2 timestamps")
+    step = pd.Timedelta(
+        int(np.median(np.diff(index[:100_001].as_unit("ns").asi8))), unit="ns"
+    )  # 100,000 spacings are plenty
+    if step <= pd.Timedelta(0):
+        raise ConfigError("the index spacing must be positive")
     return float(pd.Timedelta(days=365) / step)
 
 # %% ../nbs/01_data.ipynb #955a7d19
 OHLCV_COLUMNS = ["open", "high", "low", "close", "volume"]
 PRICE_COLUMNS = OHLCV_COLUMNS[:4]
 
+
 def _where(idx: pd.Index, pos: int) -> str:
     "Human description of row `pos`: its number and timestamp."
     ts = idx[pos]
     return f"row {pos} ({ts.isoformat() if hasattr(ts, 'isoformat') else ts})"
 
-def _first(mask: np.ndarray) -> int: return int(np.flatnonzero(mask)[0])
+
+def _first(mask: np.ndarray) -> int:
+    return int(np.flatnonzero(mask)[0])
+
 
 def _check_columns(df: pd.DataFrame, extra: str) -> pd.DataFrame:
     cols = [str(c) for c in df.columns]
@@ -68,13 +89,16 @@ def _check_columns(df: pd.DataFrame, extra: str) -> pd.DataFrame:
     if missing:
         lower = {c.lower().strip(): c for c in cols}
         cased = [f"{lower[m]!r} (must be {m!r})" for m in missing if m in lower]
-        if cased: raise DataValidationError(f"column names must be lower-case: found {', '.join(cased)}")
+        if cased:
+            raise DataValidationError(f"column names must be lower-case: found {', '.join(cased)}")
         raise DataValidationError(f"missing required column(s) {missing}; found {cols}")
     others = [c for c in cols if c not in OHLCV_COLUMNS]
     if others:
-        if extra == "error": raise DataValidationError(f"unexpected column(s) {others}")
+        if extra == "error":
+            raise DataValidationError(f"unexpected column(s) {others}")
         log.info("dropping non-OHLCV column(s) %s", others)
     return df[OHLCV_COLUMNS]
+
 
 def _parse_timestamps(values: Any) -> pd.DatetimeIndex:
     "Parse timestamps to a UTC DatetimeIndex, refusing unparseable values and mixed UTC offsets."
@@ -82,7 +106,10 @@ def _parse_timestamps(values: Any) -> pd.DatetimeIndex:
         idx = pd.DatetimeIndex(values)
         return idx.tz_localize("UTC") if idx.tz is None else idx.tz_convert("UTC")
     s = pd.Series(np.asarray(values, dtype=object))
-    if len(s) and s.map(lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)).all():
+    if (
+        len(s)
+        and s.map(lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)).all()
+    ):
         num = pd.to_numeric(s)
         unit = "ms" if num.abs().max() > 1e11 else "s"
         return pd.DatetimeIndex(pd.to_datetime(num, unit=unit, utc=True))
@@ -96,20 +123,29 @@ def _parse_timestamps(values: Any) -> pd.DatetimeIndex:
     off = off.replace({"Z": "+00:00"}).str.replace(r"^([+-]\d\d)(\d\d)$", r"\1:\2", regex=True)
     if off.nunique() > 1:
         pos = _first((off != off.iloc[0]).to_numpy())
-        raise DataValidationError(f"mixed timezones in timestamps: row 0 has {off.iloc[0]!r}, row {pos} "
-                                  f"({txt.iloc[pos]!r}) has {off.iloc[pos]!r}")
+        raise DataValidationError(
+            f"mixed timezones in timestamps: row 0 has {off.iloc[0]!r}, row {pos} "
+            f"({txt.iloc[pos]!r}) has {off.iloc[pos]!r}"
+        )
     return pd.DatetimeIndex(parsed)
 
-def validate_ohlcv(df: pd.DataFrame,  # candles: a `timestamp` index or column, and OHLCV columns
-                   extra: str = "drop",  # other columns: "drop" (logged) or "error"
-                   sort: bool = False,  # sort unsorted timestamps instead of raising
-                  ) -> pd.DataFrame:
+
+def validate_ohlcv(
+    df: pd.DataFrame,  # candles: a `timestamp` index or column, and OHLCV columns
+    extra: str = "drop",  # other columns: "drop" (logged) or "error"
+    sort: bool = False,  # sort unsorted timestamps instead of raising
+) -> pd.DataFrame:
     "Return the canonical OHLCV frame (UTC `timestamp` index, float64 columns) or raise `DataValidationError`."
-    if not isinstance(df, pd.DataFrame): raise DataValidationError(f"expected a pandas DataFrame, got {type(df).__name__}")
-    if df.empty: raise DataValidationError("no candles: the frame is empty")
-    if "timestamp" in df.columns: ts, df = df["timestamp"], df.drop(columns="timestamp")
-    elif isinstance(df.index, pd.DatetimeIndex) or df.index.name == "timestamp": ts = df.index
-    else: raise DataValidationError("no timestamps: expected a 'timestamp' column or a DatetimeIndex")
+    if not isinstance(df, pd.DataFrame):
+        raise DataValidationError(f"expected a pandas DataFrame, got {type(df).__name__}")
+    if df.empty:
+        raise DataValidationError("no candles: the frame is empty")
+    if "timestamp" in df.columns:
+        ts, df = df["timestamp"], df.drop(columns="timestamp")
+    elif isinstance(df.index, pd.DatetimeIndex) or df.index.name == "timestamp":
+        ts = df.index
+    else:
+        raise DataValidationError("no timestamps: expected a 'timestamp' column or a DatetimeIndex")
     df = _check_columns(df, extra)
     idx = _parse_timestamps(ts)
     idx = idx.as_unit("ns")  # one resolution everywhere (pandas may infer us or s from strings)
@@ -123,11 +159,15 @@ def validate_ohlcv(df: pd.DataFrame,  # candles: a `timestamp` index or column, 
             raise DataValidationError(f"column {c!r} has a non-numeric value {raw[pos]!r} at {_where(idx, pos)}")
         out[c] = vals
     if not idx.is_monotonic_increasing:
-        if sort: out = out.sort_index(kind="stable"); idx = out.index
+        if sort:
+            out = out.sort_index(kind="stable")
+            idx = out.index
         else:
             pos = _first(np.diff(idx.asi8) < 0) + 1
-            raise DataValidationError(f"timestamps are not ascending: {_where(idx, pos)} comes after {idx[pos-1].isoformat()} "
-                                      "(pass sort=True to sort)")
+            raise DataValidationError(
+                f"timestamps are not ascending: {_where(idx, pos)} comes after {idx[pos - 1].isoformat()} "
+                "(pass sort=True to sort)"
+            )
     dup = idx.duplicated()
     if dup.any():
         pos = _first(dup)
@@ -136,25 +176,36 @@ def validate_ohlcv(df: pd.DataFrame,  # candles: a `timestamp` index or column, 
     for kind, mask in (("a NaN", np.isnan(v)), ("an infinite value", np.isinf(v))):
         if mask.any():
             r, c = np.argwhere(mask)[0]
-            raise DataValidationError(f"column {OHLCV_COLUMNS[c]!r} has {kind} at {_where(idx, r)} ({int(mask.sum())} in all)")
+            raise DataValidationError(
+                f"column {OHLCV_COLUMNS[c]!r} has {kind} at {_where(idx, r)} ({int(mask.sum())} in all)"
+            )
     o, h, l, c_, vol = (v[:, i] for i in range(5))
     prices = v[:, :4]
     if (prices <= 0).any():
         r, c = np.argwhere(prices <= 0)[0]
-        raise DataValidationError(f"column {OHLCV_COLUMNS[c]!r} has a non-positive price {prices[r, c]} at {_where(idx, r)}")
-    checks = [(h < np.maximum(o, c_), "high is below open or close"), (l > np.minimum(o, c_), "low is above open or close"),
-              (h < l, "high is below low"), (vol < 0, "volume is negative")]
+        raise DataValidationError(
+            f"column {OHLCV_COLUMNS[c]!r} has a non-positive price {prices[r, c]} at {_where(idx, r)}"
+        )
+    checks = [
+        (h < np.maximum(o, c_), "high is below open or close"),
+        (l > np.minimum(o, c_), "low is above open or close"),
+        (h < l, "high is below low"),
+        (vol < 0, "volume is negative"),
+    ]
     for mask, what in checks:
         if mask.any():
             r = _first(mask)
-            raise DataValidationError(f"{what} at {_where(idx, r)}: open={o[r]}, high={h[r]}, low={l[r]}, close={c_[r]}, "
-                                      f"volume={vol[r]} ({int(mask.sum())} rows in all)")
+            raise DataValidationError(
+                f"{what} at {_where(idx, r)}: open={o[r]}, high={h[r]}, low={l[r]}, close={c_[r]}, "
+                f"volume={vol[r]} ({int(mask.sum())} rows in all)"
+            )
     return out
 
 # %% ../nbs/01_data.ipynb #4a86d315
 @dataclass
 class GapReport:
     "Missing candles in a series: how many gaps, how many candles are missing, the largest gap, and each gap."
+
     timeframe: str
     n_candles: int
     n_gaps: int
@@ -164,21 +215,34 @@ class GapReport:
     n_misaligned: int = 0  # steps that are not a whole number of candles
 
     def __str__(self) -> str:
-        if not self.n_gaps: return f"{self.n_candles} {self.timeframe} candles, no gaps"
-        return (f"{self.n_candles} {self.timeframe} candles, {self.n_gaps} gaps, {self.missing_candles} missing candles "
-                f"(largest gap {self.largest_gap})")
+        if not self.n_gaps:
+            return f"{self.n_candles} {self.timeframe} candles, no gaps"
+        return (
+            f"{self.n_candles} {self.timeframe} candles, {self.n_gaps} gaps, {self.missing_candles} missing candles "
+            f"(largest gap {self.largest_gap})"
+        )
+
 
 def infer_timeframe(index: pd.DatetimeIndex) -> str:
     "The most common spacing of `index` as a timeframe string (e.g. '1h')."
-    if len(index) < 2: raise DataValidationError("need at least 2 candles to infer the timeframe")
+    if len(index) < 2:
+        raise DataValidationError("need at least 2 candles to infer the timeframe")
     step = pd.Timedelta(pd.Series(np.diff(index.as_unit("ns").asi8)).mode().iloc[0], unit="ns")
-    for unit, td in (("w", pd.Timedelta(weeks=1)), ("d", pd.Timedelta(days=1)), ("h", pd.Timedelta(hours=1)), ("m", pd.Timedelta(minutes=1))):
-        if step % td == pd.Timedelta(0): return f"{step // td}{unit}"
+    for unit, td in (
+        ("w", pd.Timedelta(weeks=1)),
+        ("d", pd.Timedelta(days=1)),
+        ("h", pd.Timedelta(hours=1)),
+        ("m", pd.Timedelta(minutes=1)),
+    ):
+        if step % td == pd.Timedelta(0):
+            return f"{step // td}{unit}"
     raise DataValidationError(f"candle spacing {step} is not a whole number of minutes")
 
-def find_gaps(df: pd.DataFrame,  # validated OHLCV frame
-              timeframe: str | None = None,  # expected spacing; inferred when None
-             ) -> GapReport:
+
+def find_gaps(
+    df: pd.DataFrame,  # validated OHLCV frame
+    timeframe: str | None = None,  # expected spacing; inferred when None
+) -> GapReport:
     "Report the gaps (runs of missing candles) in `df`."
     timeframe = timeframe or infer_timeframe(df.index)
     step = timeframe_to_timedelta(timeframe).value
@@ -187,14 +251,25 @@ def find_gaps(df: pd.DataFrame,  # validated OHLCV frame
     gap = d > step
     misaligned = int((d % step != 0).sum())
     pos = np.flatnonzero(gap)
-    gaps = pd.DataFrame({"last_before": df.index[pos], "next_after": df.index[pos + 1], "missing": missing[pos].astype(int)})
-    return GapReport(timeframe, len(df), len(pos), int(missing[gap].sum()), int(missing[gap].max()) if len(pos) else 0,
-                     gaps, misaligned)
+    gaps = pd.DataFrame(
+        {"last_before": df.index[pos], "next_after": df.index[pos + 1], "missing": missing[pos].astype(int)}
+    )
+    return GapReport(
+        timeframe,
+        len(df),
+        len(pos),
+        int(missing[gap].sum()),
+        int(missing[gap].max()) if len(pos) else 0,
+        gaps,
+        misaligned,
+    )
 
-def fill_gaps(df: pd.DataFrame,  # validated OHLCV frame
-              timeframe: str | None = None,  # candle spacing; inferred when None
-              policy: str = "flat",  # "flat": open=high=low=close=previous close, volume 0; "nan": rows of NaN
-             ) -> pd.DataFrame:
+
+def fill_gaps(
+    df: pd.DataFrame,  # validated OHLCV frame
+    timeframe: str | None = None,  # candle spacing; inferred when None
+    policy: str = "flat",  # "flat": open=high=low=close=previous close, volume 0; "nan": rows of NaN
+) -> pd.DataFrame:
     "Insert the missing candles explicitly, with a stated policy (the default is a flat, zero-volume candle)."
     timeframe = timeframe or infer_timeframe(df.index)
     full = pd.date_range(df.index[0], df.index[-1], freq=timeframe_to_timedelta(timeframe), name="timestamp")
@@ -202,17 +277,20 @@ def fill_gaps(df: pd.DataFrame,  # validated OHLCV frame
     added = out["close"].isna()
     if policy == "flat":
         prev = out["close"].ffill()
-        for c in PRICE_COLUMNS: out[c] = out[c].fillna(prev)
+        for c in PRICE_COLUMNS:
+            out[c] = out[c].fillna(prev)
         out["volume"] = out["volume"].fillna(0.0)
-    elif policy != "nan": raise ConfigError(f"unknown fill policy {policy!r}: use 'flat' or 'nan'")
+    elif policy != "nan":
+        raise ConfigError(f"unknown fill policy {policy!r}: use 'flat' or 'nan'")
     log.info("fill_gaps: inserted %d missing %s candles (policy %r)", int(added.sum()), timeframe, policy)
     return out
 
 # %% ../nbs/01_data.ipynb #42151126
-def resample_ohlcv(df: pd.DataFrame,  # validated OHLCV frame
-                   timeframe: str,  # target timeframe, a multiple of the source's
-                   partial: str = "keep",  # bins with fewer candles than a full one: "keep" or "drop"
-                  ) -> pd.DataFrame:
+def resample_ohlcv(
+    df: pd.DataFrame,  # validated OHLCV frame
+    timeframe: str,  # target timeframe, a multiple of the source's
+    partial: str = "keep",  # bins with fewer candles than a full one: "keep" or "drop"
+) -> pd.DataFrame:
     "Aggregate candles to a coarser `timeframe` (first/max/min/last/sum)."
     src, dst = timeframe_to_timedelta(infer_timeframe(df.index)), timeframe_to_timedelta(timeframe)
     if dst < src or dst % src != pd.Timedelta(0):
@@ -221,8 +299,15 @@ def resample_ohlcv(df: pd.DataFrame,  # validated OHLCV frame
     out = r.agg({"open": "first", "high": "max", "low": "min", "close": "last", "volume": "sum"})
     n = r["close"].count()
     empty, short = n == 0, (n > 0) & (n < dst // src)
-    if empty.any(): log.info("resample_ohlcv: %d %s bins have no candle (gaps) and are left out", int(empty.sum()), timeframe)
-    if short.any(): log.info("resample_ohlcv: %d partial %s bins %s", int(short.sum()), timeframe, "dropped" if partial == "drop" else "kept")
+    if empty.any():
+        log.info("resample_ohlcv: %d %s bins have no candle (gaps) and are left out", int(empty.sum()), timeframe)
+    if short.any():
+        log.info(
+            "resample_ohlcv: %d partial %s bins %s",
+            int(short.sum()),
+            timeframe,
+            "dropped" if partial == "drop" else "kept",
+        )
     keep = ~empty & ~(short if partial == "drop" else False)
     return out[keep].rename_axis("timestamp")
 
@@ -231,28 +316,43 @@ SYNTHETIC_END = pd.Timestamp("2023-06-30 23:00", tz="UTC")
 SYNTHETIC_START = pd.Timestamp("2016-01-01", tz="UTC")
 SYNTHETIC_MAX = 60_000
 REGIMES = ("up", "down", "ranging", "volatile")
-_START_PRICE = {"BTC": 30_000.0, "ETH": 2_000.0, "BNB": 300.0, "SOL": 30.0, "LTC": 90.0, "XRP": 0.5, "ADA": 0.4, "DOGE": 0.07}
+_START_PRICE = {
+    "BTC": 30_000.0,
+    "ETH": 2_000.0,
+    "BNB": 300.0,
+    "SOL": 30.0,
+    "LTC": 90.0,
+    "XRP": 0.5,
+    "ADA": 0.4,
+    "DOGE": 0.07,
+}
 
-def synthetic_ohlcv(n: int = 1000,  # number of candles
-                    timeframe: str = "1h",  # candle spacing
-                    seed: int = 42,  # random seed
-                    start: str | pd.Timestamp = "2022-01-01",  # open time of the first candle (UTC)
-                    price: float = 30_000.0,  # first open
-                    return_regimes: bool = False,  # also return the regime of each candle
-                   ) -> pd.DataFrame | tuple[pd.DataFrame, pd.Series]:
+
+def synthetic_ohlcv(
+    n: int = 1000,  # number of candles
+    timeframe: str = "1h",  # candle spacing
+    seed: int = 42,  # random seed
+    start: str | pd.Timestamp = "2022-01-01",  # open time of the first candle (UTC)
+    price: float = 30_000.0,  # first open
+    return_regimes: bool = False,  # also return the regime of each candle
+) -> pd.DataFrame | tuple[pd.DataFrame, pd.Series]:
     "A seeded synthetic OHLCV series with regime switching, GARCH volatility clustering and fat tails."
-    if n < 1: raise ConfigError(f"n must be >= 1, got {n}")
+    if n < 1:
+        raise ConfigError(f"n must be >= 1, got {n}")
     td = timeframe_to_timedelta(timeframe)
     hours = td / pd.Timedelta(hours=1)
     rng = np.random.default_rng(seed)
     # regime chain: persistence expressed per hour, so phases last as long in hourly as in daily data
-    stay = 0.996 ** hours
-    P = np.full((4, 4), (1 - stay) / 3); np.fill_diagonal(P, stay)
+    stay = 0.996**hours
+    P = np.full((4, 4), (1 - stay) / 3)
+    np.fill_diagonal(P, stay)
     drift = np.array([0.4, -0.4, 0.0, 0.0]) * 1e-4 * hours  # per-candle drift of log price
     vol_mult = np.array([1.0, 1.2, 0.6, 2.5])
-    base_var = (0.006 ** 2) * hours  # ~0.6 % hourly volatility
-    u = rng.random(n); z = rng.standard_t(5, n) / math.sqrt(5 / 3)  # unit-variance t(5)
-    states = np.empty(n, dtype=np.int8); r = np.empty(n)
+    base_var = (0.006**2) * hours  # ~0.6 % hourly volatility
+    u = rng.random(n)
+    z = rng.standard_t(5, n) / math.sqrt(5 / 3)  # unit-variance t(5)
+    states = np.empty(n, dtype=np.int8)
+    r = np.empty(n)
     s, var, eps, logp, anchor = int(rng.integers(4)), base_var, 0.0, 0.0, 0.0
     omega, alpha, beta = base_var * 0.05, 0.08, 0.87
     cum = P.cumsum(axis=1)
@@ -264,20 +364,32 @@ def synthetic_ohlcv(n: int = 1000,  # number of candles
         mr = -0.02 * (logp - anchor) if s == 2 else 0.0
         r[t] = drift[s] + mr + vol_mult[s] * eps
         logp += r[t]
-        if s != 2: anchor = logp
+        if s != 2:
+            anchor = logp
         states[t] = s
     close = price * np.exp(np.cumsum(r))
     open_ = np.concatenate([[price], close[:-1]])
     sig = np.sqrt(base_var) * vol_mult[states]
-    up = np.abs(rng.normal(0, 0.5, n)) * sig; dn = np.abs(rng.normal(0, 0.5, n)) * sig
-    high = np.maximum(open_, close) * np.exp(up); low = np.minimum(open_, close) * np.exp(-dn)
-    volume = 100.0 * hours * np.exp(rng.normal(0, 0.3, n) + 0.35 * np.minimum(np.abs(z), 5.0)) * vol_mult[states] ** 0.5  # busier on big moves
-    idx = pd.date_range(pd.Timestamp(start, tz="UTC") if pd.Timestamp(start).tz is None else pd.Timestamp(start),
-                        periods=n, freq=td, name="timestamp", unit="ns")
+    up = np.abs(rng.normal(0, 0.5, n)) * sig
+    dn = np.abs(rng.normal(0, 0.5, n)) * sig
+    high = np.maximum(open_, close) * np.exp(up)
+    low = np.minimum(open_, close) * np.exp(-dn)
+    volume = (
+        100.0 * hours * np.exp(rng.normal(0, 0.3, n) + 0.35 * np.minimum(np.abs(z), 5.0)) * vol_mult[states] ** 0.5
+    )  # busier on big moves
+    idx = pd.date_range(
+        pd.Timestamp(start, tz="UTC") if pd.Timestamp(start).tz is None else pd.Timestamp(start),
+        periods=n,
+        freq=td,
+        name="timestamp",
+        unit="ns",
+    )
     df = pd.DataFrame({"open": open_, "high": high, "low": low, "close": close, "volume": volume}, index=idx)
     df.attrs.update(source="synthetic", timeframe=timeframe, seed=seed)
-    if return_regimes: return df, pd.Series(np.array(REGIMES)[states], index=idx, name="regime")
+    if return_regimes:
+        return df, pd.Series(np.array(REGIMES)[states], index=idx, name="regime")
     return df
+
 
 @lru_cache(maxsize=32)
 def _synthetic_market(symbol: str, timeframe: str, seed: int) -> pd.DataFrame:
@@ -285,8 +397,13 @@ def _synthetic_market(symbol: str, timeframe: str, seed: int) -> pd.DataFrame:
     td = timeframe_to_timedelta(timeframe)
     n = min(SYNTHETIC_MAX, int((SYNTHETIC_END - SYNTHETIC_START) / td) + 1)
     base = symbol.upper().replace("-", "/").split("/")[0]
-    df = synthetic_ohlcv(n, timeframe, seed=seed + zlib.crc32(symbol.upper().encode()) % 10_000,
-                         start=SYNTHETIC_END - (n - 1) * td, price=_START_PRICE.get(base, 100.0))
+    df = synthetic_ohlcv(
+        n,
+        timeframe,
+        seed=seed + zlib.crc32(symbol.upper().encode()) % 10_000,
+        start=SYNTHETIC_END - (n - 1) * td,
+        price=_START_PRICE.get(base, 100.0),
+    )
     df.attrs.update(symbol=symbol)
     return df
 
@@ -294,87 +411,122 @@ def _synthetic_market(symbol: str, timeframe: str, seed: int) -> pd.DataFrame:
 def symbol_to_filename(symbol: str, timeframe: str) -> str:
     "File stem for `symbol` and `timeframe` (e.g. 'BTC/USD', '1h' -> 'BTC-USD_1h')."
     parts = re.split(r"[/\-_:]", symbol.strip().upper())
-    if not parts[0] or not re.fullmatch(r"[A-Z0-9]+", parts[0]): raise ConfigError(f"invalid symbol {symbol!r}")
+    if not parts[0] or not re.fullmatch(r"[A-Z0-9]+", parts[0]):
+        raise ConfigError(f"invalid symbol {symbol!r}")
     base, quote = parts[0], (parts[1] if len(parts) > 1 and parts[1] else "USD")
     return f"{base}-{quote}_{timeframe}"
+
 
 def find_data_file(directory: str | Path, symbol: str, timeframe: str) -> Path | None:
     "The CSV or Parquet file for `symbol`/`timeframe` in `directory`, if there is one."
     stem = symbol_to_filename(symbol, timeframe)
     for ext in (".parquet", ".csv", ".csv.gz"):
-        p = Path(directory)/f"{stem}{ext}"
-        if p.is_file(): return p
+        p = Path(directory) / f"{stem}{ext}"
+        if p.is_file():
+            return p
     return None
+
 
 def _cache_path(path: Path) -> Path:
     st = path.stat()
     key = zlib.crc32(f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode())
-    return data_dir()/"cache"/f"{path.name.split('.')[0]}-{key:08x}.parquet"
+    return data_dir() / "cache" / f"{path.name.split('.')[0]}-{key:08x}.parquet"
 
-def read_ohlcv_file(path: str | Path,  # a CSV or Parquet file of candles
-                    cache: bool = True,  # keep a validated Parquet copy of CSV files in data/cache/
-                   ) -> pd.DataFrame:
+
+def read_ohlcv_file(
+    path: str | Path,  # a CSV or Parquet file of candles
+    cache: bool = True,  # keep a validated Parquet copy of CSV files in data/cache/
+) -> pd.DataFrame:
     "Read and validate one file of candles (errors name the file)."
     path = Path(path)
-    if not path.is_file(): raise DataSourceError(f"no such data file: {path}")
+    if not path.is_file():
+        raise DataSourceError(f"no such data file: {path}")
     cached = _cache_path(path) if cache and path.suffix != ".parquet" else None
     if cached is not None and cached.is_file():
-        try: return pd.read_parquet(cached)
-        except Exception as e: log.warning("ignoring unreadable cache %s (%s)", cached, e)
-    try: raw = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
-    except Exception as e: raise DataSourceError(f"cannot read {path}: {e}") from e
-    if isinstance(raw.index, pd.DatetimeIndex) or raw.index.name == "timestamp": raw = raw.reset_index()
-    try: df = validate_ohlcv(raw)
-    except DataValidationError as e: raise DataValidationError(f"{path.name}: {e}") from None
+        try:
+            return pd.read_parquet(cached)
+        except Exception as e:
+            log.warning("ignoring unreadable cache %s (%s)", cached, e)
+    try:
+        raw = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    except Exception as e:
+        raise DataSourceError(f"cannot read {path}: {e}") from e
+    if isinstance(raw.index, pd.DatetimeIndex) or raw.index.name == "timestamp":
+        raw = raw.reset_index()
+    try:
+        df = validate_ohlcv(raw)
+    except DataValidationError as e:
+        raise DataValidationError(f"{path.name}: {e}") from None
     if cached is not None:
         try:
-            with atomic_write(cached) as tmp: df.to_parquet(tmp)
-        except OSError as e: log.warning("could not write cache %s (%s)", cached, e)
+            with atomic_write(cached) as tmp:
+                df.to_parquet(tmp)
+        except OSError as e:
+            log.warning("could not write cache %s (%s)", cached, e)
     return df
 
 # %% ../nbs/01_data.ipynb #c74cd9cf
 def _exchange(exchange: Any) -> Any:
-    if not isinstance(exchange, str): return exchange
+    if not isinstance(exchange, str):
+        return exchange
     import ccxt
-    if not hasattr(ccxt, exchange): raise ConfigError(f"unknown ccxt exchange {exchange!r}")
+
+    if not hasattr(ccxt, exchange):
+        raise ConfigError(f"unknown ccxt exchange {exchange!r}")
     return getattr(ccxt, exchange)({"enableRateLimit": True})
+
 
 def _fetch_page(ex: Any, symbol: str, timeframe: str, since: int, limit: int, retries: int = 4) -> list:
     for attempt in range(retries + 1):
-        try: return ex.fetch_ohlcv(symbol, timeframe, since=since, limit=limit)
+        try:
+            return ex.fetch_ohlcv(symbol, timeframe, since=since, limit=limit)
         except Exception as e:  # ccxt.NetworkError (incl. RateLimitExceeded) is transient; anything else is not
-            transient = type(e).__name__ in {"NetworkError", "RequestTimeout", "RateLimitExceeded", "DDoSProtection", "ExchangeNotAvailable"} \
-                        or any(c.__name__ == "NetworkError" for c in type(e).__mro__)
+            transient = type(e).__name__ in {
+                "NetworkError",
+                "RequestTimeout",
+                "RateLimitExceeded",
+                "DDoSProtection",
+                "ExchangeNotAvailable",
+            } or any(c.__name__ == "NetworkError" for c in type(e).__mro__)
             if not transient or attempt == retries:
-                raise DataSourceError(f"{getattr(ex, 'id', 'exchange')}: fetch_ohlcv({symbol}, {timeframe}) failed: {e}") from e
-            wait = max(getattr(ex, "rateLimit", 1000) / 1000, 0.5) * 2 ** attempt
-            log.warning("%s; retrying in %.1fs", e, wait); time.sleep(wait)
+                raise DataSourceError(
+                    f"{getattr(ex, 'id', 'exchange')}: fetch_ohlcv({symbol}, {timeframe}) failed: {e}"
+                ) from e
+            wait = max(getattr(ex, "rateLimit", 1000) / 1000, 0.5) * 2**attempt
+            log.warning("%s; retrying in %.1fs", e, wait)
+            time.sleep(wait)
 
-def download_ccxt(symbol: str,  # exchange symbol, e.g. 'BTC/USDT'
-                  timeframe: str = "1h",  # candle spacing
-                  exchange: Any = "binance",  # ccxt exchange id, or an object with ccxt's fetch_ohlcv contract
-                  since: str | pd.Timestamp | None = None,  # first candle wanted (default: the last `limit` candles)
-                  limit: int | None = 1000,  # candles wanted when `since` is None
-                  page_limit: int = 1000,  # candles per request
-                  cache: bool = True,  # read and extend the Parquet cache in data/ccxt/
-                  now: pd.Timestamp | None = None,  # current time (tests); default: the clock
-                 ) -> pd.DataFrame:
+
+def download_ccxt(
+    symbol: str,  # exchange symbol, e.g. 'BTC/USDT'
+    timeframe: str = "1h",  # candle spacing
+    exchange: Any = "binance",  # ccxt exchange id, or an object with ccxt's fetch_ohlcv contract
+    since: str | pd.Timestamp | None = None,  # first candle wanted (default: the last `limit` candles)
+    limit: int | None = 1000,  # candles wanted when `since` is None
+    page_limit: int = 1000,  # candles per request
+    cache: bool = True,  # read and extend the Parquet cache in data/ccxt/
+    now: pd.Timestamp | None = None,  # current time (tests); default: the clock
+) -> pd.DataFrame:
     "Download candles through ccxt, paginated and resumable, cached as Parquet."
     ex = _exchange(exchange)
-    td = timeframe_to_timedelta(timeframe); step = td.value // 10**6
+    td = timeframe_to_timedelta(timeframe)
+    step = td.value // 10**6
     now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
-    path = data_dir()/"ccxt"/str(getattr(ex, "id", "exchange"))/f"{symbol_to_filename(symbol, timeframe)}.parquet"
+    path = data_dir() / "ccxt" / str(getattr(ex, "id", "exchange")) / f"{symbol_to_filename(symbol, timeframe)}.parquet"
     old = pd.read_parquet(path) if cache and path.is_file() else None
-    if since is None: since = now - td * ((limit or 1000) + 1)
+    if since is None:
+        since = now - td * ((limit or 1000) + 1)
     start = pd.Timestamp(since, tz="UTC") if pd.Timestamp(since).tz is None else pd.Timestamp(since)
     cursor = int(start.value // 10**6)
     if old is not None and len(old) and old.index[0] <= start:
         cursor = max(cursor, int(old.index[-1].value // 10**6) + step)  # resume after the cache
     rows, pages = [], 0
     while cursor + step <= now.value // 10**6:
-        page = _fetch_page(ex, symbol, timeframe, cursor, page_limit); pages += 1
+        page = _fetch_page(ex, symbol, timeframe, cursor, page_limit)
+        pages += 1
         page = [c for c in page if c[0] >= cursor]  # page-edge duplicates and anything before `since`
-        if not page: break
+        if not page:
+            break
         rows.extend(page)
         cursor = int(page[-1][0]) + step
     new = pd.DataFrame(rows, columns=["timestamp", *OHLCV_COLUMNS])
@@ -383,93 +535,158 @@ def download_ccxt(symbol: str,  # exchange symbol, e.g. 'BTC/USDT'
         new = validate_ohlcv(new)
         new = new[new.index + td <= now]  # the candle still forming is not final
     parts = [x for x in (old, new) if x is not None and len(x)]
-    if not parts: raise DataSourceError(f"{getattr(ex, 'id', 'exchange')} returned no {timeframe} candles for {symbol} since {start}")
+    if not parts:
+        raise DataSourceError(
+            f"{getattr(ex, 'id', 'exchange')} returned no {timeframe} candles for {symbol} since {start}"
+        )
     out = pd.concat(parts)
     out = out[~out.index.duplicated(keep="last")].sort_index()
-    log.info("ccxt %s %s %s: %d new candles in %d requests, %d in cache", getattr(ex, "id", "?"), symbol, timeframe, len(new), pages, len(out))
+    log.info(
+        "ccxt %s %s %s: %d new candles in %d requests, %d in cache",
+        getattr(ex, "id", "?"),
+        symbol,
+        timeframe,
+        len(new),
+        pages,
+        len(out),
+    )
     if cache and len(new):
-        with atomic_write(path) as tmp: out.to_parquet(tmp)
+        with atomic_write(path) as tmp:
+            out.to_parquet(tmp)
     out = out[out.index >= start]
     return out.tail(limit) if limit and since is None else out
 
 # %% ../nbs/01_data.ipynb #230eaf2f
 def _resolve_source(symbol: str, timeframe: str, source: str | Path) -> tuple[str, Path | None]:
-    if isinstance(source, Path) or (isinstance(source, str) and source not in ("auto", "synthetic") and not source.startswith("ccxt:")):
+    if isinstance(source, Path) or (
+        isinstance(source, str) and source not in ("auto", "synthetic") and not source.startswith("ccxt:")
+    ):
         d = Path(source).expanduser()
-        if not d.is_dir(): raise DataSourceError(f"data directory {d} does not exist")
+        if not d.is_dir():
+            raise DataSourceError(f"data directory {d} does not exist")
         f = find_data_file(d, symbol, timeframe)
-        if f is None: raise DataSourceError(f"no file for {symbol} {timeframe} in {d} (expected {symbol_to_filename(symbol, timeframe)}.csv or .parquet)")
+        if f is None:
+            raise DataSourceError(
+                f"no file for {symbol} {timeframe} in {d} (expected {symbol_to_filename(symbol, timeframe)}.csv or .parquet)"
+            )
         return "file", f
     if source == "auto":
         dirs = [Path(p) for p in os.environ.get("CRYPTOML_MARKET_DATA", "").split(os.pathsep) if p] + [data_dir()]
         for d in dirs:
             if d.is_dir() and (f := find_data_file(d, symbol, timeframe)) is not None:
-                log.info("load_market_data: %s %s from %s", symbol, timeframe, f); return "file", f
+                log.info("load_market_data: %s %s from %s", symbol, timeframe, f)
+                return "file", f
         log.info("load_market_data: no data file for %s %s; using the synthetic market", symbol, timeframe)
         return "synthetic", None
     return source, None
 
-def load_market_data(symbol: str | Sequence[str] = "BTC/USD",  # e.g. 'BTC/USD', or a list of symbols
-                     timeframe: str = "1h",  # candle spacing
-                     limit: int | None = 1000,  # keep the last `limit` candles (None: all)
-                     source: str | Path = "auto",  # 'auto', 'synthetic', 'ccxt:<exchange>' or a data directory
-                     start: str | pd.Timestamp | None = None,  # first open time kept (inclusive, UTC)
-                     end: str | pd.Timestamp | None = None,  # last open time kept (inclusive, UTC)
-                     seed: int = 42,  # seed of the synthetic market
-                    ) -> pd.DataFrame:
+
+def load_market_data(
+    symbol: str | Sequence[str] = "BTC/USD",  # e.g. 'BTC/USD', or a list of symbols
+    timeframe: str = "1h",  # candle spacing
+    limit: int | None = 1000,  # keep the last `limit` candles (None: all)
+    source: str | Path = "auto",  # 'auto', 'synthetic', 'ccxt:<exchange>' or a data directory
+    start: str | pd.Timestamp | None = None,  # first open time kept (inclusive, UTC)
+    end: str | pd.Timestamp | None = None,  # last open time kept (inclusive, UTC)
+    seed: int = 42,  # seed of the synthetic market
+) -> pd.DataFrame:
     "Load validated OHLCV candles (UTC `timestamp` index, float64 open/high/low/close/volume)."
-    if not isinstance(symbol, str): return load_many(symbol, timeframe, limit, source, start, end, seed)
+    if not isinstance(symbol, str):
+        return load_many(symbol, timeframe, limit, source, start, end, seed)
     if limit is not None and (not isinstance(limit, (int, np.integer)) or limit < 1):
         raise ConfigError(f"limit must be a positive int or None, got {limit!r}")
     timeframe_to_timedelta(timeframe)
     kind, path = _resolve_source(symbol, timeframe, source)
-    ts = lambda x: None if x is None else (pd.Timestamp(x).tz_localize("UTC") if pd.Timestamp(x).tz is None else pd.Timestamp(x).tz_convert("UTC"))
+    ts = lambda x: (
+        None
+        if x is None
+        else (pd.Timestamp(x).tz_localize("UTC") if pd.Timestamp(x).tz is None else pd.Timestamp(x).tz_convert("UTC"))
+    )
     start, end = ts(start), ts(end)
-    if kind == "file": df = read_ohlcv_file(path)
-    elif kind == "synthetic": df = _synthetic_market(symbol.upper(), timeframe, seed)
+    if kind == "file":
+        df = read_ohlcv_file(path)
+    elif kind == "synthetic":
+        df = _synthetic_market(symbol.upper(), timeframe, seed)
     elif kind.startswith("ccxt:"):
-        df = download_ccxt(symbol, timeframe, exchange=kind.split(":", 1)[1], since=start, limit=limit if start is None else None)
-    else: raise ConfigError(f"unknown source {source!r}: use 'auto', 'synthetic', 'ccxt:<exchange>' or a data directory")
-    if start is not None: df = df[df.index >= start]
-    if end is not None: df = df[df.index <= end]
-    if limit is not None: df = df.iloc[-limit:]
-    if df.empty: raise DataSourceError(f"no {timeframe} candles for {symbol} from {source!r} between {start} and {end}")
+        df = download_ccxt(
+            symbol, timeframe, exchange=kind.split(":", 1)[1], since=start, limit=limit if start is None else None
+        )
+    else:
+        raise ConfigError(f"unknown source {source!r}: use 'auto', 'synthetic', 'ccxt:<exchange>' or a data directory")
+    if start is not None:
+        df = df[df.index >= start]
+    if end is not None:
+        df = df[df.index <= end]
+    if limit is not None:
+        df = df.iloc[-limit:]
+    if df.empty:
+        raise DataSourceError(f"no {timeframe} candles for {symbol} from {source!r} between {start} and {end}")
     df = df.copy()
-    df.attrs = {"symbol": symbol, "timeframe": timeframe, "source": "synthetic" if kind == "synthetic" else str(path or kind)}
+    df.attrs = {
+        "symbol": symbol,
+        "timeframe": timeframe,
+        "source": "synthetic" if kind == "synthetic" else str(path or kind),
+    }
     rep = find_gaps(df, timeframe)
-    if rep.n_gaps: log.info("%s %s: %s", symbol, timeframe, rep)
+    if rep.n_gaps:
+        log.info("%s %s: %s", symbol, timeframe, rep)
     return df
 
-def load_many(symbols: Sequence[str],  # symbols to load
-              timeframe: str = "1h", limit: int | None = 1000, source: str | Path = "auto",
-              start=None, end=None, seed: int = 42,
-             ) -> pd.DataFrame:
+
+def load_many(
+    symbols: Sequence[str],  # symbols to load
+    timeframe: str = "1h",
+    limit: int | None = 1000,
+    source: str | Path = "auto",
+    start=None,
+    end=None,
+    seed: int = 42,
+) -> pd.DataFrame:
     "Several symbols aligned on their common timestamps, columns (symbol, field)."
-    if not len(symbols): raise ConfigError("no symbols given")
+    if not len(symbols):
+        raise ConfigError("no symbols given")
     frames = {s: load_market_data(s, timeframe, None, source, start, end, seed) for s in symbols}
     common = frames[symbols[0]].index
-    for f in frames.values(): common = common.intersection(f.index)
+    for f in frames.values():
+        common = common.intersection(f.index)
     for s, f in frames.items():
-        if len(f) > len(common): log.info("load_many: %d %s candles without a match in every symbol dropped", len(f) - len(common), s)
+        if len(f) > len(common):
+            log.info("load_many: %d %s candles without a match in every symbol dropped", len(f) - len(common), s)
     out = pd.concat({s: f.loc[common] for s, f in frames.items()}, axis=1, names=["symbol", "field"])
-    if limit is not None: out = out.iloc[-limit:]
+    if limit is not None:
+        out = out.iloc[-limit:]
     out.attrs = {"symbols": list(symbols), "timeframe": timeframe}
     return out
 
 # %% ../nbs/01_data.ipynb #dffdded9
-def summarize_ohlcv(df: pd.DataFrame,  # a validated frame, or load_many's (symbol, field) frame
-                    timeframe: str | None = None,  # candle spacing; inferred when None
-                   ) -> pd.DataFrame:
+def summarize_ohlcv(
+    df: pd.DataFrame,  # a validated frame, or load_many's (symbol, field) frame
+    timeframe: str | None = None,  # candle spacing; inferred when None
+) -> pd.DataFrame:
     "One row per symbol: candles, first/last, gaps, missing candles, price range, returns and volume."
-    frames = {s: df[s] for s in df.columns.get_level_values(0).unique()} if isinstance(df.columns, pd.MultiIndex) \
-             else {df.attrs.get("symbol", "series"): df}
+    frames = (
+        {s: df[s] for s in df.columns.get_level_values(0).unique()}
+        if isinstance(df.columns, pd.MultiIndex)
+        else {df.attrs.get("symbol", "series"): df}
+    )
     rows = []
     for s, f in frames.items():
         rep = find_gaps(f, timeframe)
         r = np.log(f["close"]).diff()
-        rows.append({"symbol": s, "candles": len(f), "first": f.index[0], "last": f.index[-1], "gaps": rep.n_gaps,
-                     "missing candles": rep.missing_candles, "largest gap": rep.largest_gap,
-                     "min close": f["close"].min(), "max close": f["close"].max(),
-                     "ann. volatility": r.std() * math.sqrt(periods_per_year(rep.timeframe)),
-                     "zero-volume candles": int((f["volume"] == 0).sum()), "mean volume": f["volume"].mean()})
+        rows.append(
+            {
+                "symbol": s,
+                "candles": len(f),
+                "first": f.index[0],
+                "last": f.index[-1],
+                "gaps": rep.n_gaps,
+                "missing candles": rep.missing_candles,
+                "largest gap": rep.largest_gap,
+                "min close": f["close"].min(),
+                "max close": f["close"].max(),
+                "ann. volatility": r.std() * math.sqrt(periods_per_year(rep.timeframe)),
+                "zero-volume candles": int((f["volume"] == 0).sum()),
+                "mean volume": f["volume"].mean(),
+            }
+        )
     return pd.DataFrame(rows).set_index("symbol")

@@ -28,6 +28,7 @@ __all__ = ['FORWARD_PREFIX', 'Sequences', 'create_sequences', 'FeatureScaler', '
 @dataclass(eq=False, repr=False)
 class Sequences:
     "Windows `X` (samples, sequence_length, features), aligned targets `y` and the times they predict; unpacks as `X, y`."
+
     X: np.ndarray  # (n_samples, sequence_length, n_features); a read-only strided view of the input where possible
     y: np.ndarray  # (n_samples,) or (n_samples, n_targets): the label of each window
     timestamps: pd.Index | np.ndarray  # time (or row position, for arrays) of the row each sample predicts
@@ -37,43 +38,53 @@ class Sequences:
     sequence_length: int = 1  # rows per window
     prediction_horizon: int = 1  # rows between a window's last row and the row it predicts
 
-    def __iter__(self) -> Iterator[np.ndarray]: return iter((self.X, self.y))  # `X, y = create_sequences(...)`
+    def __iter__(self) -> Iterator[np.ndarray]:
+        return iter((self.X, self.y))  # `X, y = create_sequences(...)`
 
     @property
-    def n_samples(self) -> int: return len(self.X)
+    def n_samples(self) -> int:
+        return len(self.X)
 
     def __repr__(self) -> str:
         ts = self.timestamps
         span = f", predicts {ts[0]} .. {ts[-1]}" if len(ts) else ""
-        return (f"Sequences(X={self.X.shape} {self.X.dtype}, y={self.y.shape}, L={self.sequence_length}, "
-                f"h={self.prediction_horizon}{span})")
+        return (
+            f"Sequences(X={self.X.shape} {self.X.dtype}, y={self.y.shape}, L={self.sequence_length}, "
+            f"h={self.prediction_horizon}{span})"
+        )
 
     def spans(self) -> tuple[np.ndarray, np.ndarray]:
         "Input row ranges each sample touches: (first window row, target row), both inclusive."
         return self.end_rows - self.sequence_length + 1, self.end_rows + self.prediction_horizon
 
-    def subset(self, idx: slice | np.ndarray | Sequence[int],  # samples to keep (contiguous ranges stay zero-copy views)
-              ) -> Sequences:
+    def subset(
+        self,
+        idx: slice | np.ndarray | Sequence[int],  # samples to keep (contiguous ranges stay zero-copy views)
+    ) -> Sequences:
         "The samples `idx` as a new `Sequences` (a view when `idx` is a slice or a contiguous run)."
         idx = _as_slice(idx)
         return replace(self, X=self.X[idx], y=self.y[idx], timestamps=self.timestamps[idx], end_rows=self.end_rows[idx])
 
-    def batches(self, batch_size: int = 256,  # samples per batch
-                shuffle: bool = False,  # visit samples in a random order
-                seed: int | None = None,  # seed of the shuffle
-               ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    def batches(
+        self,
+        batch_size: int = 256,  # samples per batch
+        shuffle: bool = False,  # visit samples in a random order
+        seed: int | None = None,  # seed of the shuffle
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         "Yield `(X_batch, y_batch)` contiguous copies, one batch at a time (memory: one batch, not the windows)."
         n, bs = self.n_samples, _check_int(batch_size, "batch_size", 1)
         order = np.random.default_rng(seed).permutation(n) if shuffle else None
         for s in range(0, n, bs):
-            idx = slice(s, min(s + bs, n)) if order is None else np.sort(order[s:s + bs])
+            idx = slice(s, min(s + bs, n)) if order is None else np.sort(order[s : s + bs])
             yield np.ascontiguousarray(self.X[idx]), np.ascontiguousarray(self.y[idx])
 
-    def to_keras(self, batch_size: int = 256,  # samples per batch
-                 shuffle: bool = False,  # reshuffle the samples every epoch
-                 seed: int | None = None,  # seed of the shuffles
-                 **kwargs,  # passed to keras.utils.PyDataset (workers, use_multiprocessing, max_queue_size)
-                ):
+    def to_keras(
+        self,
+        batch_size: int = 256,  # samples per batch
+        shuffle: bool = False,  # reshuffle the samples every epoch
+        seed: int | None = None,  # seed of the shuffles
+        **kwargs,  # passed to keras.utils.PyDataset (workers, use_multiprocessing, max_queue_size)
+    ):
         "A `keras.utils.PyDataset` over these windows for `model.fit`, materializing one batch at a time."
         return _keras_dataset_class()(self, batch_size=batch_size, shuffle=shuffle, seed=seed, **kwargs)
 
@@ -83,65 +94,96 @@ def _check_int(v, name: str, lo: int = 0) -> int:
         raise ConfigError(f"{name} must be an int >= {lo}, got {v!r}")
     return int(v)
 
+
 def _as_slice(idx):
     "A slice for a contiguous ascending run of positions (keeps views zero-copy), else the positions as an array."
-    if isinstance(idx, slice): return idx
+    if isinstance(idx, slice):
+        return idx
     a = np.asarray(idx)
-    if a.dtype == bool: a = np.flatnonzero(a)
-    if a.ndim == 1 and len(a) and np.issubdtype(a.dtype, np.integer) and a[0] >= 0 and (len(a) == 1 or (np.diff(a) == 1).all()):
+    if a.dtype == bool:
+        a = np.flatnonzero(a)
+    if (
+        a.ndim == 1
+        and len(a)
+        and np.issubdtype(a.dtype, np.integer)
+        and a[0] >= 0
+        and (len(a) == 1 or (np.diff(a) == 1).all())
+    ):
         return slice(int(a[0]), int(a[-1]) + 1)
     return a
+
 
 def _row_label(index, r: int) -> str:
     return f"row {r}" + (f" ({index[r]})" if index is not None else "")
 
+
 def _float_values(a: np.ndarray) -> np.ndarray:
     "Float values (no copy if already float)."
-    if np.issubdtype(a.dtype, np.floating): return a
-    try: return a.astype(np.float64)
-    except (TypeError, ValueError) as e: raise DataValidationError(f"values must be numeric, got dtype {a.dtype}") from e
+    if np.issubdtype(a.dtype, np.floating):
+        return a
+    try:
+        return a.astype(np.float64)
+    except (TypeError, ValueError) as e:
+        raise DataValidationError(f"values must be numeric, got dtype {a.dtype}") from e
+
 
 def _bad_rows(values: np.ndarray, chunk: int = 1 << 15) -> np.ndarray:
     "True for rows holding a NaN or inf (checked in chunks to keep the temporary small)."
     out = np.empty(len(values), dtype=bool)
     for s in range(0, len(values), chunk):
-        block = values[s:s + chunk]
-        out[s:s + chunk] = ~np.isfinite(block).all(axis=tuple(range(1, block.ndim))) if block.ndim > 1 else ~np.isfinite(block)
+        block = values[s : s + chunk]
+        out[s : s + chunk] = (
+            ~np.isfinite(block).all(axis=tuple(range(1, block.ndim))) if block.ndim > 1 else ~np.isfinite(block)
+        )
     return out
 
 # %% ../nbs/03_dataset.ipynb #80c0bc2e
 FORWARD_PREFIX = "target_fwd_"  # cryptoml.features names every forward-looking (label) column with this prefix
 
+
 def _resolve(data, target, y, features, target_aligned):
     "Split the input into feature values (n, f), per-row target values, index and names."
     index = None
-    if isinstance(data, pd.Series): data = data.to_frame()
+    if isinstance(data, pd.Series):
+        data = data.to_frame()
     if isinstance(data, pd.DataFrame):
         index, cols = data.index, [str(c) for c in data.columns]
-        if len(set(cols)) != len(cols): raise DataValidationError(f"duplicate column names in data: {cols}")
+        if len(set(cols)) != len(cols):
+            raise DataValidationError(f"duplicate column names in data: {cols}")
         label = dict(zip(cols, data.columns))  # str name -> the frame's own column label
         if y is not None:
-            if target is not None: raise ConfigError("pass either target= (a column) or y= (values), not both")
+            if target is not None:
+                raise ConfigError("pass either target= (a column) or y= (values), not both")
             if isinstance(y, (pd.Series, pd.DataFrame)) and not y.index.equals(data.index):
-                raise DataValidationError("y's index differs from data's index; align them first (e.g. y.reindex(data.index))")
+                raise DataValidationError(
+                    "y's index differs from data's index; align them first (e.g. y.reindex(data.index))"
+                )
             yv, tnames = np.asarray(y), [str(getattr(y, "name", None) or "y")]
         else:
             fwd = [c for c in cols if c.startswith(FORWARD_PREFIX)]
             default = ["close"] if "close" in cols or len(fwd) != 1 else fwd  # no close: the frame's only label column
             tnames = [target] if isinstance(target, str) else list(target) if target is not None else default
             missing = [t for t in tnames if t not in cols]
-            if missing: raise DataValidationError(f"target column(s) {missing} not in data (columns: {cols}); pass target= or y=")
+            if missing:
+                raise DataValidationError(
+                    f"target column(s) {missing} not in data (columns: {cols}); pass target= or y="
+                )
             yv = data[label[tnames[0]]].to_numpy() if len(tnames) == 1 else data[[label[t] for t in tnames]].to_numpy()
-        if target_aligned is None: target_aligned = all(t.startswith(FORWARD_PREFIX) for t in tnames)
+        if target_aligned is None:
+            target_aligned = all(t.startswith(FORWARD_PREFIX) for t in tnames)
         if features is None:  # forward-looking columns are never features by default
             features = [c for c in cols if not c.startswith(FORWARD_PREFIX) and not (target_aligned and c in tnames)]
         features = [str(c) for c in features]
-        if (fwd := [c for c in features if c.startswith(FORWARD_PREFIX)]):
-            raise DataValidationError(f"feature column(s) {fwd} look ahead (named {FORWARD_PREFIX}*); use one as target= or drop them")
+        if fwd := [c for c in features if c.startswith(FORWARD_PREFIX)]:
+            raise DataValidationError(
+                f"feature column(s) {fwd} look ahead (named {FORWARD_PREFIX}*); use one as target= or drop them"
+            )
         missing = [c for c in features if c not in cols]
-        if missing: raise DataValidationError(f"feature column(s) {missing} not in data (columns: {cols})")
+        if missing:
+            raise DataValidationError(f"feature column(s) {missing} not in data (columns: {cols})")
         bad = [c for c in features if not pd.api.types.is_numeric_dtype(data[label[c]].dtype)]
-        if bad: raise DataValidationError(f"non-numeric feature column(s) {bad}; drop them or pass features=")
+        if bad:
+            raise DataValidationError(f"non-numeric feature column(s) {bad}; drop them or pass features=")
         if target_aligned and (leak := [t for t in tnames if t in features]):
             raise DataValidationError(f"aligned target column(s) {leak} hold future values and cannot also be features")
         values = data[[label[c] for c in features]].to_numpy() if features != cols else data.to_numpy()
@@ -149,47 +191,69 @@ def _resolve(data, target, y, features, target_aligned):
     target_aligned = bool(target_aligned)
     a = np.asarray(data)
     if a.ndim == 1:
-        if target is not None: raise ConfigError("a 1-D array is its own target; pass y= for another target")
-        return _float_values(a[:, None]), _float_values(np.asarray(a if y is None else y)), None, ["0"], ["0" if y is None else "y"], target_aligned
-    if a.ndim != 2: raise DataValidationError(f"data must be a DataFrame or a 1-D/2-D array, got shape {a.shape}")
+        if target is not None:
+            raise ConfigError("a 1-D array is its own target; pass y= for another target")
+        return (
+            _float_values(a[:, None]),
+            _float_values(np.asarray(a if y is None else y)),
+            None,
+            ["0"],
+            ["0" if y is None else "y"],
+            target_aligned,
+        )
+    if a.ndim != 2:
+        raise DataValidationError(f"data must be a DataFrame or a 1-D/2-D array, got shape {a.shape}")
     if y is not None:
-        if target is not None: raise ConfigError("pass either target= (a column) or y= (values), not both")
+        if target is not None:
+            raise ConfigError("pass either target= (a column) or y= (values), not both")
         yv, tcols, tnames = np.asarray(y), [], ["y"]
     elif target is None or isinstance(target, str):
         raise ConfigError("a 2-D array has no column names: pass y= (per-row targets) or target=<column position>")
     else:
         tcols = [int(target)] if isinstance(target, (int, np.integer)) else [int(t) for t in target]
-        if any(not -a.shape[1] <= t < a.shape[1] for t in tcols): raise ConfigError(f"target column {target} out of range for {a.shape[1]} columns")
+        if any(not -a.shape[1] <= t < a.shape[1] for t in tcols):
+            raise ConfigError(f"target column {target} out of range for {a.shape[1]} columns")
         tcols = [t % a.shape[1] for t in tcols]
         yv, tnames = (a[:, tcols[0]] if len(tcols) == 1 else a[:, tcols]), [str(t) for t in tcols]
-    if features is None: features = [j for j in range(a.shape[1]) if not (target_aligned and j in tcols)]
+    if features is None:
+        features = [j for j in range(a.shape[1]) if not (target_aligned and j in tcols)]
     features = [int(j) for j in features]
     if target_aligned and (leak := [t for t in tcols if t in features]):
         raise DataValidationError(f"aligned target column(s) {leak} hold future values and cannot also be features")
-    return _float_values(a[:, _as_slice(features)]), _float_values(yv), None, [str(j) for j in features], tnames, target_aligned
+    return (
+        _float_values(a[:, _as_slice(features)]),
+        _float_values(yv),
+        None,
+        [str(j) for j in features],
+        tnames,
+        target_aligned,
+    )
 
 # %% ../nbs/03_dataset.ipynb #ce38698b
-def create_sequences(data: pd.DataFrame | np.ndarray,  # rows in time order: a feature frame, or a 1-D/2-D array
-                     sequence_length: int = 60,  # rows per window
-                     prediction_horizon: int = 1,  # the window ending at row t predicts row t + prediction_horizon
-                     target: str | int | Sequence | None = None,  # target column(s); frames: "close" (or the only target_fwd_*)
-                     y: np.ndarray | pd.Series | None = None,  # per-row target values instead of a target column
-                     features: Sequence | None = None,  # feature columns (default: all, minus an aligned target)
-                     target_aligned: bool | None = None,  # target row t already holds the label of the window ending at t
-                                                         # (None: True for `target_fwd_*` columns, else False)
-                     nan_policy: str = "trim",  # "trim": drop leading NaN (warm-up) rows; "raise": any NaN is an error
-                    ) -> Sequences:
+def create_sequences(
+    data: pd.DataFrame | np.ndarray,  # rows in time order: a feature frame, or a 1-D/2-D array
+    sequence_length: int = 60,  # rows per window
+    prediction_horizon: int = 1,  # the window ending at row t predicts row t + prediction_horizon
+    target: str | int | Sequence | None = None,  # target column(s); frames: "close" (or the only target_fwd_*)
+    y: np.ndarray | pd.Series | None = None,  # per-row target values instead of a target column
+    features: Sequence | None = None,  # feature columns (default: all, minus an aligned target)
+    target_aligned: bool | None = None,  # target row t already holds the label of the window ending at t
+    # (None: True for `target_fwd_*` columns, else False)
+    nan_policy: str = "trim",  # "trim": drop leading NaN (warm-up) rows; "raise": any NaN is an error
+) -> Sequences:
     "Sliding windows over `data` (a zero-copy view where possible) with the target `prediction_horizon` rows ahead."
     L = _check_int(sequence_length, "sequence_length", 1)
     h = _check_int(prediction_horizon, "prediction_horizon", 1)
-    if nan_policy not in ("trim", "raise"): raise ConfigError(f"nan_policy must be 'trim' or 'raise', got {nan_policy!r}")
+    if nan_policy not in ("trim", "raise"):
+        raise ConfigError(f"nan_policy must be 'trim' or 'raise', got {nan_policy!r}")
     values, yv, index, fnames, tnames, target_aligned = _resolve(data, target, y, features, target_aligned)
     n = len(values)
-    if len(yv) != n: raise DataValidationError(f"y has {len(yv)} rows but data has {n}")
+    if len(yv) != n:
+        raise DataValidationError(f"y has {len(yv)} rows but data has {n}")
     start, bad = 0, _bad_rows(values)
     if bad.any():
         good = np.flatnonzero(~bad)
-        first_bad_late = (np.flatnonzero(bad[good[0]:])[0] + good[0]) if len(good) and bad[good[0]:].any() else None
+        first_bad_late = (np.flatnonzero(bad[good[0] :])[0] + good[0]) if len(good) and bad[good[0] :].any() else None
         r = int(np.flatnonzero(bad)[0]) if nan_policy == "raise" or not len(good) else first_bad_late
         if r is not None:
             cols = [fnames[j] for j in np.flatnonzero(~np.isfinite(values[r]))]
@@ -199,49 +263,61 @@ def create_sequences(data: pd.DataFrame | np.ndarray,  # rows in time order: a f
         _log.info("create_sequences: dropped %d leading warm-up row(s) with NaN features", start)
     n_s = n - start - L - h + 1
     if n_s < 1:
-        raise DataValidationError(f"need at least sequence_length + prediction_horizon = {L + h} usable rows, "
-                                  f"got {n - start} ({n} rows, {start} warm-up rows dropped)")
+        raise DataValidationError(
+            f"need at least sequence_length + prediction_horizon = {L + h} usable rows, "
+            f"got {n - start} ({n} rows, {start} warm-up rows dropped)"
+        )
     end_rows = np.arange(start + L - 1, start + L - 1 + n_s)
     X = sliding_window_view(values[start:], L, axis=0).transpose(0, 2, 1)[:n_s]  # (n_s, L, f) view
     t0 = end_rows[0] + (0 if target_aligned else h)
-    ys = np.array(yv[t0:t0 + n_s])  # a small copy: y is writable and independent of the input
+    ys = np.array(yv[t0 : t0 + n_s])  # a small copy: y is writable and independent of the input
     yb = _bad_rows(ys)
     if yb.any():
         r = int(t0 + np.flatnonzero(yb)[0])
         hint = " (does the target's horizon match prediction_horizon?)" if target_aligned else ""
         raise DataValidationError(f"target {tnames} is NaN/inf at {_row_label(index, r)}{hint}")
     pred_rows = end_rows + h
-    if index is not None: ts = index[pred_rows]
-    else: ts = pred_rows.copy()
+    if index is not None:
+        ts = index[pred_rows]
+    else:
+        ts = pred_rows.copy()
     return Sequences(X, ys, ts, end_rows, fnames, tnames, L, h)
 
 # %% ../nbs/03_dataset.ipynb #a26ae6b3
 _KERAS_DATASET = None
 
+
 def _keras_dataset_class():
     "Build (once) the `keras.utils.PyDataset` subclass; imports Keras on first use."
     global _KERAS_DATASET
-    if _KERAS_DATASET is not None: return _KERAS_DATASET
+    if _KERAS_DATASET is not None:
+        return _KERAS_DATASET
     import keras
 
     class SequenceDataset(keras.utils.PyDataset):
         "Batches of a `Sequences` for `model.fit`, materialized one batch at a time from the strided view."
-        def __init__(self, seqs: Sequences, batch_size: int = 256, shuffle: bool = False, seed: int | None = None, **kwargs):
+
+        def __init__(
+            self, seqs: Sequences, batch_size: int = 256, shuffle: bool = False, seed: int | None = None, **kwargs
+        ):
             super().__init__(**kwargs)
             self.seqs, self.batch_size, self.shuffle = seqs, _check_int(batch_size, "batch_size", 1), bool(shuffle)
             self._rng = np.random.default_rng(seed)
             self._order = self._rng.permutation(seqs.n_samples) if self.shuffle else None
 
-        def __len__(self) -> int: return math.ceil(self.seqs.n_samples / self.batch_size)
+        def __len__(self) -> int:
+            return math.ceil(self.seqs.n_samples / self.batch_size)
 
         def __getitem__(self, i: int):
-            if not 0 <= i < len(self): raise IndexError(f"batch {i} out of range ({len(self)} batches)")
+            if not 0 <= i < len(self):
+                raise IndexError(f"batch {i} out of range ({len(self)} batches)")
             s = slice(i * self.batch_size, min((i + 1) * self.batch_size, self.seqs.n_samples))
             idx = s if self._order is None else np.sort(self._order[s])
             return np.ascontiguousarray(self.seqs.X[idx]), np.ascontiguousarray(self.seqs.y[idx])
 
         def on_epoch_end(self):
-            if self.shuffle: self._order = self._rng.permutation(self.seqs.n_samples)
+            if self.shuffle:
+                self._order = self._rng.permutation(self.seqs.n_samples)
 
     _KERAS_DATASET = SequenceDataset
     return SequenceDataset
@@ -249,49 +325,67 @@ def _keras_dataset_class():
 # %% ../nbs/03_dataset.ipynb #139bba66
 _METHODS = ("minmax", "standard", "robust")
 
+
 def _table(X) -> tuple[np.ndarray, list[str] | None, pd.Index | None]:
     "Values, column names and index of a frame, series or array."
-    if isinstance(X, pd.Series): X = X.to_frame()
+    if isinstance(X, pd.Series):
+        X = X.to_frame()
     if isinstance(X, pd.DataFrame):
         bad = [str(c) for c in X.columns if not pd.api.types.is_numeric_dtype(X[c].dtype)]
-        if bad: raise DataValidationError(f"non-numeric column(s) {bad} cannot be scaled")
+        if bad:
+            raise DataValidationError(f"non-numeric column(s) {bad} cannot be scaled")
         return _float_values(X.to_numpy()), [str(c) for c in X.columns], X.index
     a = np.asarray(X)
-    if a.ndim == 1: a = a[:, None]
+    if a.ndim == 1:
+        a = a[:, None]
     return _float_values(a), None, None
+
 
 def _n_fit_rows(n: int, index, train_size, fit_end) -> int:
     "How many leading rows the scaler learns from."
-    if train_size is not None and fit_end is not None: raise ConfigError("pass train_size or fit_end, not both")
+    if train_size is not None and fit_end is not None:
+        raise ConfigError("pass train_size or fit_end, not both")
     if fit_end is not None:
-        if index is None or not isinstance(index, pd.DatetimeIndex): raise ConfigError("fit_end needs a frame with a DatetimeIndex")
-        if not index.is_monotonic_increasing: raise DataValidationError("the index must be sorted in time to use fit_end")
+        if index is None or not isinstance(index, pd.DatetimeIndex):
+            raise ConfigError("fit_end needs a frame with a DatetimeIndex")
+        if not index.is_monotonic_increasing:
+            raise DataValidationError("the index must be sorted in time to use fit_end")
         ts = pd.Timestamp(fit_end)
-        if index.tz is not None and ts.tz is None: ts = ts.tz_localize(index.tz)
+        if index.tz is not None and ts.tz is None:
+            ts = ts.tz_localize(index.tz)
         k = int(index.searchsorted(ts, side="right"))
-        if k == 0: raise DataValidationError(f"no rows at or before fit_end={fit_end} (data starts {index[0]})")
+        if k == 0:
+            raise DataValidationError(f"no rows at or before fit_end={fit_end} (data starts {index[0]})")
         return k
-    if train_size is None: return n
+    if train_size is None:
+        return n
     if isinstance(train_size, (float, np.floating)):
-        if not 0 < train_size <= 1: raise ConfigError(f"train_size as a fraction must be in (0, 1], got {train_size}")
+        if not 0 < train_size <= 1:
+            raise ConfigError(f"train_size as a fraction must be in (0, 1], got {train_size}")
         return max(1, int(n * train_size))
     k = _check_int(train_size, "train_size", 1)
-    if k > n: raise ConfigError(f"train_size={k} exceeds the {n} rows given")
+    if k > n:
+        raise ConfigError(f"train_size={k} exceeds the {n} rows given")
     return k
 
 # %% ../nbs/03_dataset.ipynb #dacc9fdc
 class FeatureScaler:
     "Per-column minmax / standard / robust scaler, fitted on leading (training) rows only; NaN-aware; JSON-serializable."
-    def __init__(self, method: str = "minmax",  # "minmax", "standard" or "robust"
-                 feature_range: tuple[float, float] = (0.0, 1.0),  # output range of "minmax"
-                ):
+
+    def __init__(
+        self,
+        method: str = "minmax",  # "minmax", "standard" or "robust"
+        feature_range: tuple[float, float] = (0.0, 1.0),  # output range of "minmax"
+    ):
         self.method, self.feature_range = method, feature_range
 
-    def get_params(self, deep: bool = True) -> dict: return {"method": self.method, "feature_range": self.feature_range}
+    def get_params(self, deep: bool = True) -> dict:
+        return {"method": self.method, "feature_range": self.feature_range}
 
     def set_params(self, **params) -> FeatureScaler:
         for k, v in params.items():
-            if k not in ("method", "feature_range"): raise ConfigError(f"FeatureScaler has no parameter {k!r}")
+            if k not in ("method", "feature_range"):
+                raise ConfigError(f"FeatureScaler has no parameter {k!r}")
             setattr(self, k, v)
         return self
 
@@ -300,23 +394,27 @@ class FeatureScaler:
         return f"FeatureScaler(method={self.method!r}{fitted})"
 
     def _check_params(self):
-        if self.method not in _METHODS: raise ConfigError(f"method must be one of {_METHODS}, got {self.method!r}")
+        if self.method not in _METHODS:
+            raise ConfigError(f"method must be one of {_METHODS}, got {self.method!r}")
         a, b = map(float, self.feature_range)
-        if not a < b: raise ConfigError(f"feature_range must be (low, high) with low < high, got {self.feature_range}")
+        if not a < b:
+            raise ConfigError(f"feature_range must be (low, high) with low < high, got {self.feature_range}")
 
-    def fit(self, X: pd.DataFrame | np.ndarray,  # rows in time order
-            train_size: float | int | None = None,  # fit on the first fraction / number of rows (default: all)
-            fit_end: Any = None,  # or: fit on rows at or before this timestamp
-           ) -> FeatureScaler:
+    def fit(
+        self,
+        X: pd.DataFrame | np.ndarray,  # rows in time order
+        train_size: float | int | None = None,  # fit on the first fraction / number of rows (default: all)
+        fit_end: Any = None,  # or: fit on rows at or before this timestamp
+    ) -> FeatureScaler:
         "Learn per-column statistics from the training rows only (NaN ignored)."
         self._check_params()
         vals, cols, index = _table(X)
         k = _n_fit_rows(len(vals), index, train_size, fit_end)
         part = vals[:k].astype(np.float64)
         names = cols or [str(j) for j in range(vals.shape[1])]
-        if (inf := [names[j] for j in np.flatnonzero(np.isinf(part).any(axis=0))]):
+        if inf := [names[j] for j in np.flatnonzero(np.isinf(part).any(axis=0))]:
             raise DataValidationError(f"column(s) {inf} hold inf in the fit rows")
-        if (empty := [names[j] for j in np.flatnonzero(np.isnan(part).all(axis=0))]):
+        if empty := [names[j] for j in np.flatnonzero(np.isnan(part).all(axis=0))]:
             raise DataValidationError(f"column(s) {empty} have no value in the {k} fit rows (all NaN)")
         if self.method == "minmax":
             lo, hi = np.nanmin(part, axis=0), np.nanmax(part, axis=0)
@@ -336,55 +434,75 @@ class FeatureScaler:
         return self
 
     def _check_fitted(self):
-        if not hasattr(self, "center_"): raise NotFittedError("FeatureScaler is not fitted; call fit() or normalize_features() first")
+        if not hasattr(self, "center_"):
+            raise NotFittedError("FeatureScaler is not fitted; call fit() or normalize_features() first")
 
     def _positions(self, columns) -> np.ndarray:
-        if columns is None: return np.arange(self.n_features_in_)
+        if columns is None:
+            return np.arange(self.n_features_in_)
         columns = [columns] if isinstance(columns, (str, int, np.integer)) else list(columns)
         names = self.columns_ or [str(j) for j in range(self.n_features_in_)]
         pos = []
         for c in columns:
-            if str(c) in names: pos.append(names.index(str(c)))
-            else: raise DataValidationError(f"column {c!r} was not seen when fitting (fitted columns: {names})")
+            if str(c) in names:
+                pos.append(names.index(str(c)))
+            else:
+                raise DataValidationError(f"column {c!r} was not seen when fitting (fitted columns: {names})")
         return np.array(pos, dtype=int)
 
     def _apply(self, X, columns, inverse: bool):
         self._check_fitted()
         if isinstance(X, pd.Series):  # one column, named by the series unless columns= says otherwise
-            if columns is None and self.columns_ is not None and X.name is not None: columns = [str(X.name)]
+            if columns is None and self.columns_ is not None and X.name is not None:
+                columns = [str(X.name)]
             return pd.Series(self._apply(X.to_numpy(), columns, inverse), index=X.index, name=X.name)
         if isinstance(X, pd.DataFrame):
             cols = [str(c) for c in X.columns]
-            if columns is not None: want = [str(c) for c in columns] if not isinstance(columns, (str, int)) else [str(columns)]
-            elif self.columns_ is None: want = cols  # fitted on an array: columns by position
+            if columns is not None:
+                want = [str(c) for c in columns] if not isinstance(columns, (str, int)) else [str(columns)]
+            elif self.columns_ is None:
+                want = cols  # fitted on an array: columns by position
             elif set(cols) != set(self.columns_):
-                raise DataValidationError(f"columns differ from the fitted ones: missing {sorted(set(self.columns_) - set(cols))}, "
-                                          f"unexpected {sorted(set(cols) - set(self.columns_))} (pass columns= to scale a subset)")
-            else: want = list(self.columns_)
-            if (missing := [c for c in want if c not in cols]): raise DataValidationError(f"column(s) {missing} not in the frame")
+                raise DataValidationError(
+                    f"columns differ from the fitted ones: missing {sorted(set(self.columns_) - set(cols))}, "
+                    f"unexpected {sorted(set(cols) - set(self.columns_))} (pass columns= to scale a subset)"
+                )
+            else:
+                want = list(self.columns_)
+            if missing := [c for c in want if c not in cols]:
+                raise DataValidationError(f"column(s) {missing} not in the frame")
             frame = X.rename(columns=str)[want]
-            out = self._apply(_float_values(frame.to_numpy()), None if self.columns_ is None and columns is None else want, inverse)
+            out = self._apply(
+                _float_values(frame.to_numpy()), None if self.columns_ is None and columns is None else want, inverse
+            )
             return pd.DataFrame(out, index=X.index, columns=want, copy=False)
         a = _float_values(np.asarray(X))
         pos = self._positions(columns)
-        if a.ndim == 1 and len(pos) == 1: return self._compute(a[:, None], pos, inverse)[:, 0]
+        if a.ndim == 1 and len(pos) == 1:
+            return self._compute(a[:, None], pos, inverse)[:, 0]
         if a.ndim == 0 or a.shape[-1] != len(pos):
-            raise DataValidationError(f"last axis has {a.shape[-1] if a.ndim else 0} columns, the scaler expects {len(pos)}")
+            raise DataValidationError(
+                f"last axis has {a.shape[-1] if a.ndim else 0} columns, the scaler expects {len(pos)}"
+            )
         return self._compute(a, pos, inverse)
 
     def _compute(self, a: np.ndarray, pos: np.ndarray, inverse: bool) -> np.ndarray:
         c, s, o = (v[pos].astype(a.dtype) for v in (self.center_, self.scale_, self.offset_))
         return (a - o) * s + c if inverse else (a - c) / s + o
 
-    def transform(self, X: pd.DataFrame | np.ndarray,  # frame/array; arrays may be windows (..., n_features)
-                  columns: Sequence | str | None = None,  # the fitted columns X holds (default: all of them)
-                 ) -> pd.DataFrame | np.ndarray:
+    def transform(
+        self,
+        X: pd.DataFrame | np.ndarray,  # frame/array; arrays may be windows (..., n_features)
+        columns: Sequence | str | None = None,  # the fitted columns X holds (default: all of them)
+    ) -> pd.DataFrame | np.ndarray:
         "Scale `X` with the fitted statistics (NaN stays NaN)."
         return self._apply(X, columns, inverse=False)
 
-    def inverse_transform(self, X: pd.DataFrame | np.ndarray,  # scaled values, e.g. model predictions
-                          columns: Sequence | str | None = None,  # the fitted column(s) X holds, e.g. "close"
-                         ) -> pd.DataFrame | np.ndarray:
+    def inverse_transform(
+        self,
+        X: pd.DataFrame | np.ndarray,  # scaled values, e.g. model predictions
+        columns: Sequence | str | None = None,  # the fitted column(s) X holds, e.g. "close"
+    ) -> pd.DataFrame | np.ndarray:
         "Map scaled values back to the original units (per column)."
         return self._apply(X, columns, inverse=True)
 
@@ -395,37 +513,56 @@ class FeatureScaler:
     def to_json(self) -> str:
         "The fitted scaler as a JSON string."
         self._check_fitted()
-        return json.dumps({"format": "cryptoml.FeatureScaler", "version": 1, "method": self.method,
-                           "feature_range": [float(v) for v in self.feature_range], "columns": self.columns_,
-                           "n_features_in": int(self.n_features_in_), "center": self.center_.tolist(),
-                           "scale": self.scale_.tolist(), "offset": self.offset_.tolist(),
-                           "constant": self.constant_.tolist(), "n_samples_fit": int(self.n_samples_fit_),
-                           "fit_end": self.fit_end_})
+        return json.dumps(
+            {
+                "format": "cryptoml.FeatureScaler",
+                "version": 1,
+                "method": self.method,
+                "feature_range": [float(v) for v in self.feature_range],
+                "columns": self.columns_,
+                "n_features_in": int(self.n_features_in_),
+                "center": self.center_.tolist(),
+                "scale": self.scale_.tolist(),
+                "offset": self.offset_.tolist(),
+                "constant": self.constant_.tolist(),
+                "n_samples_fit": int(self.n_samples_fit_),
+                "fit_end": self.fit_end_,
+            }
+        )
 
     @classmethod
     def from_json(cls, s: str | dict) -> FeatureScaler:
         "Rebuild a fitted scaler from `to_json` output."
         try:
             d = json.loads(s) if isinstance(s, (str, bytes)) else dict(s)
-            if d.get("format") != "cryptoml.FeatureScaler": raise ValueError(f"format is {d.get('format')!r}")
-            if d.get("version") != 1: raise ValueError(f"unsupported version {d.get('version')!r}")
-            sc = cls(d["method"], tuple(d["feature_range"])); sc._check_params()
+            if d.get("format") != "cryptoml.FeatureScaler":
+                raise ValueError(f"format is {d.get('format')!r}")
+            if d.get("version") != 1:
+                raise ValueError(f"unsupported version {d.get('version')!r}")
+            sc = cls(d["method"], tuple(d["feature_range"]))
+            sc._check_params()
             k = int(d["n_features_in"])
-            sc.center_, sc.scale_, sc.offset_ = (np.asarray(d[n], dtype=np.float64) for n in ("center", "scale", "offset"))
+            sc.center_, sc.scale_, sc.offset_ = (
+                np.asarray(d[n], dtype=np.float64) for n in ("center", "scale", "offset")
+            )
             sc.constant_ = np.asarray(d["constant"], dtype=bool)
-            if any(len(v) != k for v in (sc.center_, sc.scale_, sc.offset_, sc.constant_)): raise ValueError("array lengths differ")
-            if d["columns"] is not None and len(d["columns"]) != k: raise ValueError("columns length differs")
+            if any(len(v) != k for v in (sc.center_, sc.scale_, sc.offset_, sc.constant_)):
+                raise ValueError("array lengths differ")
+            if d["columns"] is not None and len(d["columns"]) != k:
+                raise ValueError("columns length differs")
             sc.columns_, sc.n_features_in_ = d["columns"], k
             sc.n_samples_fit_, sc.fit_end_ = int(d["n_samples_fit"]), d["fit_end"]
         except (KeyError, TypeError, ValueError) as e:
-            if isinstance(e, ConfigError): raise
+            if isinstance(e, ConfigError):
+                raise
             raise DataValidationError(f"not a valid FeatureScaler JSON: {e}") from e
         return sc
 
     def save(self, path: str | Path) -> Path:
         "Write the fitted scaler as JSON (atomically)."
         path = Path(path)
-        with atomic_write(path) as tmp: tmp.write_text(self.to_json())
+        with atomic_write(path) as tmp:
+            tmp.write_text(self.to_json())
         return path
 
     @classmethod
@@ -434,12 +571,13 @@ class FeatureScaler:
         return cls.from_json(Path(path).read_text())
 
 # %% ../nbs/03_dataset.ipynb #e968f0d3
-def normalize_features(features: pd.DataFrame | np.ndarray,  # feature rows in time order
-                       method: str = "minmax",  # "minmax", "standard" or "robust"
-                       train_size: float | int | None = None,  # fit on the first fraction / rows (default: all rows given)
-                       fit_end: Any = None,  # or: fit on rows at or before this timestamp
-                       feature_range: tuple[float, float] = (0.0, 1.0),  # output range of "minmax"
-                      ) -> tuple[pd.DataFrame | np.ndarray, FeatureScaler]:
+def normalize_features(
+    features: pd.DataFrame | np.ndarray,  # feature rows in time order
+    method: str = "minmax",  # "minmax", "standard" or "robust"
+    train_size: float | int | None = None,  # fit on the first fraction / rows (default: all rows given)
+    fit_end: Any = None,  # or: fit on rows at or before this timestamp
+    feature_range: tuple[float, float] = (0.0, 1.0),  # output range of "minmax"
+) -> tuple[pd.DataFrame | np.ndarray, FeatureScaler]:
     "Scale `features` with statistics of the training rows only; returns `(scaled, fitted_scaler)`."
     scaler = FeatureScaler(method, feature_range).fit(features, train_size=train_size, fit_end=fit_end)
     return scaler.transform(features), scaler
@@ -448,6 +586,7 @@ def normalize_features(features: pd.DataFrame | np.ndarray,  # feature rows in t
 @dataclass(frozen=True, eq=False, repr=False)
 class TimeSplit:
     "Row ranges of a time-ordered train / validation / test split; unpacks as `train, val, test` slices."
+
     train: slice  # rows of the training block
     val: slice  # rows of the validation block (empty when val_size=0)
     test: slice  # rows of the test block
@@ -455,7 +594,8 @@ class TimeSplit:
     n_rows: int  # rows split
     index: pd.Index | None = None  # timestamps of the rows, when split from a frame
 
-    def __iter__(self): return iter((self.train, self.val, self.test))
+    def __iter__(self):
+        return iter((self.train, self.val, self.test))
 
     def __repr__(self) -> str:
         p = ", ".join(f"{k}={s.start}:{s.stop}" for k, s in zip(("train", "val", "test"), self))
@@ -463,54 +603,69 @@ class TimeSplit:
 
     def take(self, data) -> tuple:
         "The `(train, val, test)` parts of `data` (frames by `iloc`, arrays by slicing: views, not copies)."
-        if len(data) != self.n_rows: raise DataValidationError(f"data has {len(data)} rows, the split was made for {self.n_rows}")
-        if isinstance(data, (pd.DataFrame, pd.Series)): return tuple(data.iloc[s] for s in self)
+        if len(data) != self.n_rows:
+            raise DataValidationError(f"data has {len(data)} rows, the split was made for {self.n_rows}")
+        if isinstance(data, (pd.DataFrame, pd.Series)):
+            return tuple(data.iloc[s] for s in self)
         return tuple(data[s] for s in self)
 
     def bounds(self) -> pd.DataFrame:
         "First and last row (and time) of each block."
         rows = []
         for name, s in zip(("train", "val", "test"), self):
-            if s.stop <= s.start: continue
+            if s.stop <= s.start:
+                continue
             r = {"part": name, "first_row": s.start, "last_row": s.stop - 1, "rows": s.stop - s.start}
-            if self.index is not None: r |= {"start": self.index[s.start], "end": self.index[s.stop - 1]}
+            if self.index is not None:
+                r |= {"start": self.index[s.start], "end": self.index[s.stop - 1]}
             rows.append(r)
         return pd.DataFrame(rows).set_index("part")
 
+
 def _part_size(v, usable: int, name: str) -> int:
     if isinstance(v, (float, np.floating)):
-        if not 0 <= v <= 1: raise ConfigError(f"{name} as a fraction must be in [0, 1], got {v}")
+        if not 0 <= v <= 1:
+            raise ConfigError(f"{name} as a fraction must be in [0, 1], got {v}")
         return int(round(v * usable))
     return _check_int(v, name, 0)
 
 # %% ../nbs/03_dataset.ipynb #154853c6
-def time_split(data: pd.DataFrame | np.ndarray | int,  # rows in time order (or their number)
-               train_size: float | int = 0.7,  # fraction of the rows left after the gaps, or a row count
-               val_size: float | int = 0.15,  # same for validation (0: no validation block)
-               test_size: float | int | None = None,  # same for test; None: the remaining rows
-               horizon: int = 1,  # prediction horizon of the samples
-               sequence_length: int = 60,  # window length of the samples
-               purge: int | None = None,  # rows dropped between blocks; default and minimum: horizon + sequence_length
-               embargo: int = 0,  # extra rows dropped after each purge
-              ) -> TimeSplit:
+def time_split(
+    data: pd.DataFrame | np.ndarray | int,  # rows in time order (or their number)
+    train_size: float | int = 0.7,  # fraction of the rows left after the gaps, or a row count
+    val_size: float | int = 0.15,  # same for validation (0: no validation block)
+    test_size: float | int | None = None,  # same for test; None: the remaining rows
+    horizon: int = 1,  # prediction horizon of the samples
+    sequence_length: int = 60,  # window length of the samples
+    purge: int | None = None,  # rows dropped between blocks; default and minimum: horizon + sequence_length
+    embargo: int = 0,  # extra rows dropped after each purge
+) -> TimeSplit:
     "Split rows by time into train / validation / test with a purge (and embargo) gap between blocks."
     h, L = _check_int(horizon, "horizon", 1), _check_int(sequence_length, "sequence_length", 1)
     purge = h + L if purge is None else _check_int(purge, "purge", 0)
-    if purge < h + L: raise ConfigError(f"purge must be at least horizon + sequence_length = {h + L}, got {purge}")
+    if purge < h + L:
+        raise ConfigError(f"purge must be at least horizon + sequence_length = {h + L}, got {purge}")
     gap = purge + _check_int(embargo, "embargo", 0)
     n = _check_int(data, "data", 1) if isinstance(data, (int, np.integer)) else len(data)
     has_val = val_size not in (0, 0.0)
     usable = n - gap * (2 if has_val else 1)
-    if usable <= 0: raise DataValidationError(f"{n} rows are too few: nothing is left after the purge gaps of {gap} rows")
+    if usable <= 0:
+        raise DataValidationError(f"{n} rows are too few: nothing is left after the purge gaps of {gap} rows")
     n_tr, n_va = _part_size(train_size, usable, "train_size"), _part_size(val_size, usable, "val_size")
     n_te = usable - n_tr - n_va if test_size is None else _part_size(test_size, usable, "test_size")
     if n_te < 0 or n_tr + n_va + n_te > usable:
-        raise ConfigError(f"train/val/test sizes {n_tr}/{n_va}/{n_te} exceed the {usable} rows left after gaps of {gap}")
+        raise ConfigError(
+            f"train/val/test sizes {n_tr}/{n_va}/{n_te} exceed the {usable} rows left after gaps of {gap}"
+        )
     need = L + h
-    small = {k: v for k, v in (("train", n_tr), ("val", n_va), ("test", n_te)) if (v < need and (k != "val" or has_val))}
+    small = {
+        k: v for k, v in (("train", n_tr), ("val", n_va), ("test", n_te)) if (v < need and (k != "val" or has_val))
+    }
     if small:
-        raise DataValidationError(f"{n} rows are too few: {small} rows, but each block needs at least "
-                                  f"sequence_length + horizon = {need} (gaps of {gap} rows between blocks)")
+        raise DataValidationError(
+            f"{n} rows are too few: {small} rows, but each block needs at least "
+            f"sequence_length + horizon = {need} (gaps of {gap} rows between blocks)"
+        )
     tr = slice(0, n_tr)
     va = slice(n_tr + gap, n_tr + gap + n_va) if has_val else slice(n_tr, n_tr)
     t0 = (va.stop + gap) if has_val else n_tr + gap
@@ -521,36 +676,51 @@ def time_split(data: pd.DataFrame | np.ndarray | int,  # rows in time order (or 
 # %% ../nbs/03_dataset.ipynb #d589b727
 class WalkForwardSplitter:
     "Walk-forward (expanding or rolling) train/test folds over time-ordered samples, purged and embargoed."
-    def __init__(self, n_splits: int = 5,  # number of test folds
-                 horizon: int = 1,  # prediction horizon of the samples
-                 sequence_length: int = 60,  # window length of the samples
-                 mode: str = "expanding",  # "expanding": train on all earlier samples; "rolling": the last train_size
-                 test_size: int | None = None,  # samples per test fold (default: n // (n_splits + 1) after the gap)
-                 train_size: int | None = None,  # rolling window length (default: the first fold's train length)
-                 purge: int | None = None,  # samples dropped before each test fold (default, minimum: horizon + sequence_length)
-                 embargo: int | None = None,  # extra samples dropped after the purge (default: horizon)
-                ):
+
+    def __init__(
+        self,
+        n_splits: int = 5,  # number of test folds
+        horizon: int = 1,  # prediction horizon of the samples
+        sequence_length: int = 60,  # window length of the samples
+        mode: str = "expanding",  # "expanding": train on all earlier samples; "rolling": the last train_size
+        test_size: int | None = None,  # samples per test fold (default: n // (n_splits + 1) after the gap)
+        train_size: int | None = None,  # rolling window length (default: the first fold's train length)
+        purge: int | None = None,  # samples dropped before each test fold (default, minimum: horizon + sequence_length)
+        embargo: int | None = None,  # extra samples dropped after the purge (default: horizon)
+    ):
         self.n_splits, self.horizon, self.sequence_length, self.mode = n_splits, horizon, sequence_length, mode
         self.test_size, self.train_size, self.purge, self.embargo = test_size, train_size, purge, embargo
 
     def get_params(self, deep: bool = True) -> dict:
-        return {k: getattr(self, k) for k in ("n_splits", "horizon", "sequence_length", "mode", "test_size", "train_size", "purge", "embargo")}
+        return {
+            k: getattr(self, k)
+            for k in ("n_splits", "horizon", "sequence_length", "mode", "test_size", "train_size", "purge", "embargo")
+        }
 
-    def get_n_splits(self, X=None, y=None, groups=None) -> int: return self.n_splits
+    def get_n_splits(self, X=None, y=None, groups=None) -> int:
+        return self.n_splits
 
     @property
     def gap(self) -> int:
         "Samples between a fold's last training sample and its first test sample."
         h, L = _check_int(self.horizon, "horizon", 1), _check_int(self.sequence_length, "sequence_length", 1)
         purge = h + L if self.purge is None else _check_int(self.purge, "purge", 0)
-        if purge < h + L: raise ConfigError(f"purge must be at least horizon + sequence_length = {h + L}, got {purge}")
+        if purge < h + L:
+            raise ConfigError(f"purge must be at least horizon + sequence_length = {h + L}, got {purge}")
         return purge + (h if self.embargo is None else _check_int(self.embargo, "embargo", 0))
 
     def split(self, X, y=None, groups=None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         "Yield `(train_idx, test_idx)` position arrays, oldest fold first."
-        if self.mode not in ("expanding", "rolling"): raise ConfigError(f"mode must be 'expanding' or 'rolling', got {self.mode!r}")
+        if self.mode not in ("expanding", "rolling"):
+            raise ConfigError(f"mode must be 'expanding' or 'rolling', got {self.mode!r}")
         k = _check_int(self.n_splits, "n_splits", 1)
-        n = X.n_samples if isinstance(X, Sequences) else _check_int(X, "n_samples", 1) if isinstance(X, (int, np.integer)) else len(X)
+        n = (
+            X.n_samples
+            if isinstance(X, Sequences)
+            else _check_int(X, "n_samples", 1)
+            if isinstance(X, (int, np.integer))
+            else len(X)
+        )
         gap = self.gap
         ts = (n - gap) // (k + 1) if self.test_size is None else _check_int(self.test_size, "test_size", 1)
         first_test = n - k * ts

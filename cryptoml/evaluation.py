@@ -8,7 +8,7 @@ Docs: https://cryptoml.github.io/cryptoml/evaluation.html.md"""
 from __future__ import annotations
 
 import warnings
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,24 +25,34 @@ def _label(x, i: int) -> str:
     "Position `i` of `x`, with its index label when `x` is a pandas object."
     return f"position {i} (index {x.index[i]!r})" if isinstance(x, (pd.Series, pd.DataFrame)) else f"position {i}"
 
+
 def _as_1d(x, name: str, numeric: bool = True) -> np.ndarray:
     "`x` as a 1-D array, or a `DataValidationError` naming what is wrong."
     a = np.asarray(x.to_numpy() if isinstance(x, (pd.Series, pd.DataFrame)) else x)
-    if a.ndim == 2 and a.shape[1] == 1: a = a[:, 0]
-    if a.ndim != 1: raise DataValidationError(f"{name} must be 1-D, got shape {a.shape}")
-    if len(a) == 0: raise DataValidationError(f"{name} is empty")
+    if a.ndim == 2 and a.shape[1] == 1:
+        a = a[:, 0]
+    if a.ndim != 1:
+        raise DataValidationError(f"{name} must be 1-D, got shape {a.shape}")
+    if len(a) == 0:
+        raise DataValidationError(f"{name} is empty")
     if numeric:
-        try: a = a.astype(float)
-        except (TypeError, ValueError) as e: raise DataValidationError(f"{name} must be numeric: {e}") from None
+        try:
+            a = a.astype(float)
+        except (TypeError, ValueError) as e:
+            raise DataValidationError(f"{name} must be numeric: {e}") from None
         bad = ~np.isfinite(a)
-    else: bad = pd.isna(a)
-    if bad.any(): raise DataValidationError(f"{name} has a missing or infinite value at {_label(x, int(np.argmax(bad)))}")
+    else:
+        bad = pd.isna(a)
+    if bad.any():
+        raise DataValidationError(f"{name} has a missing or infinite value at {_label(x, int(np.argmax(bad)))}")
     return a
+
 
 def _check_pair(y_true, y_pred, numeric: bool = True) -> tuple[np.ndarray, np.ndarray]:
     "Validated arrays of the same length."
     t, p = _as_1d(y_true, "y_true", numeric), _as_1d(y_pred, "y_pred", numeric)
-    if len(t) != len(p): raise DataValidationError(f"y_true has {len(t)} values but y_pred has {len(p)}")
+    if len(t) != len(p):
+        raise DataValidationError(f"y_true has {len(t)} values but y_pred has {len(p)}")
     if isinstance(y_true, pd.Series) and isinstance(y_pred, pd.Series) and not y_true.index.equals(y_pred.index):
         raise DataValidationError("y_true and y_pred are pandas Series with different indexes; align them first")
     return t, p
@@ -50,78 +60,109 @@ def _check_pair(y_true, y_pred, numeric: bool = True) -> tuple[np.ndarray, np.nd
 # %% ../nbs/14_evaluation.ipynb #1edf564a
 def _corr(f, a: np.ndarray, b: np.ndarray) -> float:
     "Correlation `f(a, b)`, `nan` when undefined (fewer than 2 samples or a constant input)."
-    if len(a) < 2 or np.ptp(a) == 0 or np.ptp(b) == 0: return float("nan")
+    if len(a) < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return float("nan")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return float(f(a, b)[0])
 
-def evaluate_regression(y_true,  # realised values (1-D array-like, e.g. next-candle returns)
-                        y_pred,  # predicted values, same length and order
-                       ) -> dict[str, float]:
+
+def evaluate_regression(
+    y_true,  # realised values (1-D array-like, e.g. next-candle returns)
+    y_pred,  # predicted values, same length and order
+) -> dict[str, float]:
     "Error, fit and forecast-quality metrics of a regression forecast, as a dict of floats."
     t, p = _check_pair(y_true, y_pred)
     nz = t != 0
     mse = float(skm.mean_squared_error(t, p))
     return dict(
-        mse=mse, rmse=float(np.sqrt(mse)), mae=float(skm.mean_absolute_error(t, p)),
+        mse=mse,
+        rmse=float(np.sqrt(mse)),
+        mae=float(skm.mean_absolute_error(t, p)),
         mape=float(skm.mean_absolute_percentage_error(t[nz], p[nz])) if nz.any() else float("nan"),
         mape_n=int(nz.sum()),
         r2_score=float(skm.r2_score(t, p)) if len(t) > 1 else float("nan"),
         directional_accuracy=float(np.mean(np.sign(t) == np.sign(p))),
-        ic=_corr(stats.pearsonr, t, p), rank_ic=_corr(stats.spearmanr, t, p),
-        n=int(len(t)))
+        ic=_corr(stats.pearsonr, t, p),
+        rank_ic=_corr(stats.spearmanr, t, p),
+        n=int(len(t)),
+    )
 
 # %% ../nbs/14_evaluation.ipynb #02037486
 def _py(v):
     "A NumPy scalar as the matching Python scalar (for JSON)."
     return v.item() if isinstance(v, np.generic) else v
 
+
 def _proba_matrix(y_proba, classes: list, n: int) -> tuple[np.ndarray, list]:
     "Validated `(n, k)` probability matrix and its classes."
     if isinstance(y_proba, pd.DataFrame):
         cols = [_py(c) for c in y_proba.columns]
         missing = [c for c in classes if c not in cols]
-        if missing: raise DataValidationError(f"y_proba has no column for class(es) {missing}; columns are {cols}")
+        if missing:
+            raise DataValidationError(f"y_proba has no column for class(es) {missing}; columns are {cols}")
         classes, P = cols, y_proba.to_numpy(dtype=float)
     else:
         P = np.asarray(y_proba, dtype=float)
         if P.ndim == 1:
-            if len(classes) > 2: raise DataValidationError(f"y_proba is 1-D but there are {len(classes)} classes; pass one column per class")
+            if len(classes) > 2:
+                raise DataValidationError(
+                    f"y_proba is 1-D but there are {len(classes)} classes; pass one column per class"
+                )
             P = np.column_stack([1 - P, P])
-        if P.ndim != 2: raise DataValidationError(f"y_proba must be 1-D or 2-D, got shape {P.shape}")
+        if P.ndim != 2:
+            raise DataValidationError(f"y_proba must be 1-D or 2-D, got shape {P.shape}")
         if P.shape[1] != len(classes):
-            raise DataValidationError(f"y_proba has {P.shape[1]} columns but there are {len(classes)} classes {classes}; "
-                                      "pass a DataFrame whose columns name the classes")
-    if len(P) != n: raise DataValidationError(f"y_proba has {len(P)} rows but y_true has {n} values")
+            raise DataValidationError(
+                f"y_proba has {P.shape[1]} columns but there are {len(classes)} classes {classes}; "
+                "pass a DataFrame whose columns name the classes"
+            )
+    if len(P) != n:
+        raise DataValidationError(f"y_proba has {len(P)} rows but y_true has {n} values")
     bad = ~np.isfinite(P).all(axis=1)
-    if bad.any(): raise DataValidationError(f"y_proba has a missing or infinite value in row {int(np.argmax(bad))}")
-    if (P < 0).any() or (P > 1).any(): raise DataValidationError("y_proba must hold probabilities in [0, 1]")
+    if bad.any():
+        raise DataValidationError(f"y_proba has a missing or infinite value in row {int(np.argmax(bad))}")
+    if (P < 0).any() or (P > 1).any():
+        raise DataValidationError("y_proba must hold probabilities in [0, 1]")
     return P, classes
 
-def evaluate_classification(y_true,  # realised class labels (1-D array-like)
-                            y_pred,  # predicted class labels, same length and order
-                            y_proba=None,  # optional class probabilities: 1-D P(positive) for two classes, else (n, k) or a DataFrame
-                           ) -> dict[str, Any]:
+
+def evaluate_classification(
+    y_true,  # realised class labels (1-D array-like)
+    y_pred,  # predicted class labels, same length and order
+    y_proba=None,  # optional class probabilities: 1-D P(positive) for two classes, else (n, k) or a DataFrame
+) -> dict[str, Any]:
     "Accuracy, precision, recall, F1 (binary or macro), confusion matrix and ROC AUC of a classifier."
     t, p = _check_pair(y_true, y_pred, numeric=False)
-    try: classes = sorted(set(t.tolist()) | set(p.tolist()))
-    except TypeError: raise DataValidationError("class labels must be mutually comparable (all numbers or all strings)") from None
+    try:
+        classes = sorted(set(t.tolist()) | set(p.tolist()))
+    except TypeError:
+        raise DataValidationError("class labels must be mutually comparable (all numbers or all strings)") from None
     binary = len(classes) == 2
     avg = dict(average="binary", pos_label=classes[-1]) if binary else dict(average="macro", labels=classes)
-    out = dict(accuracy=float(skm.accuracy_score(t, p)),
-               precision=float(skm.precision_score(t, p, zero_division=0, **avg)),
-               recall=float(skm.recall_score(t, p, zero_division=0, **avg)),
-               f1_score=float(skm.f1_score(t, p, zero_division=0, **avg)),
-               average=avg["average"], pos_label=_py(classes[-1]) if binary else None,
-               labels=[_py(c) for c in classes],
-               confusion_matrix=skm.confusion_matrix(t, p, labels=classes).tolist(), n=int(len(t)))
+    out = dict(
+        accuracy=float(skm.accuracy_score(t, p)),
+        precision=float(skm.precision_score(t, p, zero_division=0, **avg)),
+        recall=float(skm.recall_score(t, p, zero_division=0, **avg)),
+        f1_score=float(skm.f1_score(t, p, zero_division=0, **avg)),
+        average=avg["average"],
+        pos_label=_py(classes[-1]) if binary else None,
+        labels=[_py(c) for c in classes],
+        confusion_matrix=skm.confusion_matrix(t, p, labels=classes).tolist(),
+        n=int(len(t)),
+    )
     if y_proba is not None:
         P, pcls = _proba_matrix(y_proba, out["labels"], len(t))
         present = sorted(set(t.tolist()))
-        if len(present) < 2: out["roc_auc"] = float("nan")
-        elif len(pcls) == 2: out["roc_auc"] = float(skm.roc_auc_score(t == pcls[1], P[:, 1]))
+        if len(present) < 2:
+            out["roc_auc"] = float("nan")
+        elif len(pcls) == 2:
+            out["roc_auc"] = float(skm.roc_auc_score(t == pcls[1], P[:, 1]))
         else:
-            if not np.allclose(P.sum(axis=1), 1, atol=1e-6): raise DataValidationError("multiclass y_proba rows must sum to 1")
+            if not np.allclose(P.sum(axis=1), 1, atol=1e-6):
+                raise DataValidationError("multiclass y_proba rows must sum to 1")
             # one-vs-rest macro average (as scikit-learn's multi_class="ovr"), over the classes present in y_true
-            out["roc_auc"] = float(np.mean([skm.roc_auc_score(t == c, P[:, j]) for j, c in enumerate(pcls) if c in present]))
+            out["roc_auc"] = float(
+                np.mean([skm.roc_auc_score(t == c, P[:, j]) for j, c in enumerate(pcls) if c in present])
+            )
     return out

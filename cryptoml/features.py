@@ -33,10 +33,12 @@ __all__ = ['log', 'OHLCV', 'FEATURE_SETS', 'sma', 'ema', 'wilder_smooth', 'retur
 # %% ../nbs/02_features.ipynb #e0e82107
 def _validate(df: pd.DataFrame, requires: Iterable[str] = OHLCV, what: str = "features") -> pd.DataFrame:
     "Check `df` has the required float columns without NaN/inf and a sorted, unique DatetimeIndex."
-    if not isinstance(df, pd.DataFrame): raise DataValidationError(f"{what} needs a DataFrame, got {type(df).__name__}")
+    if not isinstance(df, pd.DataFrame):
+        raise DataValidationError(f"{what} needs a DataFrame, got {type(df).__name__}")
     requires = list(dict.fromkeys(requires))
     missing = [c for c in requires if c not in df.columns]
-    if missing: raise DataValidationError(f"{what}: missing column(s) {missing}; got {list(df.columns)}")
+    if missing:
+        raise DataValidationError(f"{what}: missing column(s) {missing}; got {list(df.columns)}")
     if not isinstance(df.index, pd.DatetimeIndex):
         raise DataValidationError(f"{what} needs a DatetimeIndex (named 'timestamp'), got {type(df.index).__name__}")
     if len(df) and not df.index.is_monotonic_increasing:
@@ -45,13 +47,17 @@ def _validate(df: pd.DataFrame, requires: Iterable[str] = OHLCV, what: str = "fe
     if df.index.has_duplicates:
         raise DataValidationError(f"{what}: duplicate timestamp {df.index[df.index.duplicated()][0]}")
     for c in requires:
-        if not pd.api.types.is_numeric_dtype(df[c]): raise DataValidationError(f"{what}: column {c!r} is not numeric ({df[c].dtype})")
+        if not pd.api.types.is_numeric_dtype(df[c]):
+            raise DataValidationError(f"{what}: column {c!r} is not numeric ({df[c].dtype})")
         a = df[c].to_numpy(dtype=np.float64)
         bad = ~np.isfinite(a)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise DataValidationError(f"{what}: column {c!r} has a non-finite value ({a[i]}) at row {i} ({df.index[i]})")
+            raise DataValidationError(
+                f"{what}: column {c!r} has a non-finite value ({a[i]}) at row {i} ({df.index[i]})"
+            )
     return df
+
 
 def _toy_ohlcv(n: int = 300, seed: int = 0) -> pd.DataFrame:
     "A small seeded random-walk OHLCV frame (hourly, UTC) for dry runs and tests."
@@ -61,39 +67,48 @@ def _toy_ohlcv(n: int = 300, seed: int = 0) -> pd.DataFrame:
     span = np.abs(rng.normal(0, 0.005, (2, n))) * close
     high, low = np.maximum(open_, close) + span[0], np.minimum(open_, close) - span[1]
     idx = pd.date_range("2022-01-01", periods=n, freq="h", tz="UTC", name="timestamp")
-    return pd.DataFrame({"open": open_, "high": high, "low": low, "close": close,
-                         "volume": rng.lognormal(3, 0.5, n)}, index=idx)
+    return pd.DataFrame(
+        {"open": open_, "high": high, "low": low, "close": close, "volume": rng.lognormal(3, 0.5, n)}, index=idx
+    )
 
 # %% ../nbs/02_features.ipynb #69744e25
-def sma(x: pd.Series,  # input series
-        period: int = 20,  # window length (rows)
-       ) -> pd.Series:
+def sma(
+    x: pd.Series,  # input series
+    period: int = 20,  # window length (rows)
+) -> pd.Series:
     "Simple moving average over `period` rows (NaN for the first `period-1` rows)."
     _check_period(period)
     return x.astype(np.float64).rolling(period, min_periods=period).mean().rename(f"sma_{period}")
 
-def ema(x: pd.Series,  # input series
-        period: int = 20,  # span: alpha = 2/(period+1)
-       ) -> pd.Series:
+
+def ema(
+    x: pd.Series,  # input series
+    period: int = 20,  # span: alpha = 2/(period+1)
+) -> pd.Series:
     "Exponential moving average seeded with the first value, reported from row `period-1`."
     _check_period(period)
     return x.astype(np.float64).ewm(span=period, adjust=False, min_periods=period).mean().rename(f"ema_{period}")
 
-def wilder_smooth(x: np.ndarray | pd.Series,  # input; leading NaN allowed, none after the first valid value
-                  period: int = 14,  # Wilder's n: alpha = 1/n
-                 ) -> np.ndarray:
+
+def wilder_smooth(
+    x: np.ndarray | pd.Series,  # input; leading NaN allowed, none after the first valid value
+    period: int = 14,  # Wilder's n: alpha = 1/n
+) -> np.ndarray:
     "Wilder's running mean: the mean of the first `period` valid values, then y += (x - y)/period."
     _check_period(period)
     a = np.asarray(x, dtype=np.float64)
     out = np.full(a.shape, np.nan)
     ok = np.flatnonzero(~np.isnan(a))
-    if len(ok) == 0 or len(a) - ok[0] < period: return out
-    s = int(ok[0]); seed = a[s:s + period].mean()
+    if len(ok) == 0 or len(a) - ok[0] < period:
+        return out
+    s = int(ok[0])
+    seed = a[s : s + period].mean()
     out[s + period - 1] = seed
     if len(a) > s + period:
         k = 1.0 - 1.0 / period
-        out[s + period:] = lfilter([1.0 / period], [1.0, -k], a[s + period:], zi=[k * seed])[0]
+        out[s + period :] = lfilter([1.0 / period], [1.0, -k], a[s + period :], zi=[k * seed])[0]
     return out
+
 
 def _frame(cols: Mapping[str, Any], index: pd.Index) -> pd.DataFrame:
     "A float64 frame on `index` that adopts the given column arrays without copying them where it safely can."
@@ -101,21 +116,25 @@ def _frame(cols: Mapping[str, Any], index: pd.Index) -> pd.DataFrame:
     for k, v in cols.items():
         a = v if isinstance(v, np.ndarray) else np.asarray(v, dtype=np.float64)
         if a.dtype != np.float64 or not a.flags.writeable or id(a) in seen or a.base is not None and id(a.base) in seen:
-            a = np.array(a, dtype=np.float64)   # read-only views (pandas copy-on-write) and shared arrays are copied
-        seen.add(id(a)); own[k] = a
+            a = np.array(a, dtype=np.float64)  # read-only views (pandas copy-on-write) and shared arrays are copied
+        seen.add(id(a))
+        own[k] = a
     return pd.DataFrame(own, index=index, copy=False)
+
 
 def _rolling_max(x: np.ndarray, period: int) -> np.ndarray:
     "Trailing rolling maximum over `period` rows (NaN before the window is full); van Herk/Gil-Werman in C."
     out = maximum_filter1d(x, period, origin=period - 1 - period // 2) if len(x) else x.copy()
-    out[:period - 1] = np.nan
+    out[: period - 1] = np.nan
     return out
+
 
 def _rolling_min(x: np.ndarray, period: int) -> np.ndarray:
     "Trailing rolling minimum over `period` rows (NaN before the window is full)."
     out = minimum_filter1d(x, period, origin=period - 1 - period // 2) if len(x) else x.copy()
-    out[:period - 1] = np.nan
+    out[: period - 1] = np.nan
     return out
+
 
 def _check_period(period: Any, name: str = "period", minimum: int = 1) -> int:
     if not isinstance(period, (int, np.integer)) or isinstance(period, bool) or period < minimum:
@@ -123,11 +142,13 @@ def _check_period(period: Any, name: str = "period", minimum: int = 1) -> int:
     return int(period)
 
 # %% ../nbs/02_features.ipynb #10dc4324
-def returns(df: pd.DataFrame,  # OHLCV frame (uses close)
-            horizons: Sequence[int] = (1, 3, 6, 12, 24),  # look-back horizons in rows
-           ) -> pd.DataFrame:
+def returns(
+    df: pd.DataFrame,  # OHLCV frame (uses close)
+    horizons: Sequence[int] = (1, 3, 6, 12, 24),  # look-back horizons in rows
+) -> pd.DataFrame:
     "Log returns `logret_h` and simple returns `ret_h` of the close over each horizon."
-    c = df["close"].to_numpy(np.float64); lc = np.log(c)
+    c = df["close"].to_numpy(np.float64)
+    lc = np.log(c)
     out = {}
     for h in horizons:
         _check_period(h, "horizon")
@@ -135,86 +156,112 @@ def returns(df: pd.DataFrame,  # OHLCV frame (uses close)
         out[f"ret_{h}"] = np.r_[np.full(min(h, len(c)), np.nan), c[h:] / c[:-h] - 1.0]
     return _frame(out, df.index)
 
+
 def _ratio(num: np.ndarray, den: np.ndarray, fill: float) -> np.ndarray:
     "num/den with `fill` where den == 0 (NaN in either input stays NaN)."
     with np.errstate(divide="ignore", invalid="ignore"):
         r = num / den
     return np.where(den == 0, fill, r)
 
-def candle_shape(df: pd.DataFrame,  # OHLCV frame
-                ) -> pd.DataFrame:
+
+def candle_shape(
+    df: pd.DataFrame,  # OHLCV frame
+) -> pd.DataFrame:
     "Range relative to close, and signed body, upper and lower shadow as fractions of the range."
     o, h, l, c = (df[k].to_numpy(np.float64) for k in ("open", "high", "low", "close"))
     rng = h - l
-    return _frame({"range_rel": rng / c,
-                   "body_ratio": _ratio(c - o, rng, 0.0),
-                   "upper_shadow_ratio": _ratio(h - np.maximum(o, c), rng, 0.0),
-                   "lower_shadow_ratio": _ratio(np.minimum(o, c) - l, rng, 0.0)}, df.index)
+    return _frame(
+        {
+            "range_rel": rng / c,
+            "body_ratio": _ratio(c - o, rng, 0.0),
+            "upper_shadow_ratio": _ratio(h - np.maximum(o, c), rng, 0.0),
+            "lower_shadow_ratio": _ratio(np.minimum(o, c) - l, rng, 0.0),
+        },
+        df.index,
+    )
 
 # %% ../nbs/02_features.ipynb #493f102e
-def rsi(close: pd.Series,  # closing prices
-        period: int = 14,  # Wilder smoothing period
-       ) -> pd.Series:
+def rsi(
+    close: pd.Series,  # closing prices
+    period: int = 14,  # Wilder smoothing period
+) -> pd.Series:
     "Wilder's Relative Strength Index in [0, 100], named `rsi_{period}`."
     d = close.astype(np.float64).diff().to_numpy()
-    up = wilder_smooth(np.where(d > 0, d, 0.0 * d), period)   # 0*d keeps row 0 NaN
+    up = wilder_smooth(np.where(d > 0, d, 0.0 * d), period)  # 0*d keeps row 0 NaN
     dn = wilder_smooth(np.where(d < 0, -d, 0.0 * d), period)
     tot = up + dn
     return pd.Series(100.0 * _ratio(up, tot, 0.5), index=close.index, name=f"rsi_{period}")
 
 # %% ../nbs/02_features.ipynb #41c9ed8c
-def macd(close: pd.Series,  # closing prices
-         fast: int = 12,  # fast EMA span
-         slow: int = 26,  # slow EMA span
-         signal: int = 9,  # signal EMA span
-        ) -> pd.DataFrame:
+def macd(
+    close: pd.Series,  # closing prices
+    fast: int = 12,  # fast EMA span
+    slow: int = 26,  # slow EMA span
+    signal: int = 9,  # signal EMA span
+) -> pd.DataFrame:
     "MACD line, signal line and histogram: columns `macd`, `macd_signal`, `macd_hist`."
-    if _check_period(fast, "fast") >= _check_period(slow, "slow"): raise ConfigError(f"fast ({fast}) must be < slow ({slow})")
+    if _check_period(fast, "fast") >= _check_period(slow, "slow"):
+        raise ConfigError(f"fast ({fast}) must be < slow ({slow})")
     line = ema(close, fast) - ema(close, slow)
     sig = line.ewm(span=_check_period(signal, "signal"), adjust=False, min_periods=signal).mean()
     line, sig = line.to_numpy(), sig.to_numpy()
     return _frame({"macd": line, "macd_signal": sig, "macd_hist": line - sig}, close.index)
 
 # %% ../nbs/02_features.ipynb #e5542edb
-def bollinger(close: pd.Series,  # closing prices
-              period: int = 20,  # window (rows)
-              n_std: float = 2,  # band half-width in standard deviations
-             ) -> pd.DataFrame:
+def bollinger(
+    close: pd.Series,  # closing prices
+    period: int = 20,  # window (rows)
+    n_std: float = 2,  # band half-width in standard deviations
+) -> pd.DataFrame:
     "Bollinger Bands: `bb_middle`, `bb_upper`, `bb_lower`, `bb_pctb` (%B) and `bb_width` (percent of middle)."
     _check_period(period)
-    c = close.astype(np.float64); roll = c.rolling(period, min_periods=period)
+    c = close.astype(np.float64)
+    roll = c.rolling(period, min_periods=period)
     mid, sd = roll.mean().to_numpy(), roll.std(ddof=0).to_numpy()
     up, lo = mid + n_std * sd, mid - n_std * sd
-    return _frame({"bb_middle": mid, "bb_upper": up, "bb_lower": lo, "bb_pctb": _ratio(c.to_numpy() - lo, up - lo, 0.5),
-                   "bb_width": 100.0 * (up - lo) / mid}, close.index)
+    return _frame(
+        {
+            "bb_middle": mid,
+            "bb_upper": up,
+            "bb_lower": lo,
+            "bb_pctb": _ratio(c.to_numpy() - lo, up - lo, 0.5),
+            "bb_width": 100.0 * (up - lo) / mid,
+        },
+        close.index,
+    )
 
 # %% ../nbs/02_features.ipynb #4e69cb35
 def true_range(high: pd.Series, low: pd.Series, close: pd.Series) -> np.ndarray:
     "True range; the first row (no previous close) is its high - low."
     h, l = high.to_numpy(np.float64), low.to_numpy(np.float64)
-    pc = np.r_[np.nan, close.to_numpy(np.float64)[:-1]][:len(h)]
-    tr = np.fmax(h, pc) - np.fmin(l, pc)   # fmax/fmin ignore the NaN of row 0
+    pc = np.r_[np.nan, close.to_numpy(np.float64)[:-1]][: len(h)]
+    tr = np.fmax(h, pc) - np.fmin(l, pc)  # fmax/fmin ignore the NaN of row 0
     return tr
 
-def atr(high: pd.Series,  # highs
-        low: pd.Series,  # lows
-        close: pd.Series,  # closes
-        period: int = 14,  # Wilder smoothing period
-       ) -> pd.Series:
+
+def atr(
+    high: pd.Series,  # highs
+    low: pd.Series,  # lows
+    close: pd.Series,  # closes
+    period: int = 14,  # Wilder smoothing period
+) -> pd.Series:
     "Average True Range (Wilder), named `atr_{period}`, first value at row `period-1`."
     return pd.Series(wilder_smooth(true_range(high, low, close), period), index=close.index, name=f"atr_{period}")
 
-def adx(high: pd.Series,  # highs
-        low: pd.Series,  # lows
-        close: pd.Series,  # closes
-        period: int = 14,  # Wilder smoothing period
-       ) -> pd.DataFrame:
+
+def adx(
+    high: pd.Series,  # highs
+    low: pd.Series,  # lows
+    close: pd.Series,  # closes
+    period: int = 14,  # Wilder smoothing period
+) -> pd.DataFrame:
     "Average Directional Index with the directional indicators: columns `adx`, `plus_di`, `minus_di`."
     h, l = high.to_numpy(np.float64), low.to_numpy(np.float64)
     up, dn = np.r_[np.nan, np.diff(h)], np.r_[np.nan, -np.diff(l)]
-    pdm = np.where((up > dn) & (up > 0), up, 0.0 * up)   # 0*up keeps row 0 NaN
+    pdm = np.where((up > dn) & (up > 0), up, 0.0 * up)  # 0*up keeps row 0 NaN
     mdm = np.where((dn > up) & (dn > 0), dn, 0.0 * dn)
-    tr = true_range(high, low, close); tr[0] = np.nan   # DM has no row 0, so neither does the TR used here
+    tr = true_range(high, low, close)
+    tr[0] = np.nan  # DM has no row 0, so neither does the TR used here
     str_ = wilder_smooth(tr, period)
     pdi = 100.0 * _ratio(wilder_smooth(pdm, period), str_, 0.0)
     mdi = 100.0 * _ratio(wilder_smooth(mdm, period), str_, 0.0)
@@ -222,39 +269,54 @@ def adx(high: pd.Series,  # highs
     return _frame({"adx": wilder_smooth(dx, period), "plus_di": pdi, "minus_di": mdi}, close.index)
 
 # %% ../nbs/02_features.ipynb #d48bfbac
-def stochastic(high: pd.Series, low: pd.Series, close: pd.Series,
-               period: int = 14,  # look-back window of the range
-               smooth: int = 3,  # SMA window of %D
-              ) -> pd.DataFrame:
+def stochastic(
+    high: pd.Series,
+    low: pd.Series,
+    close: pd.Series,
+    period: int = 14,  # look-back window of the range
+    smooth: int = 3,  # SMA window of %D
+) -> pd.DataFrame:
     "Stochastic oscillator %K and %D in [0, 100]: columns `stoch_k`, `stoch_d`."
-    _check_period(period); _check_period(smooth, "smooth")
+    _check_period(period)
+    _check_period(smooth, "smooth")
     hh, ll = _rolling_max(high.to_numpy(np.float64), period), _rolling_min(low.to_numpy(np.float64), period)
     k = 100.0 * _ratio(close.to_numpy(np.float64) - ll, hh - ll, 0.5)
     return _frame({"stoch_k": k, "stoch_d": pd.Series(k).rolling(smooth, min_periods=smooth).mean()}, close.index)
 
-def williams_r(high: pd.Series, low: pd.Series, close: pd.Series,
-               period: int = 14,  # look-back window
-              ) -> pd.Series:
+
+def williams_r(
+    high: pd.Series,
+    low: pd.Series,
+    close: pd.Series,
+    period: int = 14,  # look-back window
+) -> pd.Series:
     "Williams %R in [-100, 0], named `williams_r_{period}`."
     _check_period(period)
     hh, ll = _rolling_max(high.to_numpy(np.float64), period), _rolling_min(low.to_numpy(np.float64), period)
-    return pd.Series(-100.0 * _ratio(hh - close.to_numpy(np.float64), hh - ll, 0.5), index=close.index,
-                     name=f"williams_r_{period}")
+    return pd.Series(
+        -100.0 * _ratio(hh - close.to_numpy(np.float64), hh - ll, 0.5), index=close.index, name=f"williams_r_{period}"
+    )
+
 
 def _rolling_mad(x: np.ndarray, period: int, block: int = 1 << 16) -> np.ndarray:
     "Rolling mean absolute deviation around the window mean (NaN for the first `period-1` rows)."
     out = np.full(len(x), np.nan)
-    if len(x) < period: return out
+    if len(x) < period:
+        return out
     win = sliding_window_view(x, period)
-    for s in range(0, len(win), block):   # blocks bound the temporary memory to block*period floats
-        w = win[s:s + block]
-        out[period - 1 + s: period - 1 + s + len(w)] = np.abs(w - w.mean(axis=1, keepdims=True)).mean(axis=1)
+    for s in range(0, len(win), block):  # blocks bound the temporary memory to block*period floats
+        w = win[s : s + block]
+        out[period - 1 + s : period - 1 + s + len(w)] = np.abs(w - w.mean(axis=1, keepdims=True)).mean(axis=1)
     return out
 
-def cci(high: pd.Series, low: pd.Series, close: pd.Series,
-        period: int = 20,  # window of the mean and deviation
-        constant: float = 0.015,  # Lambert's scaling constant
-       ) -> pd.Series:
+
+def cci(
+    high: pd.Series,
+    low: pd.Series,
+    close: pd.Series,
+    period: int = 20,  # window of the mean and deviation
+    constant: float = 0.015,  # Lambert's scaling constant
+) -> pd.Series:
     "Commodity Channel Index, named `cci_{period}`."
     _check_period(period)
     tp = (high.astype(np.float64) + low + close) / 3.0
@@ -262,38 +324,51 @@ def cci(high: pd.Series, low: pd.Series, close: pd.Series,
     dev = (tp - tp.rolling(period, min_periods=period).mean()).to_numpy()
     return pd.Series(_ratio(dev, constant * mad, 0.0), index=close.index, name=f"cci_{period}")
 
-def roc(close: pd.Series,  # closing prices
-        period: int = 12,  # look-back (rows)
-       ) -> pd.Series:
+
+def roc(
+    close: pd.Series,  # closing prices
+    period: int = 12,  # look-back (rows)
+) -> pd.Series:
     "Rate of change in percent over `period` rows, named `roc_{period}`."
     _check_period(period)
     c = close.astype(np.float64)
     return (100.0 * (c / c.shift(period) - 1.0)).rename(f"roc_{period}")
 
 # %% ../nbs/02_features.ipynb #cdfd6f70
-def moving_averages(df: pd.DataFrame,  # OHLCV frame (uses close)
-                    sma_periods: Sequence[int] = (10, 20, 50, 200),  # SMA windows
-                    ema_periods: Sequence[int] = (12, 26, 50, 200),  # EMA spans
-                   ) -> pd.DataFrame:
+def moving_averages(
+    df: pd.DataFrame,  # OHLCV frame (uses close)
+    sma_periods: Sequence[int] = (10, 20, 50, 200),  # SMA windows
+    ema_periods: Sequence[int] = (12, 26, 50, 200),  # EMA spans
+) -> pd.DataFrame:
     "`sma_n`, `ema_n` and the distances `dist_sma_n`, `dist_ema_n` = close/MA - 1."
-    c = df["close"].astype(np.float64); cn = c.to_numpy(); out = {}
+    c = df["close"].astype(np.float64)
+    cn = c.to_numpy()
+    out = {}
     for kind, fn, periods in (("sma", sma, sma_periods), ("ema", ema, ema_periods)):
         for p in periods:
-            ma = fn(c, p).to_numpy(); out[f"{kind}_{p}"] = ma; out[f"dist_{kind}_{p}"] = cn / ma - 1.0
+            ma = fn(c, p).to_numpy()
+            out[f"{kind}_{p}"] = ma
+            out[f"dist_{kind}_{p}"] = cn / ma - 1.0
     return _frame(out, df.index)
 
 # %% ../nbs/02_features.ipynb #7eb7e2ff
-def obv(close: pd.Series,  # closing prices
-        volume: pd.Series,  # volumes
-       ) -> pd.Series:
+def obv(
+    close: pd.Series,  # closing prices
+    volume: pd.Series,  # volumes
+) -> pd.Series:
     "On-balance volume (Granville): running sum of volume signed by the close-to-close change, from 0."
     s = np.sign(np.diff(close.to_numpy(np.float64), prepend=np.nan))
     s[:1] = 0.0
     return pd.Series(np.cumsum(s * volume.to_numpy(np.float64)), index=close.index, name="obv")
 
-def mfi(high: pd.Series, low: pd.Series, close: pd.Series, volume: pd.Series,
-        period: int = 14,  # window (number of typical-price changes)
-       ) -> pd.Series:
+
+def mfi(
+    high: pd.Series,
+    low: pd.Series,
+    close: pd.Series,
+    volume: pd.Series,
+    period: int = 14,  # window (number of typical-price changes)
+) -> pd.Series:
     "Money Flow Index in [0, 100], named `mfi_{period}`."
     _check_period(period)
     tp = ((high.astype(np.float64) + low + close) / 3.0).to_numpy()
@@ -303,9 +378,14 @@ def mfi(high: pd.Series, low: pd.Series, close: pd.Series, volume: pd.Series,
     neg = pd.Series(np.where(d < 0, flow, 0.0 * d)).rolling(period, min_periods=period).sum().to_numpy()
     return pd.Series(100.0 * _ratio(pos, pos + neg, 0.5), index=close.index, name=f"mfi_{period}")
 
-def cmf(high: pd.Series, low: pd.Series, close: pd.Series, volume: pd.Series,
-        period: int = 20,  # window
-       ) -> pd.Series:
+
+def cmf(
+    high: pd.Series,
+    low: pd.Series,
+    close: pd.Series,
+    volume: pd.Series,
+    period: int = 20,  # window
+) -> pd.Series:
     "Chaikin money flow in [-1, 1], named `cmf_{period}`."
     _check_period(period)
     h, l, c, v = (s.to_numpy(np.float64) for s in (high, low, close, volume))
@@ -314,9 +394,14 @@ def cmf(high: pd.Series, low: pd.Series, close: pd.Series, volume: pd.Series,
     den = pd.Series(v).rolling(period, min_periods=period).sum().to_numpy()
     return pd.Series(_ratio(num, den, 0.0), index=close.index, name=f"cmf_{period}")
 
-def rolling_vwap(high: pd.Series, low: pd.Series, close: pd.Series, volume: pd.Series,
-                 period: int = 24,  # window (rows)
-                ) -> pd.Series:
+
+def rolling_vwap(
+    high: pd.Series,
+    low: pd.Series,
+    close: pd.Series,
+    volume: pd.Series,
+    period: int = 24,  # window (rows)
+) -> pd.Series:
     "Rolling volume-weighted average of the typical price over `period` rows, named `vwap_{period}`."
     _check_period(period)
     tp = (high.astype(np.float64) + low + close) / 3.0
@@ -325,26 +410,38 @@ def rolling_vwap(high: pd.Series, low: pd.Series, close: pd.Series, volume: pd.S
     den = v.rolling(period, min_periods=period).sum().to_numpy()
     return pd.Series(_ratio(num, den, np.nan), index=close.index, name=f"vwap_{period}")
 
-def volume_features(df: pd.DataFrame,  # OHLCV frame
-                    mfi_period: int = 14,  # MFI window
-                    cmf_period: int = 20,  # Chaikin money flow window
-                    vwap_period: int = 24,  # rolling VWAP window
-                    z_period: int = 24,  # volume z-score window
-                   ) -> pd.DataFrame:
+
+def volume_features(
+    df: pd.DataFrame,  # OHLCV frame
+    mfi_period: int = 14,  # MFI window
+    cmf_period: int = 20,  # Chaikin money flow window
+    vwap_period: int = 24,  # rolling VWAP window
+    z_period: int = 24,  # volume z-score window
+) -> pd.DataFrame:
     "OBV, MFI, CMF, rolling VWAP with the distance to it, and the volume z-score."
     h, l, c, v = (df[k] for k in ("high", "low", "close", "volume"))
     vw = rolling_vwap(h, l, c, v, vwap_period)
-    vf = v.astype(np.float64); roll = vf.rolling(_check_period(z_period, "z_period"), min_periods=z_period)
+    vf = v.astype(np.float64)
+    roll = vf.rolling(_check_period(z_period, "z_period"), min_periods=z_period)
     z = _ratio(vf.to_numpy() - roll.mean().to_numpy(), roll.std(ddof=0).to_numpy(), 0.0)
     vwn = vw.to_numpy()
-    return _frame({"obv": obv(c, v), f"mfi_{mfi_period}": mfi(h, l, c, v, mfi_period),
-                   f"cmf_{cmf_period}": cmf(h, l, c, v, cmf_period), vw.name: vwn,
-                   f"dist_vwap_{vwap_period}": c.to_numpy(np.float64) / vwn - 1.0, f"volume_z_{z_period}": z}, df.index)
+    return _frame(
+        {
+            "obv": obv(c, v),
+            f"mfi_{mfi_period}": mfi(h, l, c, v, mfi_period),
+            f"cmf_{cmf_period}": cmf(h, l, c, v, cmf_period),
+            vw.name: vwn,
+            f"dist_vwap_{vwap_period}": c.to_numpy(np.float64) / vwn - 1.0,
+            f"volume_z_{z_period}": z,
+        },
+        df.index,
+    )
 
 # %% ../nbs/02_features.ipynb #30d06b93
-def volatility(df: pd.DataFrame,  # OHLCV frame
-               windows: Sequence[int] = (24, 168),  # windows in rows (a day and a week of hourly candles)
-              ) -> pd.DataFrame:
+def volatility(
+    df: pd.DataFrame,  # OHLCV frame
+    windows: Sequence[int] = (24, 168),  # windows in rows (a day and a week of hourly candles)
+) -> pd.DataFrame:
     "Realized (`rv_n`), Parkinson (`parkinson_n`) and Garman-Klass (`gk_n`) volatility per candle."
     o, h, l, c = (df[k].to_numpy(np.float64) for k in ("open", "high", "low", "close"))
     r2 = pd.Series(np.diff(np.log(c), prepend=np.nan) ** 2)
@@ -359,56 +456,74 @@ def volatility(df: pd.DataFrame,  # OHLCV frame
     return _frame(out, df.index)
 
 # %% ../nbs/02_features.ipynb #250ba81e
-def streak(cond: np.ndarray | pd.Series,  # boolean condition per row
-          ) -> np.ndarray:
+def streak(
+    cond: np.ndarray | pd.Series,  # boolean condition per row
+) -> np.ndarray:
     "Length of the run of consecutive True values ending at each row (0 where False), vectorised."
     c = np.asarray(cond, dtype=bool)
     s = np.cumsum(c)
     return (s - np.maximum.accumulate(np.where(c, 0, s))).astype(np.float64)
 
-def patterns(df: pd.DataFrame,  # OHLCV frame
-             doji_ratio: float = 0.1,  # max |body| / range of a doji
-             hammer_ratio: float = 2.0,  # min lower shadow / |body| of a hammer
-             shadow_ratio: float = 0.1,  # max upper shadow / range of a hammer
-            ) -> pd.DataFrame:
+
+def patterns(
+    df: pd.DataFrame,  # OHLCV frame
+    doji_ratio: float = 0.1,  # max |body| / range of a doji
+    hammer_ratio: float = 2.0,  # min lower shadow / |body| of a hammer
+    shadow_ratio: float = 0.1,  # max upper shadow / range of a hammer
+) -> pd.DataFrame:
     "Candlestick patterns, higher-high / lower-low streaks and gaps (0/1 floats, NaN at row 0 where needed)."
     o, h, l, c = (df[k].to_numpy(np.float64) for k in ("open", "high", "low", "close"))
-    p = lambda a: np.r_[np.nan, a[:-1]][:len(a)]
+    p = lambda a: np.r_[np.nan, a[:-1]][: len(a)]
     po, ph, pl, pc = p(o), p(h), p(l), p(c)
     body, rng = c - o, h - l
-    first = np.zeros(len(o), bool); first[:1] = True
-    f = lambda m: np.where(first, np.nan, m.astype(np.float64))   # row 0 has no previous candle
+    first = np.zeros(len(o), bool)
+    first[:1] = True
+    f = lambda m: np.where(first, np.nan, m.astype(np.float64))  # row 0 has no previous candle
     upper, lower = h - np.maximum(o, c), np.minimum(o, c) - l
     out = {
         "doji": ((np.abs(body) <= doji_ratio * rng) & (rng > 0)).astype(np.float64),
-        "hammer": ((rng > 0) & (lower >= hammer_ratio * np.abs(body)) & (upper <= shadow_ratio * rng)).astype(np.float64),
+        "hammer": ((rng > 0) & (lower >= hammer_ratio * np.abs(body)) & (upper <= shadow_ratio * rng)).astype(
+            np.float64
+        ),
         "bull_engulfing": f((pc < po) & (c > o) & (o <= pc) & (c >= po) & (body > po - pc)),
         "bear_engulfing": f((pc > po) & (c < o) & (o >= pc) & (c <= po) & (-body > pc - po)),
         "inside_bar": f((h < ph) & (l > pl)),
         "hh_streak": np.where(first, np.nan, streak(h > ph)),
         "ll_streak": np.where(first, np.nan, streak(l < pl)),
         "gap": np.log(o / pc),
-        "gap_up": f(l > ph), "gap_down": f(h < pl)}
+        "gap_up": f(l > ph),
+        "gap_down": f(h < pl),
+    }
     return _frame(out, df.index)
 
 # %% ../nbs/02_features.ipynb #8c31b248
-def calendar(df: pd.DataFrame,  # frame with a DatetimeIndex
-            ) -> pd.DataFrame:
+def calendar(
+    df: pd.DataFrame,  # frame with a DatetimeIndex
+) -> pd.DataFrame:
     "Cyclical hour-of-day and day-of-week (UTC) and the hours since the previous candle."
     idx = df.index
-    if not isinstance(idx, pd.DatetimeIndex): raise DataValidationError("calendar features need a DatetimeIndex")
+    if not isinstance(idx, pd.DatetimeIndex):
+        raise DataValidationError("calendar features need a DatetimeIndex")
     idx = idx.tz_localize("UTC") if idx.tz is None else idx.tz_convert("UTC")
     hour = (idx.hour + idx.minute / 60.0).to_numpy(np.float64)
     dow = idx.day_of_week.to_numpy(np.float64)
-    dt = np.r_[np.nan, (idx[1:] - idx[:-1]).total_seconds().to_numpy(np.float64) / 3600.0][:len(idx)]
-    return _frame({"hour_sin": np.sin(2 * np.pi * hour / 24), "hour_cos": np.cos(2 * np.pi * hour / 24),
-                   "dow_sin": np.sin(2 * np.pi * dow / 7), "dow_cos": np.cos(2 * np.pi * dow / 7),
-                   "hours_since_prev": dt}, df.index)
+    dt = np.r_[np.nan, (idx[1:] - idx[:-1]).total_seconds().to_numpy(np.float64) / 3600.0][: len(idx)]
+    return _frame(
+        {
+            "hour_sin": np.sin(2 * np.pi * hour / 24),
+            "hour_cos": np.cos(2 * np.pi * hour / 24),
+            "dow_sin": np.sin(2 * np.pi * dow / 7),
+            "dow_cos": np.cos(2 * np.pi * dow / 7),
+            "hours_since_prev": dt,
+        },
+        df.index,
+    )
 
 # %% ../nbs/02_features.ipynb #1afb3a12
 @dataclass
 class FeatureSpec:
     "A registered feature function with its group, default parameters and required columns."
+
     name: str
     fn: Callable[..., pd.DataFrame | pd.Series]
     group: str = "custom"
@@ -416,40 +531,57 @@ class FeatureSpec:
     requires: tuple = OHLCV
     doc: str = ""
 
+
 _REGISTRY: dict[str, FeatureSpec] = {}
 
-def register_feature(name: str,  # feature name used in feature sets and overrides
-                     fn: Callable | None = None,  # fn(df, **params) -> DataFrame or Series aligned to df.index
-                     group: str = "custom",  # group name, for `groups=` selection
-                     params: Mapping | None = None,  # default parameters passed to fn
-                     requires: Sequence[str] = OHLCV,  # input columns fn reads (checked before calling it)
-                     overwrite: bool = False,  # replace an existing feature of the same name
-                    ):
+
+def register_feature(
+    name: str,  # feature name used in feature sets and overrides
+    fn: Callable | None = None,  # fn(df, **params) -> DataFrame or Series aligned to df.index
+    group: str = "custom",  # group name, for `groups=` selection
+    params: Mapping | None = None,  # default parameters passed to fn
+    requires: Sequence[str] = OHLCV,  # input columns fn reads (checked before calling it)
+    overwrite: bool = False,  # replace an existing feature of the same name
+):
     "Register a feature function (or use as a decorator when `fn` is omitted); returns `fn`."
-    if fn is None: return lambda f: register_feature(name, f, group, params, requires, overwrite)
+    if fn is None:
+        return lambda f: register_feature(name, f, group, params, requires, overwrite)
     if not isinstance(name, str) or not name.isidentifier() or name == "groups":
         raise ConfigError(f"feature name must be an identifier other than 'groups', got {name!r}")
-    if not callable(fn): raise ConfigError(f"feature {name!r}: fn must be callable, got {type(fn).__name__}")
+    if not callable(fn):
+        raise ConfigError(f"feature {name!r}: fn must be callable, got {type(fn).__name__}")
     if name in _REGISTRY and not overwrite:
         raise ConfigError(f"feature {name!r} is already registered (pass overwrite=True to replace it)")
     doc = (fn.__doc__ or "").strip().split("\n")[0]
     _REGISTRY[name] = FeatureSpec(name, fn, group, dict(params or {}), tuple(requires), doc)
     return fn
 
+
 def _hlc(f: Callable) -> Callable:
     "Adapt an indicator on (high, low, close, **p) to a feature on a frame."
-    def g(df, **p): return f(df["high"], df["low"], df["close"], **p)
-    g.__doc__ = f.__doc__; return g
+
+    def g(df, **p):
+        return f(df["high"], df["low"], df["close"], **p)
+
+    g.__doc__ = f.__doc__
+    return g
+
 
 def _c(f: Callable) -> Callable:
     "Adapt an indicator on (close, **p) to a feature on a frame."
-    def g(df, **p): return f(df["close"], **p)
-    g.__doc__ = f.__doc__; return g
+
+    def g(df, **p):
+        return f(df["close"], **p)
+
+    g.__doc__ = f.__doc__
+    return g
+
 
 def _atr_feature(df: pd.DataFrame, period: int = 14) -> pd.DataFrame:
     "ATR and ATR relative to the close (`atr_n`, `atr_pct_n`)."
     a = atr(df["high"], df["low"], df["close"], period)
     return _frame({a.name: a, f"atr_pct_{period}": a.to_numpy() / df["close"].to_numpy(np.float64)}, df.index)
+
 
 for _n, _f, _g, _p, _r in [
     ("returns", returns, "ohlcv", {"horizons": (1, 3, 6, 12, 24)}, ("close",)),
@@ -463,59 +595,94 @@ for _n, _f, _g, _p, _r in [
     ("williams_r", _hlc(williams_r), "technical", {"period": 14}, ("high", "low", "close")),
     ("cci", _hlc(cci), "technical", {"period": 20}, ("high", "low", "close")),
     ("roc", _c(roc), "technical", {"period": 12}, ("close",)),
-    ("moving_averages", moving_averages, "technical", {"sma_periods": (10, 20, 50, 200), "ema_periods": (12, 26, 50, 200)}, ("close",)),
-    ("volume", volume_features, "volume", {"mfi_period": 14, "cmf_period": 20, "vwap_period": 24, "z_period": 24}, OHLCV[1:]),
+    (
+        "moving_averages",
+        moving_averages,
+        "technical",
+        {"sma_periods": (10, 20, 50, 200), "ema_periods": (12, 26, 50, 200)},
+        ("close",),
+    ),
+    (
+        "volume",
+        volume_features,
+        "volume",
+        {"mfi_period": 14, "cmf_period": 20, "vwap_period": 24, "z_period": 24},
+        OHLCV[1:],
+    ),
     ("volatility", volatility, "volatility", {"windows": (24, 168)}, ("open", "high", "low", "close")),
     ("patterns", patterns, "patterns", {}, ("open", "high", "low", "close")),
     ("calendar", calendar, "calendar", {}, ()),
-]: register_feature(_n, _f, _g, _p, _r, overwrite=True)
+]:
+    register_feature(_n, _f, _g, _p, _r, overwrite=True)
 
 # %% ../nbs/02_features.ipynb #7115d8b2
 @dataclass
 class FeatureSet:
     "A named selection of registered features with parameter overrides (feature name -> params)."
+
     name: str
     features: dict[str, dict] = field(default_factory=dict)
 
     def __post_init__(self):
-        self.features = {k: ({} if v is None or v is True else dict(v)) for k, v in (self.features.items() if isinstance(self.features, Mapping)
-                                                       else ((k, {}) for k in self.features))}
+        self.features = {
+            k: ({} if v is None or v is True else dict(v))
+            for k, v in (
+                self.features.items() if isinstance(self.features, Mapping) else ((k, {}) for k in self.features)
+            )
+        }
 
     @property
-    def groups(self) -> list[str]: return sorted({_spec(k).group for k in self.features})
+    def groups(self) -> list[str]:
+        return sorted({_spec(k).group for k in self.features})
+
 
 FEATURE_SETS: dict[str, FeatureSet] = {
     "default": FeatureSet("default", {k: {} for k in list(_REGISTRY)}),
-    "minimal": FeatureSet("minimal", {"returns": {"horizons": (1, 6, 24)}, "rsi": {}, "macd": {}, "bollinger": {},
-                                      "atr": {}, "calendar": {}}),
+    "minimal": FeatureSet(
+        "minimal",
+        {"returns": {"horizons": (1, 6, 24)}, "rsi": {}, "macd": {}, "bollinger": {}, "atr": {}, "calendar": {}},
+    ),
 }
 
+
 def _spec(name: str) -> FeatureSpec:
-    if name not in _REGISTRY: raise ConfigError(f"unknown feature {name!r}; registered: {sorted(_REGISTRY)}")
+    if name not in _REGISTRY:
+        raise ConfigError(f"unknown feature {name!r}; registered: {sorted(_REGISTRY)}")
     return _REGISTRY[name]
 
-def feature_set(name: str | FeatureSet | Mapping | Sequence[str] = "default",  # a set name, a set, {feature: params} or [features]
-                **overrides,  # feature=dict|True|False, and groups=(...)
-               ) -> FeatureSet:
+
+def feature_set(
+    name: str | FeatureSet | Mapping | Sequence[str] = "default",  # a set name, a set, {feature: params} or [features]
+    **overrides,  # feature=dict|True|False, and groups=(...)
+) -> FeatureSet:
     "Resolve a feature-set description and overrides into a new `FeatureSet` (defaults merged in)."
-    if isinstance(name, FeatureSet): base = name
+    if isinstance(name, FeatureSet):
+        base = name
     elif isinstance(name, str):
-        if name not in FEATURE_SETS: raise ConfigError(f"unknown feature set {name!r}; known: {sorted(FEATURE_SETS)}")
+        if name not in FEATURE_SETS:
+            raise ConfigError(f"unknown feature set {name!r}; known: {sorted(FEATURE_SETS)}")
         base = FEATURE_SETS[name]
-    elif isinstance(name, (Mapping, list, tuple)): base = FeatureSet("custom", name)
-    else: raise ConfigError(f"feature_set must be a name, FeatureSet, dict or list, got {type(name).__name__}")
+    elif isinstance(name, (Mapping, list, tuple)):
+        base = FeatureSet("custom", name)
+    else:
+        raise ConfigError(f"feature_set must be a name, FeatureSet, dict or list, got {type(name).__name__}")
     feats = {k: dict(v) for k, v in base.features.items()}
     groups = overrides.pop("groups", None)
     for k, v in overrides.items():
         _spec(k)
-        if v is False or v is None: feats.pop(k, None)
-        elif v is True: feats.setdefault(k, {})
-        elif isinstance(v, Mapping): feats[k] = {**feats.get(k, {}), **v}
-        else: raise ConfigError(f"override {k}={v!r}: use a dict of parameters, True (add) or False (drop)")
+        if v is False or v is None:
+            feats.pop(k, None)
+        elif v is True:
+            feats.setdefault(k, {})
+        elif isinstance(v, Mapping):
+            feats[k] = {**feats.get(k, {}), **v}
+        else:
+            raise ConfigError(f"override {k}={v!r}: use a dict of parameters, True (add) or False (drop)")
     if groups is not None:
         groups = [groups] if isinstance(groups, str) else list(groups)
         known = {s.group for s in _REGISTRY.values()}
-        if unknown := [g for g in groups if g not in known]: raise ConfigError(f"unknown group(s) {unknown}; known: {sorted(known)}")
+        if unknown := [g for g in groups if g not in known]:
+            raise ConfigError(f"unknown group(s) {unknown}; known: {sorted(known)}")
         feats = {k: v for k, v in feats.items() if _spec(k).group in groups}
     for k, v in feats.items():
         spec = _spec(k)
@@ -524,13 +691,17 @@ def feature_set(name: str | FeatureSet | Mapping | Sequence[str] = "default",  #
         feats[k] = {**spec.params, **v}
     return FeatureSet(base.name, feats)
 
-def register_feature_set(name: str,  # name to use with extract_features
-                         features: FeatureSet | Mapping | Sequence[str],  # {feature: params} or [features]
-                         overwrite: bool = False,  # replace an existing set
-                        ) -> FeatureSet:
+
+def register_feature_set(
+    name: str,  # name to use with extract_features
+    features: FeatureSet | Mapping | Sequence[str],  # {feature: params} or [features]
+    overwrite: bool = False,  # replace an existing set
+) -> FeatureSet:
     "Add a named feature set to `FEATURE_SETS` (checked against the registry)."
-    if name in FEATURE_SETS and not overwrite: raise ConfigError(f"feature set {name!r} exists (pass overwrite=True)")
-    fs = feature_set(features); fs.name = name
+    if name in FEATURE_SETS and not overwrite:
+        raise ConfigError(f"feature set {name!r} exists (pass overwrite=True)")
+    fs = feature_set(features)
+    fs.name = name
     FEATURE_SETS[name] = fs
     return fs
 
@@ -543,8 +714,10 @@ def _leading_nans(out: pd.DataFrame) -> dict[str, int]:
         res[c] = int(ok.argmax()) if ok.any() else len(out)
     return res
 
+
 def _resolve(fs: Any, overrides: dict) -> FeatureSet:
     return fs if isinstance(fs, FeatureSet) and not overrides else feature_set(fs, **overrides)
+
 
 def _compute(df: pd.DataFrame, fs: FeatureSet) -> tuple[pd.DataFrame, dict[str, str]]:
     "Run every feature of `fs` on a validated `df`: (float frame, column -> feature name)."
@@ -552,24 +725,30 @@ def _compute(df: pd.DataFrame, fs: FeatureSet) -> tuple[pd.DataFrame, dict[str, 
     for k, params in fs.features.items():
         spec = _spec(k)
         out = spec.fn(df, **params)
-        if isinstance(out, pd.Series): out = out.to_frame(out.name if out.name is not None else spec.name)
+        if isinstance(out, pd.Series):
+            out = out.to_frame(out.name if out.name is not None else spec.name)
         if not isinstance(out, pd.DataFrame) or len(out) != len(df) or not out.index.equals(df.index):
             raise ConfigError(f"feature {spec.name!r} must return a Series/DataFrame on the input index")
         for c in out.columns:
-            if c in owner: raise ConfigError(f"column {c!r} produced by both {owner[c]!r} and {spec.name!r}")
+            if c in owner:
+                raise ConfigError(f"column {c!r} produced by both {owner[c]!r} and {spec.name!r}")
             owner[c] = spec.name
         if not all(t == np.float64 for t in out.dtypes):
-            try: out = out.astype(np.float64)
-            except (TypeError, ValueError) as e: raise ConfigError(f"feature {spec.name!r} returned non-numeric values: {e}") from None
+            try:
+                out = out.astype(np.float64)
+            except (TypeError, ValueError) as e:
+                raise ConfigError(f"feature {spec.name!r} returned non-numeric values: {e}") from None
         parts[k] = out
     res = pd.concat(list(parts.values()), axis=1) if parts else pd.DataFrame(index=df.index)
     res.attrs = {"feature_set": fs.name, "warmup": _leading_nans(res)}
     return res, owner
 
-def extract_features(df: pd.DataFrame,  # OHLCV frame with a UTC DatetimeIndex
-                     feature_set: str | FeatureSet | Mapping | Sequence[str] = "default",  # which features
-                     **overrides,  # per-feature params dict / True / False, and groups=(...)
-                    ) -> pd.DataFrame:
+
+def extract_features(
+    df: pd.DataFrame,  # OHLCV frame with a UTC DatetimeIndex
+    feature_set: str | FeatureSet | Mapping | Sequence[str] = "default",  # which features
+    **overrides,  # per-feature params dict / True / False, and groups=(...)
+) -> pd.DataFrame:
     "Compute a feature set on `df`: a float frame on `df.index`, warm-up rows NaN (counts in `.attrs['warmup']`)."
     fs = _resolve(feature_set, overrides)
     _validate(df, [c for k in fs.features for c in _spec(k).requires], "extract_features")
@@ -577,41 +756,58 @@ def extract_features(df: pd.DataFrame,  # OHLCV frame with a UTC DatetimeIndex
     log.debug("extract_features(%s): %d rows x %d columns", fs.name, *res.shape)
     return res
 
-def describe_features(feature_set: str | FeatureSet | Mapping | Sequence[str] = "default",  # which features
-                      n: int = 1000,  # rows of the seeded dry run used to measure warm-ups
-                      **overrides,  # as in extract_features
-                     ) -> pd.DataFrame:
+
+def describe_features(
+    feature_set: str | FeatureSet | Mapping | Sequence[str] = "default",  # which features
+    n: int = 1000,  # rows of the seeded dry run used to measure warm-ups
+    **overrides,  # as in extract_features
+) -> pd.DataFrame:
     "One row per output column: producing feature, group, warm-up rows (leading NaN rows) and description."
     res, owner = _compute(_toy_ohlcv(n), _resolve(feature_set, overrides))
     specs = [_spec(owner[c]) for c in res.columns]
-    return pd.DataFrame({"feature": [s.name for s in specs], "group": [s.group for s in specs],
-                         "warmup": [res.attrs["warmup"][c] for c in res.columns], "description": [s.doc for s in specs]},
-                        index=pd.Index(res.columns, name="column"))
+    return pd.DataFrame(
+        {
+            "feature": [s.name for s in specs],
+            "group": [s.group for s in specs],
+            "warmup": [res.attrs["warmup"][c] for c in res.columns],
+            "description": [s.doc for s in specs],
+        },
+        index=pd.Index(res.columns, name="column"),
+    )
 
-def feature_names(feature_set: str | FeatureSet | Mapping | Sequence[str] = "default",  # which features
-                  **overrides,  # as in extract_features
-                 ) -> list[str]:
+
+def feature_names(
+    feature_set: str | FeatureSet | Mapping | Sequence[str] = "default",  # which features
+    **overrides,  # as in extract_features
+) -> list[str]:
     "The column names `extract_features` produces for this set, in order."
     return list(_compute(_toy_ohlcv(8), _resolve(feature_set, overrides))[0].columns)
 
 # %% ../nbs/02_features.ipynb #d00aca25
-def compare_with_ta(df: pd.DataFrame,  # OHLCV frame
-                    rsi_burn_in: int = 500,  # rows skipped for RSI (Wilder vs zero seed)
-                   ) -> pd.DataFrame:
+def compare_with_ta(
+    df: pd.DataFrame,  # OHLCV frame
+    rsi_burn_in: int = 500,  # rows skipped for RSI (Wilder vs zero seed)
+) -> pd.DataFrame:
     "Rows compared, max absolute difference, scale (max |ta value|) and their ratio, per indicator vs `ta`."
     import ta  # dev dependency
+
     h, l, c, v = (df[k] for k in ("high", "low", "close", "volume"))
     pairs = _ta_pairs(h, l, c, v, ta)
     rows = {}
     for name, (ours, theirs, skip) in pairs.items():
         a, b = np.asarray(ours, np.float64)[skip:], np.asarray(theirs, np.float64)[skip:]
-        if name == "rsi": a, b = a[rsi_burn_in:], b[rsi_burn_in:]
+        if name == "rsi":
+            a, b = a[rsi_burn_in:], b[rsi_burn_in:]
         ok = ~np.isnan(a) & ~np.isnan(b)
         diff = np.abs(a[ok] - b[ok])
-        rows[name] = {"rows": int(ok.sum()), "max_abs_diff": float(diff.max()) if ok.any() else np.nan,
-                      "scale": float(np.abs(b[ok]).max()) if ok.any() else np.nan}
+        rows[name] = {
+            "rows": int(ok.sum()),
+            "max_abs_diff": float(diff.max()) if ok.any() else np.nan,
+            "scale": float(np.abs(b[ok]).max()) if ok.any() else np.nan,
+        }
         rows[name]["rel_to_scale"] = rows[name]["max_abs_diff"] / rows[name]["scale"]
     return pd.DataFrame(rows).T.rename_axis("indicator")
+
 
 def _ta_pairs(h, l, c, v, ta) -> dict:
     "(ours, ta's, rows to skip) for each indicator both libraries compute (default parameters)."
@@ -620,23 +816,31 @@ def _ta_pairs(h, l, c, v, ta) -> dict:
     m, ta_m = macd(c), ta.trend.MACD(c)
     b, ta_b = bollinger(c), ta.volatility.BollingerBands(c)
     st, ta_st = stochastic(h, l, c), ta.momentum.StochasticOscillator(h, l, c)
-    flat = np.r_[True, np.diff(c.to_numpy()) == 0]   # ta adds V on an unchanged close and on row 0
+    flat = np.r_[True, np.diff(c.to_numpy()) == 0]  # ta adds V on an unchanged close and on row 0
     ta_obv = ta.volume.on_balance_volume(c, v) - np.cumsum(np.where(flat, v, 0.0))
     return {
         "rsi": (rsi(c, n), ta.momentum.rsi(c, n), 0),
-        "macd": (m.macd, ta_m.macd(), 0), "macd_signal": (m.macd_signal, ta_m.macd_signal(), 0),
+        "macd": (m.macd, ta_m.macd(), 0),
+        "macd_signal": (m.macd_signal, ta_m.macd_signal(), 0),
         "macd_hist": (m.macd_hist, ta_m.macd_diff(), 0),
-        "bb_middle": (b.bb_middle, ta_b.bollinger_mavg(), 0), "bb_upper": (b.bb_upper, ta_b.bollinger_hband(), 0),
-        "bb_lower": (b.bb_lower, ta_b.bollinger_lband(), 0), "bb_pctb": (b.bb_pctb, ta_b.bollinger_pband(), 0),
+        "bb_middle": (b.bb_middle, ta_b.bollinger_mavg(), 0),
+        "bb_upper": (b.bb_upper, ta_b.bollinger_hband(), 0),
+        "bb_lower": (b.bb_lower, ta_b.bollinger_lband(), 0),
+        "bb_pctb": (b.bb_pctb, ta_b.bollinger_pband(), 0),
         "bb_width": (b.bb_width, ta_b.bollinger_wband(), 0),
         "atr": (atr(h, l, c, n), ta.volatility.average_true_range(h, l, c, n), n - 1),
-        "adx": (ax.adx, ta_adx.adx(), 2 * n - 1), "plus_di": (ax.plus_di, ta_adx.adx_pos(), n + 1),
+        "adx": (ax.adx, ta_adx.adx(), 2 * n - 1),
+        "plus_di": (ax.plus_di, ta_adx.adx_pos(), n + 1),
         "minus_di": (ax.minus_di, ta_adx.adx_neg(), n + 1),
-        "stoch_k": (st.stoch_k, ta_st.stoch(), 0), "stoch_d": (st.stoch_d, ta_st.stoch_signal(), 0),
+        "stoch_k": (st.stoch_k, ta_st.stoch(), 0),
+        "stoch_d": (st.stoch_d, ta_st.stoch_signal(), 0),
         "williams_r": (williams_r(h, l, c, n), ta.momentum.williams_r(h, l, c, n), 0),
-        "cci": (cci(h, l, c), ta.trend.cci(h, l, c), 0), "roc": (roc(c), ta.momentum.roc(c), 0),
-        "sma_20": (sma(c, 20), ta.trend.sma_indicator(c, 20), 0), "ema_20": (ema(c, 20), ta.trend.ema_indicator(c, 20), 0),
-        "obv": (obv(c, v), ta_obv, 0), "mfi": (mfi(h, l, c, v, n), ta.volume.money_flow_index(h, l, c, v, n), n),
+        "cci": (cci(h, l, c), ta.trend.cci(h, l, c), 0),
+        "roc": (roc(c), ta.momentum.roc(c), 0),
+        "sma_20": (sma(c, 20), ta.trend.sma_indicator(c, 20), 0),
+        "ema_20": (ema(c, 20), ta.trend.ema_indicator(c, 20), 0),
+        "obv": (obv(c, v), ta_obv, 0),
+        "mfi": (mfi(h, l, c, v, n), ta.volume.money_flow_index(h, l, c, v, n), n),
         "cmf": (cmf(h, l, c, v), ta.volume.chaikin_money_flow(h, l, c, v), 0),
         "vwap_14": (rolling_vwap(h, l, c, v, 14), ta.volume.volume_weighted_average_price(h, l, c, v, 14), 0),
     }
@@ -645,16 +849,22 @@ def _ta_pairs(h, l, c, v, ta) -> dict:
 class CausalityError(CryptoMLError, AssertionError):
     "A function's output at some row changed when later rows were removed (lookahead)."
 
+
 def _as_frame(out: Any, idx: pd.Index, what: str) -> pd.DataFrame:
-    if isinstance(out, pd.Series): out = out.to_frame(out.name if out.name is not None else "value")
-    if not isinstance(out, pd.DataFrame): raise ConfigError(f"{what}: fn must return a DataFrame or Series, got {type(out).__name__}")
-    if len(out) != len(idx) or not out.index.equals(idx): raise ConfigError(f"{what}: fn's output is not aligned to its input index")
+    if isinstance(out, pd.Series):
+        out = out.to_frame(out.name if out.name is not None else "value")
+    if not isinstance(out, pd.DataFrame):
+        raise ConfigError(f"{what}: fn must return a DataFrame or Series, got {type(out).__name__}")
+    if len(out) != len(idx) or not out.index.equals(idx):
+        raise ConfigError(f"{what}: fn's output is not aligned to its input index")
     return out
+
 
 def _mismatch(x: pd.Series, y: pd.Series, rtol: float, atol: float) -> tuple[np.ndarray, np.ndarray]:
     "Rows where two aligned columns differ (NaN == NaN) and the absolute difference (inf: NaN vs value, or unequal labels)."
-    try: a, b = x.to_numpy(np.float64, na_value=np.nan), y.to_numpy(np.float64, na_value=np.nan)
-    except (TypeError, ValueError):   # labels (e.g. a regime name): exact equality
+    try:
+        a, b = x.to_numpy(np.float64, na_value=np.nan), y.to_numpy(np.float64, na_value=np.nan)
+    except (TypeError, ValueError):  # labels (e.g. a regime name): exact equality
         a, b = x.to_numpy(object), y.to_numpy(object)
         na, nb = pd.isna(a), pd.isna(b)
         bad = (na != nb) | (~na & ~nb & (a != b))
@@ -665,32 +875,42 @@ def _mismatch(x: pd.Series, y: pd.Series, rtol: float, atol: float) -> tuple[np.
         bad = (na != nb) | ((d > atol + rtol * np.maximum(np.abs(a), np.abs(b))) & ~(a == b))
     return bad, d
 
-def audit_causality(fn: Callable[[pd.DataFrame], pd.DataFrame | pd.Series],  # frame -> frame/Series on the same index
-                    df: pd.DataFrame,  # full history
-                    n_cuts: int = 5,  # number of random truncation points
-                    seed: int = 0,  # seed of the truncation points
-                    min_history: int | None = None,  # earliest cut (rows); default: a fifth of the rows
-                    rtol: float = 1e-9,  # relative tolerance
-                    atol: float = 0.0,  # absolute tolerance
-                    raise_on_leak: bool = False,  # raise CausalityError if any column leaks
-                   ) -> pd.DataFrame:
+
+def audit_causality(
+    fn: Callable[[pd.DataFrame], pd.DataFrame | pd.Series],  # frame -> frame/Series on the same index
+    df: pd.DataFrame,  # full history
+    n_cuts: int = 5,  # number of random truncation points
+    seed: int = 0,  # seed of the truncation points
+    min_history: int | None = None,  # earliest cut (rows); default: a fifth of the rows
+    rtol: float = 1e-9,  # relative tolerance
+    atol: float = 0.0,  # absolute tolerance
+    raise_on_leak: bool = False,  # raise CausalityError if any column leaks
+) -> pd.DataFrame:
     "Report per output column whether `fn` gives the same values on truncated histories (no lookahead)."
     n = len(df)
-    if n < 2: raise ConfigError(f"audit_causality needs at least 2 rows, got {n}")
+    if n < 2:
+        raise ConfigError(f"audit_causality needs at least 2 rows, got {n}")
     min_history = max(1, n // 5) if min_history is None else int(min_history)
-    if not 1 <= min_history < n: raise ConfigError(f"min_history must be in [1, {n - 1}], got {min_history}")
+    if not 1 <= min_history < n:
+        raise ConfigError(f"min_history must be in [1, {n - 1}], got {min_history}")
     full = _as_frame(fn(df), df.index, "full history")
     rng = np.random.default_rng(seed)
-    cuts = np.sort(rng.choice(np.arange(min_history, n), size=min(_check_period(n_cuts, "n_cuts"), n - min_history), replace=False))
+    cuts = np.sort(
+        rng.choice(np.arange(min_history, n), size=min(_check_period(n_cuts, "n_cuts"), n - min_history), replace=False)
+    )
     cols = list(full.columns)
-    stats = {c: {"compared": 0, "mismatches": 0, "max_abs_diff": 0.0, "first_leak": pd.NaT, "leak_cut": pd.NaT} for c in cols}
+    stats = {
+        c: {"compared": 0, "mismatches": 0, "max_abs_diff": 0.0, "first_leak": pd.NaT, "leak_cut": pd.NaT} for c in cols
+    }
     for e in cuts:
         part = _as_frame(fn(df.iloc[:e]), df.index[:e], f"history cut at row {e}")
         for c in cols:
             s = stats[c]
             if c not in part.columns:
-                s["mismatches"] += e; s["max_abs_diff"] = np.inf
-                if pd.isna(s["first_leak"]) or df.index[0] < s["first_leak"]: s["first_leak"], s["leak_cut"] = df.index[0], df.index[e - 1]
+                s["mismatches"] += e
+                s["max_abs_diff"] = np.inf
+                if pd.isna(s["first_leak"]) or df.index[0] < s["first_leak"]:
+                    s["first_leak"], s["leak_cut"] = df.index[0], df.index[e - 1]
                 continue
             bad, d = _mismatch(full[c].iloc[:e], part[c], rtol, atol)
             s["compared"] += e
@@ -698,78 +918,105 @@ def audit_causality(fn: Callable[[pd.DataFrame], pd.DataFrame | pd.Series],  # f
                 i = int(np.flatnonzero(bad)[0])
                 s["mismatches"] += int(bad.sum())
                 s["max_abs_diff"] = max(s["max_abs_diff"], float(d[bad].max()))
-                if pd.isna(s["first_leak"]) or df.index[i] < s["first_leak"]: s["first_leak"], s["leak_cut"] = df.index[i], df.index[e - 1]
+                if pd.isna(s["first_leak"]) or df.index[i] < s["first_leak"]:
+                    s["first_leak"], s["leak_cut"] = df.index[i], df.index[e - 1]
     rep = pd.DataFrame(stats).T.rename_axis("column")
     rep.insert(0, "causal", rep["mismatches"] == 0)
     rep = rep.astype({"compared": int, "mismatches": int, "max_abs_diff": float, "causal": bool})
     rep.attrs = {"cuts": [df.index[e - 1] for e in cuts], "passed": bool(rep["causal"].all())}
     if raise_on_leak and not rep.attrs["passed"]:
         leaky = rep[~rep["causal"]]
-        raise CausalityError(f"lookahead in {len(leaky)} column(s) {list(leaky.index)[:10]}: e.g. {leaky.index[0]!r} changed at "
-                             f"{leaky['first_leak'].iloc[0]} when the history was cut at {leaky['leak_cut'].iloc[0]}")
+        raise CausalityError(
+            f"lookahead in {len(leaky)} column(s) {list(leaky.index)[:10]}: e.g. {leaky.index[0]!r} changed at "
+            f"{leaky['first_leak'].iloc[0]} when the history was cut at {leaky['leak_cut'].iloc[0]}"
+        )
     return rep
 
 # %% ../nbs/02_features.ipynb #9ddc8fe6
 def _target_close(x: pd.DataFrame | pd.Series) -> pd.Series:
-    if isinstance(x, pd.DataFrame): x = _validate(x, ("close",), "targets")["close"]
+    if isinstance(x, pd.DataFrame):
+        x = _validate(x, ("close",), "targets")["close"]
     return x.astype(np.float64)
 
-def future_return(close: pd.Series | pd.DataFrame,  # closes (or an OHLCV frame)
-                  horizon: int = 1,  # rows ahead
-                  kind: str = "log",  # 'log' or 'simple'
-                 ) -> pd.Series:
+
+def future_return(
+    close: pd.Series | pd.DataFrame,  # closes (or an OHLCV frame)
+    horizon: int = 1,  # rows ahead
+    kind: str = "log",  # 'log' or 'simple'
+) -> pd.Series:
     "Forward return over `horizon` rows (LOOKS AHEAD): `target_fwd_logret_h` or `target_fwd_ret_h`."
     c, h = _target_close(close), _check_period(horizon, "horizon")
-    if kind == "log": return (np.log(c.shift(-h)) - np.log(c)).rename(f"target_fwd_logret_{h}")
-    if kind == "simple": return (c.shift(-h) / c - 1.0).rename(f"target_fwd_ret_{h}")
+    if kind == "log":
+        return (np.log(c.shift(-h)) - np.log(c)).rename(f"target_fwd_logret_{h}")
+    if kind == "simple":
+        return (c.shift(-h) / c - 1.0).rename(f"target_fwd_ret_{h}")
     raise ConfigError(f"kind must be 'log' or 'simple', got {kind!r}")
 
-def future_direction(close: pd.Series | pd.DataFrame,  # closes (or an OHLCV frame)
-                     horizon: int = 1,  # rows ahead
-                     dead_zone: float = 0.0,  # |forward log return| <= dead_zone counts as flat
-                     encoding: str = "signed",  # 'signed': -1/0/1, 'class': 0/1/2 (down/flat/up)
-                    ) -> pd.Series:
+
+def future_direction(
+    close: pd.Series | pd.DataFrame,  # closes (or an OHLCV frame)
+    horizon: int = 1,  # rows ahead
+    dead_zone: float = 0.0,  # |forward log return| <= dead_zone counts as flat
+    encoding: str = "signed",  # 'signed': -1/0/1, 'class': 0/1/2 (down/flat/up)
+) -> pd.Series:
     "Direction of the forward log return (LOOKS AHEAD), `target_fwd_dir_h`; NaN on the last `horizon` rows."
-    if not dead_zone >= 0: raise ConfigError(f"dead_zone must be >= 0, got {dead_zone!r}")
-    if encoding not in ("signed", "class"): raise ConfigError(f"encoding must be 'signed' or 'class', got {encoding!r}")
+    if not dead_zone >= 0:
+        raise ConfigError(f"dead_zone must be >= 0, got {dead_zone!r}")
+    if encoding not in ("signed", "class"):
+        raise ConfigError(f"encoding must be 'signed' or 'class', got {encoding!r}")
     r = future_return(close, horizon, "log").to_numpy()
     d = np.where(r > dead_zone, 1.0, np.where(r < -dead_zone, -1.0, 0.0)) + (1.0 if encoding == "class" else 0.0)
-    return pd.Series(np.where(np.isnan(r), np.nan, d), index=_target_close(close).index, name=f"target_fwd_dir_{horizon}")
+    return pd.Series(
+        np.where(np.isnan(r), np.nan, d), index=_target_close(close).index, name=f"target_fwd_dir_{horizon}"
+    )
 
-def future_volatility(close: pd.Series | pd.DataFrame,  # closes (or an OHLCV frame)
-                      horizon: int = 24,  # rows ahead
-                     ) -> pd.Series:
+
+def future_volatility(
+    close: pd.Series | pd.DataFrame,  # closes (or an OHLCV frame)
+    horizon: int = 24,  # rows ahead
+) -> pd.Series:
     "Realized volatility of the next `horizon` log returns (LOOKS AHEAD), `target_fwd_vol_h`."
     c, h = _target_close(close), _check_period(horizon, "horizon")
     r2 = np.log(c).diff() ** 2
     return np.sqrt(r2.rolling(h, min_periods=h).mean().shift(-h)).rename(f"target_fwd_vol_{h}")
 
-def make_targets(df: pd.DataFrame,  # OHLCV frame (uses close)
-                 horizon: int | Sequence[int] = 1,  # rows ahead; several horizons give several columns each
-                 kind: str = "log",  # forward return: 'log' or 'simple'
-                 dead_zone: float = 0.0,  # direction: flat band on the forward log return
-                 encoding: str = "signed",  # direction: 'signed' (-1/0/1) or 'class' (0/1/2)
-                 targets: Sequence[str] = ("return", "direction", "volatility"),  # which targets
-                ) -> pd.DataFrame:
+
+def make_targets(
+    df: pd.DataFrame,  # OHLCV frame (uses close)
+    horizon: int | Sequence[int] = 1,  # rows ahead; several horizons give several columns each
+    kind: str = "log",  # forward return: 'log' or 'simple'
+    dead_zone: float = 0.0,  # direction: flat band on the forward log return
+    encoding: str = "signed",  # direction: 'signed' (-1/0/1) or 'class' (0/1/2)
+    targets: Sequence[str] = ("return", "direction", "volatility"),  # which targets
+) -> pd.DataFrame:
     "Forward-looking targets for each horizon (names start with `target_fwd_`); the last h rows are NaN."
     c = _target_close(df)
-    fns = {"return": lambda h: future_return(c, h, kind), "direction": lambda h: future_direction(c, h, dead_zone, encoding),
-           "volatility": lambda h: future_volatility(c, h)}
-    if bad := [t for t in targets if t not in fns]: raise ConfigError(f"unknown target(s) {bad}; choose from {list(fns)}")
+    fns = {
+        "return": lambda h: future_return(c, h, kind),
+        "direction": lambda h: future_direction(c, h, dead_zone, encoding),
+        "volatility": lambda h: future_volatility(c, h),
+    }
+    if bad := [t for t in targets if t not in fns]:
+        raise ConfigError(f"unknown target(s) {bad}; choose from {list(fns)}")
     hs = [horizon] if isinstance(horizon, (int, np.integer)) else list(horizon)
     return _frame({s.name: s.to_numpy() for h in hs for t in targets for s in [fns[t](h)]}, df.index)
 
 # %% ../nbs/02_features.ipynb #b274f184
-def warmup_rows(features: pd.DataFrame,  # feature columns in time order
-               ) -> int:
+def warmup_rows(
+    features: pd.DataFrame,  # feature columns in time order
+) -> int:
     "Number of leading rows where some feature is NaN/inf; raises if no row is complete or a NaN follows the warm-up."
     ok = np.isfinite(features.to_numpy(np.float64)).all(axis=1)
     if not ok.any():
-        raise DataValidationError(f"market data too short: no row has every feature defined in {len(features)} rows "
-                                  "(shorter than the indicators' warm-up)")
+        raise DataValidationError(
+            f"market data too short: no row has every feature defined in {len(features)} rows "
+            "(shorter than the indicators' warm-up)"
+        )
     first = int(ok.argmax())
     if not ok[first:].all():
         r = first + int(np.flatnonzero(~ok[first:])[0])
         cols = [str(c) for c in features.columns if not np.isfinite(float(features[c].iloc[r]))]
-        raise DataValidationError(f"feature(s) {cols} are missing (NaN/inf) at {features.index[r]} (row {r}), after the warm-up")
+        raise DataValidationError(
+            f"feature(s) {cols} are missing (NaN/inf) at {features.index[r]} (row {r}), after the warm-up"
+        )
     return first

@@ -22,8 +22,16 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import JSON, Boolean, Float, Integer, String, Text, create_engine, event, select, update
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from .core import (ConfigError, CryptoMLError, atomic_dir, atomic_write, get_logger, models_dir,
-                           project_root, reports_dir)
+from cryptoml.core import (
+    ConfigError,
+    CryptoMLError,
+    atomic_dir,
+    atomic_write,
+    get_logger,
+    models_dir,
+    project_root,
+    reports_dir,
+)
 
 log = get_logger("jobs")
 
@@ -37,6 +45,7 @@ __all__ = ['log', 'LIVE_STATES', 'FINAL_STATES', 'JobStatus', 'JobNotFoundError'
 # %% ../nbs/55_jobs.ipynb #ec83125b
 class JobStatus(str, Enum):
     "Where a job is in its life."
+
     queued = "queued"
     running = "running"
     succeeded = "succeeded"
@@ -44,25 +53,48 @@ class JobStatus(str, Enum):
     cancelled = "cancelled"
     interrupted = "interrupted"
 
+
 LIVE_STATES = (JobStatus.queued.value, JobStatus.running.value)
 FINAL_STATES = tuple(s.value for s in JobStatus if s.value not in LIVE_STATES)
+
 
 class JobNotFoundError(CryptoMLError, KeyError):
     "No job with that id."
 
+
 class JobCancelled(CryptoMLError):
     "Raised inside a job (by `JobContext.check`) when it was asked to stop."
+
 
 def _ts(x: float | None) -> dt.datetime | None:
     return None if x is None else dt.datetime.fromtimestamp(x, dt.timezone.utc)
 
+
 class Job(BaseModel):
     "A job's record as the API shows it."
-    model_config = ConfigDict(json_schema_extra={"examples": [{
-        "id": "j-20260101T000000-ab12cd", "kind": "optimize", "status": "running", "progress": 0.4,
-        "message": "trial 4/10", "params": {"model_type": "xgboost", "n_trials": 10}, "result": None, "error": None,
-        "resumable": True, "attempt": 1, "cancel_requested": False, "created_at": "2026-01-01T00:00:00Z",
-        "started_at": "2026-01-01T00:00:01Z", "finished_at": None}]})
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "j-20260101T000000-ab12cd",
+                    "kind": "optimize",
+                    "status": "running",
+                    "progress": 0.4,
+                    "message": "trial 4/10",
+                    "params": {"model_type": "xgboost", "n_trials": 10},
+                    "result": None,
+                    "error": None,
+                    "resumable": True,
+                    "attempt": 1,
+                    "cancel_requested": False,
+                    "created_at": "2026-01-01T00:00:00Z",
+                    "started_at": "2026-01-01T00:00:01Z",
+                    "finished_at": None,
+                }
+            ]
+        }
+    )
     id: str  # job id
     kind: str  # what the job does ("optimize", "rl_train", ...)
     status: JobStatus  # queued, running, succeeded, failed, cancelled or interrupted
@@ -79,29 +111,45 @@ class Job(BaseModel):
     finished_at: dt.datetime | None = None  # when it reached a final state
 
     @property
-    def done(self) -> bool: return self.status.value in FINAL_STATES
+    def done(self) -> bool:
+        return self.status.value in FINAL_STATES
+
 
 def json_safe(obj: Any) -> Any:
     "`obj` as plain JSON values: NumPy -> Python, models -> dicts, non-finite floats -> None, unknown -> str."
-    if obj is None or isinstance(obj, (bool, str, int)) and not isinstance(obj, Enum): return obj
-    if isinstance(obj, Enum): return json_safe(obj.value)
-    if isinstance(obj, float): return obj if math.isfinite(obj) else None
-    if isinstance(obj, np.generic): return json_safe(obj.item())
-    if isinstance(obj, np.ndarray): return json_safe(obj.tolist())
-    if isinstance(obj, BaseModel): return json_safe(obj.model_dump(mode="python"))
-    if isinstance(obj, dict): return {str(k): json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple, set, frozenset, deque)): return [json_safe(v) for v in obj]
-    if isinstance(obj, (dt.datetime, dt.date)): return obj.isoformat()
-    if isinstance(obj, Path): return str(obj)
+    if obj is None or isinstance(obj, (bool, str, int)) and not isinstance(obj, Enum):
+        return obj
+    if isinstance(obj, Enum):
+        return json_safe(obj.value)
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, np.generic):
+        return json_safe(obj.item())
+    if isinstance(obj, np.ndarray):
+        return json_safe(obj.tolist())
+    if isinstance(obj, BaseModel):
+        return json_safe(obj.model_dump(mode="python"))
+    if isinstance(obj, dict):
+        return {str(k): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set, frozenset, deque)):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, (dt.datetime, dt.date)):
+        return obj.isoformat()
+    if isinstance(obj, Path):
+        return str(obj)
     if hasattr(obj, "to_dict"):
-        with contextlib.suppress(Exception): return json_safe(obj.to_dict())
+        with contextlib.suppress(Exception):
+            return json_safe(obj.to_dict())
     return str(obj)
 
 # %% ../nbs/55_jobs.ipynb #fcb5cdea
-class _Base(DeclarativeBase): pass
+class _Base(DeclarativeBase):
+    pass
+
 
 class JobRow(_Base):
     "The `cryptoml_jobs` table."
+
     __tablename__ = "cryptoml_jobs"
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     kind: Mapped[str] = mapped_column(String(64), index=True)
@@ -122,42 +170,66 @@ class JobRow(_Base):
     finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     updated_at: Mapped[float] = mapped_column(Float)
 
+
 def default_jobs_url() -> str:
     "Database URL of the job table: `CRYPTOML_JOBS_URL`, else a SQLite file `jobs.sqlite` under `models_dir()`."
-    return os.environ.get("CRYPTOML_JOBS_URL") or _as_url(models_dir(create=True)/"jobs.sqlite")
+    return os.environ.get("CRYPTOML_JOBS_URL") or _as_url(models_dir(create=True) / "jobs.sqlite")
+
 
 def _as_url(url: str | Path) -> str:
     s = str(url)
-    if "://" in s: return s
-    p = Path(s).expanduser().resolve(); p.parent.mkdir(parents=True, exist_ok=True)
+    if "://" in s:
+        return s
+    p = Path(s).expanduser().resolve()
+    p.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{p}"
+
 
 def new_job_id() -> str:
     "A sortable, unique job id: `j-` + UTC time + random suffix."
     return "j-" + dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(4)
 
+
 def _to_job(r: JobRow) -> Job:
-    return Job(id=r.id, kind=r.kind, status=r.status, progress=r.progress or 0.0, message=r.message, params=r.params or {},
-               result=r.result, error=r.error, resumable=bool(r.resumable), attempt=r.attempt or 0,
-               cancel_requested=bool(r.cancel_requested), created_at=_ts(r.created_at), started_at=_ts(r.started_at),
-               finished_at=_ts(r.finished_at))
+    return Job(
+        id=r.id,
+        kind=r.kind,
+        status=r.status,
+        progress=r.progress or 0.0,
+        message=r.message,
+        params=r.params or {},
+        result=r.result,
+        error=r.error,
+        resumable=bool(r.resumable),
+        attempt=r.attempt or 0,
+        cancel_requested=bool(r.cancel_requested),
+        created_at=_ts(r.created_at),
+        started_at=_ts(r.started_at),
+        finished_at=_ts(r.finished_at),
+    )
 
 # %% ../nbs/55_jobs.ipynb #d429107d
 class JobStore:
     "The durable job table (SQLAlchemy 2)."
+
     def __init__(self, url: str | Path | None = None):  # database URL or SQLite path; None: `default_jobs_url()`
         self.url = _as_url(url) if url is not None else default_jobs_url()
         sqlite = self.url.startswith("sqlite")
         self.engine = create_engine(self.url, connect_args={"timeout": 30} if sqlite else {})
         if sqlite:
+
             @event.listens_for(self.engine, "connect")
             def _pragmas(conn, _):
                 cur = conn.cursor()
-                cur.execute("PRAGMA journal_mode=WAL"); cur.execute("PRAGMA synchronous=NORMAL"); cur.execute("PRAGMA busy_timeout=30000")
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.execute("PRAGMA busy_timeout=30000")
                 cur.close()
+
         _Base.metadata.create_all(self.engine)
 
-    def __repr__(self): return f"JobStore({self.url!r})"
+    def __repr__(self):
+        return f"JobStore({self.url!r})"
 
     def _update(self, job_id: str, where: Sequence = (), **values) -> bool:
         values["updated_at"] = time.time()
@@ -165,54 +237,79 @@ class JobStore:
             res = s.execute(update(JobRow).where(JobRow.id == job_id, *where).values(**values))
             return res.rowcount > 0
 
-    def create(self, kind: str,  # what the job does
-               target: str,  # "module:function" called as fn(params, ctx) in the worker
-               params: dict | None = None,  # its parameters (JSON)
-               resumable: bool = False,  # queue it again after an interruption
-               job_id: str | None = None,  # id (default: `new_job_id()`)
-              ) -> Job:
+    def create(
+        self,
+        kind: str,  # what the job does
+        target: str,  # "module:function" called as fn(params, ctx) in the worker
+        params: dict | None = None,  # its parameters (JSON)
+        resumable: bool = False,  # queue it again after an interruption
+        job_id: str | None = None,  # id (default: `new_job_id()`)
+    ) -> Job:
         "Insert a queued job."
-        if ":" not in target: raise ConfigError(f"job target must look like 'module:function', got {target!r}")
+        if ":" not in target:
+            raise ConfigError(f"job target must look like 'module:function', got {target!r}")
         now = time.time()
-        row = JobRow(id=job_id or new_job_id(), kind=kind, target=target, status=JobStatus.queued.value,
-                     params=json_safe(params or {}), progress=0.0, resumable=resumable, cancel_requested=False,
-                     attempt=0, created_at=now, updated_at=now)
+        row = JobRow(
+            id=job_id or new_job_id(),
+            kind=kind,
+            target=target,
+            status=JobStatus.queued.value,
+            params=json_safe(params or {}),
+            progress=0.0,
+            resumable=resumable,
+            cancel_requested=False,
+            attempt=0,
+            created_at=now,
+            updated_at=now,
+        )
         jid = row.id
-        with Session(self.engine) as s, s.begin(): s.add(row)
+        with Session(self.engine) as s, s.begin():
+            s.add(row)
         return self.get(jid)
 
     def _row(self, s: Session, job_id: str) -> JobRow:
         r = s.get(JobRow, job_id)
-        if r is None: raise JobNotFoundError(f"no job {job_id!r}")
+        if r is None:
+            raise JobNotFoundError(f"no job {job_id!r}")
         return r
 
     def get(self, job_id: str) -> Job:
         "The job `job_id` (`JobNotFoundError` if there is none)."
-        with Session(self.engine) as s: return _to_job(self._row(s, job_id))
+        with Session(self.engine) as s:
+            return _to_job(self._row(s, job_id))
 
     def target(self, job_id: str) -> tuple[str, dict, dict | None]:
         "(target, params, saved state) of a job: what a worker needs to run it."
         with Session(self.engine) as s:
-            r = self._row(s, job_id); return r.target, dict(r.params or {}), r.state
+            r = self._row(s, job_id)
+            return r.target, dict(r.params or {}), r.state
 
-    def list(self, status: str | JobStatus | None = None,  # only jobs in this state
-             kind: str | None = None,  # only jobs of this kind
-             limit: int = 100,  # at most this many, newest first
-             offset: int = 0,  # skip this many
-            ) -> list[Job]:
+    def list(
+        self,
+        status: str | JobStatus | None = None,  # only jobs in this state
+        kind: str | None = None,  # only jobs of this kind
+        limit: int = 100,  # at most this many, newest first
+        offset: int = 0,  # skip this many
+    ) -> list[Job]:
         "Jobs, newest first."
         q = select(JobRow).order_by(JobRow.created_at.desc(), JobRow.id.desc()).limit(limit).offset(offset)
-        if status is not None: q = q.where(JobRow.status == JobStatus(status).value)
-        if kind is not None: q = q.where(JobRow.kind == kind)
-        with Session(self.engine) as s: return [_to_job(r) for r in s.scalars(q)]
+        if status is not None:
+            q = q.where(JobRow.status == JobStatus(status).value)
+        if kind is not None:
+            q = q.where(JobRow.kind == kind)
+        with Session(self.engine) as s:
+            return [_to_job(r) for r in s.scalars(q)]
 
     def claim(self, job_id: str, worker: str = "") -> int | None:
         "Mark a queued job running for a new attempt; returns the attempt number, or None if it is not queued."
         with Session(self.engine) as s, s.begin():
             r = s.get(JobRow, job_id, with_for_update=True)
-            if r is None or r.status != JobStatus.queued.value or r.cancel_requested: return None
+            if r is None or r.status != JobStatus.queued.value or r.cancel_requested:
+                return None
             r.status, r.attempt, r.worker = JobStatus.running.value, (r.attempt or 0) + 1, worker
-            r.started_at = r.updated_at = time.time(); r.finished_at = None; r.error = None
+            r.started_at = r.updated_at = time.time()
+            r.finished_at = None
+            r.error = None
             return r.attempt
 
     def _mine(self, attempt: int) -> tuple:
@@ -221,7 +318,8 @@ class JobStore:
     def report(self, job_id: str, attempt: int, progress: float, message: str | None = None) -> bool:
         "Record progress of a running attempt; False if the attempt is no longer the live one."
         vals = {"progress": float(min(max(progress, 0.0), 1.0))}
-        if message is not None: vals["message"] = str(message)[:500]
+        if message is not None:
+            vals["message"] = str(message)[:500]
         return self._update(job_id, self._mine(attempt), **vals)
 
     def save_state(self, job_id: str, attempt: int, state: dict) -> bool:
@@ -234,17 +332,25 @@ class JobStore:
             r = s.get(JobRow, job_id)
             return r is None or bool(r.cancel_requested) or r.status != JobStatus.running.value or r.attempt != attempt
 
-    def finish(self, job_id: str, attempt: int, status: str | JobStatus, result: Any = None, error: str | None = None) -> bool:
+    def finish(
+        self, job_id: str, attempt: int, status: str | JobStatus, result: Any = None, error: str | None = None
+    ) -> bool:
         "Final status of a running attempt (ignored if the attempt is no longer the live one)."
         status = JobStatus(status).value
         vals = dict(status=status, result=json_safe(result), error=error, finished_at=time.time())
-        if status == JobStatus.succeeded.value: vals["progress"] = 1.0
+        if status == JobStatus.succeeded.value:
+            vals["progress"] = 1.0
         return self._update(job_id, self._mine(attempt), **vals)
 
     def force(self, job_id: str, status: str | JobStatus, error: str | None = None) -> bool:
         "Set a final status on a live job from outside (hard kill, dead worker, shutdown)."
-        return self._update(job_id, (JobRow.status.in_(LIVE_STATES),), status=JobStatus(status).value,
-                            error=error, finished_at=time.time())
+        return self._update(
+            job_id,
+            (JobRow.status.in_(LIVE_STATES),),
+            status=JobStatus(status).value,
+            error=error,
+            finished_at=time.time(),
+        )
 
     def request_cancel(self, job_id: str) -> Job:
         "Cancel: a queued job is cancelled at once, a running one is flagged for its worker to stop."
@@ -253,7 +359,8 @@ class JobStore:
             r = self._row(s, job_id)
             if r.status == JobStatus.queued.value:
                 r.status, r.finished_at, r.cancel_requested = JobStatus.cancelled.value, now, True
-            elif r.status == JobStatus.running.value: r.cancel_requested = True
+            elif r.status == JobStatus.running.value:
+                r.cancel_requested = True
             r.updated_at = now
         return self.get(job_id)
 
@@ -265,8 +372,13 @@ class JobStore:
                 r.status, r.finished_at, r.updated_at = JobStatus.interrupted.value, now, now
                 r.error = "interrupted: the server stopped while the job was running"
                 log.warning("job %s was running when the server stopped: interrupted", r.id)
-            for r in s.scalars(select(JobRow).where(JobRow.status == JobStatus.interrupted.value, JobRow.resumable.is_(True),
-                                                    JobRow.cancel_requested.is_(False))):
+            for r in s.scalars(
+                select(JobRow).where(
+                    JobRow.status == JobStatus.interrupted.value,
+                    JobRow.resumable.is_(True),
+                    JobRow.cancel_requested.is_(False),
+                )
+            ):
                 r.status, r.finished_at, r.updated_at = JobStatus.queued.value, None, now
                 r.message = f"re-queued after an interruption (attempt {r.attempt} stopped)"
                 log.warning("job %s is resumable: re-queued", r.id)
@@ -275,93 +387,126 @@ class JobStore:
 # %% ../nbs/55_jobs.ipynb #85a944ed
 class JobContext:
     "What a running job sees: its parameters, saved state, progress reporting and the stop flag."
-    def __init__(self, store: JobStore | None, job_id: str, attempt: int, params: dict | None = None,
-                 state: dict | None = None, min_interval: float = 0.2):
+
+    def __init__(
+        self,
+        store: JobStore | None,
+        job_id: str,
+        attempt: int,
+        params: dict | None = None,
+        state: dict | None = None,
+        min_interval: float = 0.2,
+    ):
         self.store, self.job_id, self.attempt = store, job_id, attempt
         self.params, self.state = dict(params or {}), dict(state or {})
         self.min_interval, self._last_report, self._last_check, self._stop = min_interval, 0.0, 0.0, False
 
-    def report(self, progress: float,  # fraction done, 0 to 1
-               message: str | None = None,  # short status line
-               force: bool = False,  # write even if the last write was very recent
-              ) -> None:
+    def report(
+        self,
+        progress: float,  # fraction done, 0 to 1
+        message: str | None = None,  # short status line
+        force: bool = False,  # write even if the last write was very recent
+    ) -> None:
         "Record progress (throttled)."
         now = time.monotonic()
-        if self.store is None or not (force or progress >= 1 or now - self._last_report >= self.min_interval): return
+        if self.store is None or not (force or progress >= 1 or now - self._last_report >= self.min_interval):
+            return
         self._last_report = now
-        try: self.store.report(self.job_id, self.attempt, progress, message)
-        except Exception as e: log.warning("job %s: could not record progress: %s", self.job_id, e)
+        try:
+            self.store.report(self.job_id, self.attempt, progress, message)
+        except Exception as e:
+            log.warning("job %s: could not record progress: %s", self.job_id, e)
 
     def should_stop(self) -> bool:
         "True once the job was asked to stop (polled at most every `min_interval` seconds)."
-        if self._stop or self.store is None: return self._stop
+        if self._stop or self.store is None:
+            return self._stop
         now = time.monotonic()
         if now - self._last_check >= self.min_interval:
             self._last_check = now
-            with contextlib.suppress(Exception): self._stop = self.store.should_stop(self.job_id, self.attempt)
+            with contextlib.suppress(Exception):
+                self._stop = self.store.should_stop(self.job_id, self.attempt)
         return self._stop
 
     def check(self) -> None:
         "Raise `JobCancelled` if the job should stop."
-        if self.should_stop(): raise JobCancelled(f"job {self.job_id} was cancelled")
+        if self.should_stop():
+            raise JobCancelled(f"job {self.job_id} was cancelled")
 
     def save_state(self, **state) -> None:
         "Merge `state` into what a resumed attempt will receive as `ctx.state`."
         self.state.update(state)
-        if self.store is not None: self.store.save_state(self.job_id, self.attempt, self.state)
+        if self.store is not None:
+            self.store.save_state(self.job_id, self.attempt, self.state)
+
 
 def import_target(target: str) -> Callable:
     "The function named by 'module:function'."
     mod, _, name = target.partition(":")
     obj = importlib.import_module(mod)
-    for part in name.split("."): obj = getattr(obj, part)
+    for part in name.split("."):
+        obj = getattr(obj, part)
     return obj
 
+
 _stores: dict[str, JobStore] = {}
+
+
 def _store_for(url: str) -> JobStore:
-    if url not in _stores: _stores[url] = JobStore(url)
+    if url not in _stores:
+        _stores[url] = JobStore(url)
     return _stores[url]
 
-def run_job(job_id: str,  # the job to run
-            url: str,  # its store's database URL
-           ) -> str:
+
+def run_job(
+    job_id: str,  # the job to run
+    url: str,  # its store's database URL
+) -> str:
     "Claim and run one job, recording its outcome; returns the final status (or 'skipped')."
     store = _store_for(url)
     attempt = store.claim(job_id, worker=f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}")
-    if attempt is None: return "skipped"
+    if attempt is None:
+        return "skipped"
     target, params, state = store.target(job_id)
     ctx = JobContext(store, job_id, attempt, params, state)
     log.info("job %s (%s) attempt %d started", job_id, target, attempt)
     try:
         result = import_target(target)(params, ctx)
     except JobCancelled:
-        store.finish(job_id, attempt, JobStatus.cancelled, error="cancelled"); return JobStatus.cancelled.value
+        store.finish(job_id, attempt, JobStatus.cancelled, error="cancelled")
+        return JobStatus.cancelled.value
     except BaseException as e:
         log.error("job %s failed:\n%s", job_id, traceback.format_exc())
         store.finish(job_id, attempt, JobStatus.failed, error=f"{type(e).__name__}: {e}"[:2000])
-        if not isinstance(e, Exception): raise
+        if not isinstance(e, Exception):
+            raise
         return JobStatus.failed.value
-    ctx._stop = False; ctx._last_check = 0.0
+    ctx._stop = False
+    ctx._last_check = 0.0
     status = JobStatus.cancelled if ctx.should_stop() else JobStatus.succeeded
     store.finish(job_id, attempt, status, result, error="cancelled" if status == JobStatus.cancelled else None)
     return status.value
 
 # %% ../nbs/55_jobs.ipynb #6175c0c3
-def demo_job(params: dict,  # steps, step_s, fail_at, crash_at, ignore_cancel, save_state, spawn_child
-             ctx: JobContext,  # progress and stop flag
-            ) -> dict:
+def demo_job(
+    params: dict,  # steps, step_s, fail_at, crash_at, ignore_cancel, save_state, spawn_child
+    ctx: JobContext,  # progress and stop flag
+) -> dict:
     "A demo job: `steps` sleeps with progress, cancellation and resumption."
     steps, step_s = int(params.get("steps", 5)), float(params.get("step_s", 0.05))
     start = int(ctx.state.get("done_steps", 0))
     if params.get("spawn_child"):  # a long-running child process, to show that a hard kill reaches it too
         ctx.save_state(child_pid=subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"]).pid)
     for i in range(start, steps):
-        if not params.get("ignore_cancel") and ctx.should_stop(): break
-        if params.get("fail_at") == i: raise ValueError(f"demo failure at step {i}")
-        if params.get("crash_at") == i: os._exit(7)
+        if not params.get("ignore_cancel") and ctx.should_stop():
+            break
+        if params.get("fail_at") == i:
+            raise ValueError(f"demo failure at step {i}")
+        if params.get("crash_at") == i:
+            os._exit(7)
         time.sleep(step_s)
         ctx.save_state(done_steps=i + 1) if params.get("save_state", True) else None
-        ctx.report((i + 1)/steps, f"step {i + 1}/{steps}")
+        ctx.report((i + 1) / steps, f"step {i + 1}/{steps}")
     return {"steps": steps, "resumed_from": start, "pid": os.getpid()}
 
 # %% ../nbs/55_jobs.ipynb #88b2d555
@@ -370,33 +515,46 @@ def _watch_parent(parent: int, every: float = 0.5) -> None:
         time.sleep(every)
         if os.getppid() != parent:  # the server died (kill -9): do not keep writing as an orphan
             with contextlib.suppress(Exception):
-                if os.getpgid(0) == os.getpid(): os.killpg(os.getpid(), 9)  # this job's process group: itself and its children
+                if os.getpgid(0) == os.getpid():
+                    os.killpg(os.getpid(), 9)  # this job's process group: itself and its children
             os._exit(3)
+
 
 def _kill_tree(p) -> None:
     "SIGKILL a job process and everything it started (its process group), or just the process."
-    try: os.killpg(p.pid, 9)
-    except (OSError, AttributeError): p.kill()
+    try:
+        os.killpg(p.pid, 9)
+    except (OSError, AttributeError):
+        p.kill()
+
 
 def _own(name: str) -> Callable:
     "A function of this module by its importable name (so spawned processes and Dask can unpickle it)."
     return getattr(importlib.import_module("cryptoml.jobs"), name)
 
+
 def _process_main(job_id: str, url: str, parent: int) -> None:
-    with contextlib.suppress(Exception): os.setpgid(0, 0)  # own process group, so a hard kill reaches the job's children
+    with contextlib.suppress(Exception):
+        os.setpgid(0, 0)  # own process group, so a hard kill reaches the job's children
     mp.current_process()._config["daemon"] = False  # a job may start processes of its own (trial pools, kernels)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     run_job(job_id, url)
 
+
 class LocalExecutor:
     "Run each job in its own spawned process (killable); tasks of `map` in a spawned process pool."
+
     name = "local"
-    def __init__(self, store: JobStore | None = None,  # job table (default: `JobStore()`)
-                 max_workers: int = 2,  # jobs running at once
-                 grace: float = 5.0,  # seconds between a cancel request and the hard kill
-                 poll: float = 0.1,  # seconds between checks of the worker processes
-                ):
-        if max_workers < 1: raise ConfigError(f"max_workers must be >= 1, got {max_workers}")
+
+    def __init__(
+        self,
+        store: JobStore | None = None,  # job table (default: `JobStore()`)
+        max_workers: int = 2,  # jobs running at once
+        grace: float = 5.0,  # seconds between a cancel request and the hard kill
+        poll: float = 0.1,  # seconds between checks of the worker processes
+    ):
+        if max_workers < 1:
+            raise ConfigError(f"max_workers must be >= 1, got {max_workers}")
         self.store, self.max_workers, self.grace, self.poll = store or JobStore(), max_workers, grace, poll
         self._ctx = mp.get_context("spawn")
         self._procs: dict[str, Any] = {}
@@ -405,17 +563,20 @@ class LocalExecutor:
         self._lock, self._stop = threading.RLock(), threading.Event()
         self._thread: threading.Thread | None = None
 
-    def __repr__(self): return f"LocalExecutor(max_workers={self.max_workers}, grace={self.grace})"
+    def __repr__(self):
+        return f"LocalExecutor(max_workers={self.max_workers}, grace={self.grace})"
 
     def _ensure_thread(self):
         if self._thread is None or not self._thread.is_alive():
             self._stop.clear()
-            self._thread = threading.Thread(target=self._loop, name="cryptoml-jobs", daemon=True); self._thread.start()
+            self._thread = threading.Thread(target=self._loop, name="cryptoml-jobs", daemon=True)
+            self._thread.start()
 
     def submit(self, job_id: str) -> None:
         "Queue a job (already in the store as `queued`) to run in its own process."
         with self._lock:
-            if job_id not in self._pending and job_id not in self._procs: self._pending.append(job_id)
+            if job_id not in self._pending and job_id not in self._procs:
+                self._pending.append(job_id)
             self._pump()
         self._ensure_thread()
 
@@ -423,11 +584,18 @@ class LocalExecutor:
         while self._pending and len(self._procs) < self.max_workers:
             jid = self._pending.popleft()
             try:
-                if self.store.get(jid).status != JobStatus.queued: continue
-            except JobNotFoundError: continue
-            p = self._ctx.Process(target=_own("_process_main"), args=(jid, self.store.url, os.getpid()), daemon=True,
-                                  name=f"cryptoml-job-{jid}")
-            p.start(); self._procs[jid] = p
+                if self.store.get(jid).status != JobStatus.queued:
+                    continue
+            except JobNotFoundError:
+                continue
+            p = self._ctx.Process(
+                target=_own("_process_main"),
+                args=(jid, self.store.url, os.getpid()),
+                daemon=True,
+                name=f"cryptoml-job-{jid}",
+            )
+            p.start()
+            self._procs[jid] = p
 
     def _loop(self):
         while not self._stop.wait(self.poll):
@@ -435,12 +603,21 @@ class LocalExecutor:
                 now = time.time()
                 for jid, p in list(self._procs.items()):
                     if not p.is_alive():
-                        p.join(0); del self._procs[jid]; self._kill_at.pop(jid, None)
-                        if self.store.force(jid, JobStatus.failed, f"WorkerError: the job's process exited with code {p.exitcode}"):
+                        p.join(0)
+                        del self._procs[jid]
+                        self._kill_at.pop(jid, None)
+                        if self.store.force(
+                            jid, JobStatus.failed, f"WorkerError: the job's process exited with code {p.exitcode}"
+                        ):
                             log.error("job %s: process exited with code %s", jid, p.exitcode)
                     elif jid in self._kill_at and now >= self._kill_at[jid]:
-                        _kill_tree(p); p.join(5); del self._procs[jid]; self._kill_at.pop(jid)
-                        self.store.force(jid, JobStatus.cancelled, f"cancelled: killed after a {self.grace:g}s grace period")
+                        _kill_tree(p)
+                        p.join(5)
+                        del self._procs[jid]
+                        self._kill_at.pop(jid)
+                        self.store.force(
+                            jid, JobStatus.cancelled, f"cancelled: killed after a {self.grace:g}s grace period"
+                        )
                         log.warning("job %s did not stop within %.1fs: killed", jid, self.grace)
                 self._pump()
 
@@ -448,115 +625,166 @@ class LocalExecutor:
         "Ask a job to stop; kill its process if it has not stopped after `grace` seconds."
         job = self.store.request_cancel(job_id)
         with self._lock:
-            with contextlib.suppress(ValueError): self._pending.remove(job_id)
-            if job_id in self._procs: self._kill_at.setdefault(job_id, time.time() + self.grace)
+            with contextlib.suppress(ValueError):
+                self._pending.remove(job_id)
+            if job_id in self._procs:
+                self._kill_at.setdefault(job_id, time.time() + self.grace)
         return job
 
     def running(self) -> list[str]:
         "Ids of the jobs whose processes are alive."
-        with self._lock: return [j for j, p in self._procs.items() if p.is_alive()]
+        with self._lock:
+            return [j for j, p in self._procs.items() if p.is_alive()]
 
-    def map(self, fn: Callable,  # a picklable (module-level) function of one argument
-            items: Iterable,  # its arguments
-           ) -> list:
+    def map(
+        self,
+        fn: Callable,  # a picklable (module-level) function of one argument
+        items: Iterable,  # its arguments
+    ) -> list:
         "`[fn(x) for x in items]`, in spawned processes (at most `max_workers` at once)."
         items = list(items)
-        if not items: return []
+        if not items:
+            return []
         with ProcessPoolExecutor(min(self.max_workers, len(items)), mp_context=self._ctx) as pool:
             return list(pool.map(fn, items))
 
     def shutdown(self, interrupt: bool = True) -> None:
         "Stop the executor: kill running job processes and mark them `interrupted` (resumable ones resume at next start)."
         self._stop.set()
-        if self._thread is not None: self._thread.join(5)
+        if self._thread is not None:
+            self._thread.join(5)
         with self._lock:
             for jid, p in list(self._procs.items()):
-                if p.is_alive(): _kill_tree(p); p.join(5)
-                if interrupt: self.store.force(jid, JobStatus.interrupted, "interrupted: the server shut down")
-            self._procs.clear(); self._pending.clear()
+                if p.is_alive():
+                    _kill_tree(p)
+                    p.join(5)
+                if interrupt:
+                    self.store.force(jid, JobStatus.interrupted, "interrupted: the server shut down")
+            self._procs.clear()
+            self._pending.clear()
 
 # %% ../nbs/55_jobs.ipynb #e52319f6
 def _in_dask_worker() -> bool:
     try:
         from distributed import get_worker
-        get_worker(); return True
-    except Exception: return False
+
+        get_worker()
+        return True
+    except Exception:
+        return False
+
 
 class DaskExecutor:
     "Run jobs and task lists on a `dask.distributed` cluster."
+
     name = "dask"
-    def __init__(self, store: JobStore | None = None,  # job table (workers must reach its database)
-                 address: str | Any | None = None,  # scheduler address or a `distributed.Client`; None: `CRYPTOML_DASK_ADDRESS`
-                 grace: float = 5.0,  # seconds between a cancel request and forcing `cancelled`
-                 timeout: float = 10.0,  # seconds to connect
-                ):
+
+    def __init__(
+        self,
+        store: JobStore | None = None,  # job table (workers must reach its database)
+        address: str | Any | None = None,  # scheduler address or a `distributed.Client`; None: `CRYPTOML_DASK_ADDRESS`
+        grace: float = 5.0,  # seconds between a cancel request and forcing `cancelled`
+        timeout: float = 10.0,  # seconds to connect
+    ):
         from distributed import Client
+
         self.store, self.grace = store or JobStore(), grace
         address = address if address is not None else os.environ.get("CRYPTOML_DASK_ADDRESS")
-        if address is None: raise ConfigError("the dask backend needs a scheduler address (CRYPTOML_DASK_ADDRESS or address=...)")
+        if address is None:
+            raise ConfigError("the dask backend needs a scheduler address (CRYPTOML_DASK_ADDRESS or address=...)")
         self._own = not isinstance(address, Client)
         self.client = Client(address, set_as_default=False, timeout=timeout) if self._own else address
         self._futures: dict[str, Any] = {}
         self._lock = threading.RLock()
 
-    def __repr__(self): return f"DaskExecutor({self.client.scheduler.address!r})"
+    def __repr__(self):
+        return f"DaskExecutor({self.client.scheduler.address!r})"
 
     def submit(self, job_id: str) -> None:
         "Send a job to the cluster."
-        fut = self.client.submit(_own("run_job"), job_id, self.store.url, pure=False, key=f"cryptoml-job-{job_id}-{secrets.token_hex(3)}")
-        with self._lock: self._futures[job_id] = fut
+        fut = self.client.submit(
+            _own("run_job"), job_id, self.store.url, pure=False, key=f"cryptoml-job-{job_id}-{secrets.token_hex(3)}"
+        )
+        with self._lock:
+            self._futures[job_id] = fut
+
         def _done(f, jid=job_id):
-            with self._lock: self._futures.pop(jid, None)
+            with self._lock:
+                self._futures.pop(jid, None)
             if f.status == "error":
                 with contextlib.suppress(Exception):
-                    e = f.exception(); self.store.force(jid, JobStatus.failed, f"WorkerError: {type(e).__name__}: {e}")
+                    e = f.exception()
+                    self.store.force(jid, JobStatus.failed, f"WorkerError: {type(e).__name__}: {e}")
+
         fut.add_done_callback(_done)
 
     def cancel(self, job_id: str) -> Job:
         "Ask a job to stop; after `grace` seconds cancel its task and force the record to `cancelled`."
         job = self.store.request_cancel(job_id)
         if job.status == JobStatus.running:
+
             def _force():
                 time.sleep(self.grace)
-                with self._lock: fut = self._futures.get(job_id)
-                if self.store.force(job_id, JobStatus.cancelled, f"cancelled: forced after a {self.grace:g}s grace period"):
+                with self._lock:
+                    fut = self._futures.get(job_id)
+                if self.store.force(
+                    job_id, JobStatus.cancelled, f"cancelled: forced after a {self.grace:g}s grace period"
+                ):
                     log.warning("job %s did not stop within %.1fs: forced to cancelled", job_id, self.grace)
-                    if fut is not None: fut.cancel()
+                    if fut is not None:
+                        fut.cancel()
+
             threading.Thread(target=_force, daemon=True).start()
         return job
 
     def running(self) -> list[str]:
         "Ids of the jobs whose tasks are not finished."
-        with self._lock: return [j for j, f in self._futures.items() if not f.done()]
+        with self._lock:
+            return [j for j, f in self._futures.items() if not f.done()]
 
     def map(self, fn: Callable, items: Iterable) -> list:
         "`[fn(x) for x in items]` on the cluster (through `worker_client` when called from inside a task)."
         items = list(items)
-        if not items: return []
+        if not items:
+            return []
         if _in_dask_worker():
             from distributed import worker_client
-            with worker_client() as c: return c.gather(c.map(fn, items, pure=False))
+
+            with worker_client() as c:
+                return c.gather(c.map(fn, items, pure=False))
         return self.client.gather(self.client.map(fn, items, pure=False))
 
     def shutdown(self, interrupt: bool = True) -> None:
         "Close the client (if this executor opened it); running tasks keep their records `running` until recovery."
-        if self._own: self.client.close()
+        if self._own:
+            self.client.close()
+
 
 class DaskTrialExecutor:
     "AutoML trial executor on Dask (the `cryptoml.automl` `Executor` interface: `submit(fn, request)`, `shutdown()`)."
-    def __init__(self, fn: Callable | None = None,  # the trial function (sent with each trial)
-                 n_jobs: int = 1,  # trials the driver keeps in flight (the cluster decides where they run)
-                 address: str | Any | None = None,  # scheduler address or Client; None: the worker's client or `CRYPTOML_DASK_ADDRESS`
-                ):
+
+    def __init__(
+        self,
+        fn: Callable | None = None,  # the trial function (sent with each trial)
+        n_jobs: int = 1,  # trials the driver keeps in flight (the cluster decides where they run)
+        address: str
+        | Any
+        | None = None,  # scheduler address or Client; None: the worker's client or `CRYPTOML_DASK_ADDRESS`
+    ):
         from distributed import Client
+
         self.n_jobs, self._cm, self._own = n_jobs, None, False
-        if isinstance(address, Client): self.client = address
+        if isinstance(address, Client):
+            self.client = address
         elif address is None and _in_dask_worker():
             from distributed import worker_client
-            self._cm = worker_client(); self.client = self._cm.__enter__()  # secede: the driver waits without holding a slot
+
+            self._cm = worker_client()
+            self.client = self._cm.__enter__()  # secede: the driver waits without holding a slot
         else:
             address = address or os.environ.get("CRYPTOML_DASK_ADDRESS")
-            if not address: raise ConfigError("the dask trial executor needs a scheduler address (CRYPTOML_DASK_ADDRESS)")
+            if not address:
+                raise ConfigError("the dask trial executor needs a scheduler address (CRYPTOML_DASK_ADDRESS)")
             self.client, self._own = Client(address, set_as_default=False, timeout=10), True
 
     def submit(self, fn: Callable, request: Any):
@@ -565,40 +793,56 @@ class DaskTrialExecutor:
 
     def shutdown(self, wait: bool = True) -> None:
         "Release the client (rejoin the worker's thread pool when running inside a task)."
-        if self._cm is not None: self._cm.__exit__(None, None, None); self._cm = None
-        elif self._own: self.client.close()
+        if self._cm is not None:
+            self._cm.__exit__(None, None, None)
+            self._cm = None
+        elif self._own:
+            self.client.close()
+
 
 def register_dask_trial_executor(name: str = "dask") -> None:
     "Make `OptimizationConfig(executor='dask')` run AutoML trials through `DaskTrialExecutor`."
     from cryptoml.automl import register_executor
+
     register_executor(name, lambda fn, n_jobs: _own("DaskTrialExecutor")(fn, n_jobs))
 
-def make_executor(backend: str | None = None,  # "local" or "dask"; None: `CRYPTOML_EXECUTOR` (default local)
-                  store: JobStore | None = None,  # job table
-                  **kwargs,  # passed to the executor (max_workers, grace, address...)
-                 ) -> LocalExecutor | DaskExecutor:
+
+def make_executor(
+    backend: str | None = None,  # "local" or "dask"; None: `CRYPTOML_EXECUTOR` (default local)
+    store: JobStore | None = None,  # job table
+    **kwargs,  # passed to the executor (max_workers, grace, address...)
+) -> LocalExecutor | DaskExecutor:
     "The executor named by `backend` or by the configuration."
     backend = (backend or os.environ.get("CRYPTOML_EXECUTOR") or "local").lower()
-    if backend == "local": return LocalExecutor(store, **kwargs)
-    if backend == "dask": return DaskExecutor(store, **kwargs)
+    if backend == "local":
+        return LocalExecutor(store, **kwargs)
+    if backend == "dask":
+        return DaskExecutor(store, **kwargs)
     raise ConfigError(f"unknown executor backend {backend!r}; use 'local' or 'dask'")
 
 # %% ../nbs/55_jobs.ipynb #51ec1877
 class JobManager:
     "A job store and an executor: submit, inspect, cancel and recover jobs."
-    def __init__(self, store: JobStore | str | Path | None = None,  # a store or a database URL / SQLite path
-                 executor: LocalExecutor | DaskExecutor | str | None = None,  # an executor, or a backend name
-                 **executor_kwargs,  # for `make_executor`
-                ):
+
+    def __init__(
+        self,
+        store: JobStore | str | Path | None = None,  # a store or a database URL / SQLite path
+        executor: LocalExecutor | DaskExecutor | str | None = None,  # an executor, or a backend name
+        **executor_kwargs,  # for `make_executor`
+    ):
         self.store = store if isinstance(store, JobStore) else JobStore(store)
-        self.executor = executor if executor is not None and not isinstance(executor, str) else \
-            make_executor(executor, self.store, **executor_kwargs)
+        self.executor = (
+            executor
+            if executor is not None and not isinstance(executor, str)
+            else make_executor(executor, self.store, **executor_kwargs)
+        )
         self.started = False
 
     def start(self, recover: bool = True) -> list[Job]:
         "Recover jobs left by a previous run and submit the queued ones; returns them."
         jobs = self.store.recover() if recover else list(reversed(self.store.list(status="queued", limit=10_000)))
-        for j in jobs: self.executor.submit(j.id)
+        for j in jobs:
+            self.executor.submit(j.id)
         self.started = True
         return jobs
 
@@ -608,17 +852,24 @@ class JobManager:
         self.executor.submit(job.id)
         return job
 
-    def get(self, job_id: str) -> Job: return self.store.get(job_id)
-    def list(self, **kw) -> list[Job]: return self.store.list(**kw)
-    def cancel(self, job_id: str) -> Job: return self.executor.cancel(job_id)
+    def get(self, job_id: str) -> Job:
+        return self.store.get(job_id)
+
+    def list(self, **kw) -> list[Job]:
+        return self.store.list(**kw)
+
+    def cancel(self, job_id: str) -> Job:
+        return self.executor.cancel(job_id)
 
     def wait(self, job_id: str, timeout: float = 60.0, poll: float = 0.05) -> Job:
         "Block until the job is final (TimeoutError after `timeout` s)."
         t0 = time.monotonic()
         while True:
             j = self.store.get(job_id)
-            if j.done: return j
-            if time.monotonic() - t0 > timeout: raise TimeoutError(f"job {job_id} still {j.status.value} after {timeout}s")
+            if j.done:
+                return j
+            if time.monotonic() - t0 > timeout:
+                raise TimeoutError(f"job {job_id} still {j.status.value} after {timeout}s")
             time.sleep(poll)
 
     def shutdown(self, interrupt: bool = True) -> None:
@@ -626,132 +877,225 @@ class JobManager:
         self.executor.shutdown(interrupt)
 
 # %% ../nbs/55_jobs.ipynb #5002706d
-def parse_sweep(items: Sequence[str],  # e.g. ["symbol=BTC/USD,ETH/USD", "epochs=1,2"]
-               ) -> dict[str, list]:
+def parse_sweep(
+    items: Sequence[str],  # e.g. ["symbol=BTC/USD,ETH/USD", "epochs=1,2"]
+) -> dict[str, list]:
     "Parse `--sweep name=v1,v2` options into {name: [values]}."
     out: dict[str, list] = {}
     for it in items or []:
-        if "=" not in it: raise ConfigError(f"sweep {it!r} must look like name=value1,value2")
+        if "=" not in it:
+            raise ConfigError(f"sweep {it!r} must look like name=value1,value2")
         k, v = (s.strip() for s in it.split("=", 1))
-        if not k.isidentifier(): raise ConfigError(f"sweep parameter name {k!r} is not a valid name")
-        if k in out: raise ConfigError(f"sweep parameter {k!r} given twice")
+        if not k.isidentifier():
+            raise ConfigError(f"sweep parameter name {k!r} is not a valid name")
+        if k in out:
+            raise ConfigError(f"sweep parameter {k!r} given twice")
         vals = [yaml.safe_load(x.strip()) for x in v.split(",") if x.strip() != ""]
-        if not vals: raise ConfigError(f"sweep {k!r} has no values")
+        if not vals:
+            raise ConfigError(f"sweep {k!r} has no values")
         out[k] = vals
     return out
 
+
 def sweep_combinations(sweeps: dict[str, list]) -> list[dict]:
     "Every combination of the sweep values, in order."
-    if not sweeps: return [{}]
+    if not sweeps:
+        return [{}]
     for k, v in sweeps.items():
-        if not isinstance(v, (list, tuple)) or not v: raise ConfigError(f"sweep {k!r} needs a non-empty list of values, got {v!r}")
+        if not isinstance(v, (list, tuple)) or not v:
+            raise ConfigError(f"sweep {k!r} needs a non-empty list of values, got {v!r}")
     keys = list(sweeps)
     return [dict(zip(keys, combo)) for combo in itertools.product(*(sweeps[k] for k in keys))]
 
+
 _RUN_FILES = ("output.ipynb", "report.html", "params.yaml", "status.json")
+
 
 def sweep_task(task: dict) -> dict:
     "Worker side of a sweep: run one template with `run_pipeline` in a private folder; return its files."
     with tempfile.TemporaryDirectory(prefix="cryptoml-sweep-") as tmp:
         env = {**os.environ, "CRYPTOML_REPORTS_DIR": tmp, "CRYPTOML_HOME": str(task["home"])}
-        code = ("import json,sys; from cryptoml.reports import run_pipeline; a=json.loads(sys.argv[1]); "
-                "r=run_pipeline(a['pipeline'], a['params'], a['params_file'], a['run_id'], raise_on_error=False); "
-                "print(json.dumps({'status': r.status, 'duration': r.duration, 'error': r.error}))")
+        code = (
+            "import json,sys; from cryptoml.reports import run_pipeline; a=json.loads(sys.argv[1]); "
+            "r=run_pipeline(a['pipeline'], a['params'], a['params_file'], a['run_id'], raise_on_error=False); "
+            "print(json.dumps({'status': r.status, 'duration': r.duration, 'error': r.error}))"
+        )
         t0 = time.time()
-        p = subprocess.run([sys.executable, "-c", code, json.dumps(task)], env=env, capture_output=True, text=True,
-                           timeout=task.get("timeout", 3600), cwd=str(task["home"]))
+        p = subprocess.run(
+            [sys.executable, "-c", code, json.dumps(task)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=task.get("timeout", 3600),
+            cwd=str(task["home"]),
+        )
         out: dict[str, Any] = {"index": task["index"], "params": task["params"], "files": {}}
-        try: out.update(json.loads(p.stdout.strip().splitlines()[-1]))
-        except Exception: out.update(status="failed", duration=time.time() - t0,
-                                     error=f"WorkerError: run_pipeline exited with code {p.returncode}: {p.stderr.strip()[-800:]}")
-        run_dir = Path(tmp)/task["pipeline"]/task["run_id"]
+        try:
+            out.update(json.loads(p.stdout.strip().splitlines()[-1]))
+        except Exception:
+            out.update(
+                status="failed",
+                duration=time.time() - t0,
+                error=f"WorkerError: run_pipeline exited with code {p.returncode}: {p.stderr.strip()[-800:]}",
+            )
+        run_dir = Path(tmp) / task["pipeline"] / task["run_id"]
         for name in _RUN_FILES:
-            if (run_dir/name).is_file(): out["files"][name] = (run_dir/name).read_text(encoding="utf-8")
+            if (run_dir / name).is_file():
+                out["files"][name] = (run_dir / name).read_text(encoding="utf-8")
         return out
+
 
 @dataclass
 class SweepResult:
     "Where a sweep's reports are and how each run went."
+
     pipeline: str
     sweep_id: str
     sweep_dir: Path
     runs: list[dict] = field(default_factory=list)  # index, params, status, duration, error, run_dir
 
     @property
-    def summary(self) -> Path: return self.sweep_dir/"summary.html"
-    @property
-    def ok(self) -> bool: return all(r["status"] == "succeeded" for r in self.runs)
+    def summary(self) -> Path:
+        return self.sweep_dir / "summary.html"
 
-def notebook_metrics(nb_text: str,  # an executed notebook (JSON text)
-                     tag: str = "metrics",  # cell tag marking the outputs to compare
-                    ) -> dict[str, str]:
+    @property
+    def ok(self) -> bool:
+        return all(r["status"] == "succeeded" for r in self.runs)
+
+
+def notebook_metrics(
+    nb_text: str,  # an executed notebook (JSON text)
+    tag: str = "metrics",  # cell tag marking the outputs to compare
+) -> dict[str, str]:
     "Outputs of the cells tagged `metrics` in an executed notebook: {'html': ..., 'text': ...} (empty if none)."
-    try: nb = json.loads(nb_text)
-    except ValueError: return {}
+    try:
+        nb = json.loads(nb_text)
+    except ValueError:
+        return {}
     htmls, texts = [], []
     for c in nb.get("cells", []):
-        if tag not in (c.get("metadata", {}).get("tags") or []): continue
+        if tag not in (c.get("metadata", {}).get("tags") or []):
+            continue
         for o in c.get("outputs", []):
             data = o.get("data", {}) if o.get("output_type") in ("execute_result", "display_data") else {}
-            txt = "".join(data.get("text/plain", "")) or ("".join(o.get("text", "")) if o.get("output_type") == "stream" else "")
-            if data.get("text/html"): htmls.append("".join(data["text/html"]))
-            elif txt: htmls.append(f"<pre>{html.escape(txt)}</pre>")
-            if txt: texts.append(txt)
+            txt = "".join(data.get("text/plain", "")) or (
+                "".join(o.get("text", "")) if o.get("output_type") == "stream" else ""
+            )
+            if data.get("text/html"):
+                htmls.append("".join(data["text/html"]))
+            elif txt:
+                htmls.append(f"<pre>{html.escape(txt)}</pre>")
+            if txt:
+                texts.append(txt)
     return {"html": "".join(htmls), "text": "\n".join(texts)} if htmls or texts else {}
+
 
 def _summary_html(res: SweepResult, varying: list[str]) -> str:
     e = lambda x: html.escape(str(x))
     has_m = any(r.get("metrics") for r in res.runs)
-    head = "".join(f"<th>{e(k)}</th>" for k in ["run", *varying, "status", "time", "error"] + (["metrics"] if has_m else []))
-    rows = "".join("<tr>" + f"<td><a href='{r['index']:03d}/report.html'>{r['index']:03d}</a></td>"
-                   + "".join(f"<td>{e(r['params'].get(k))}</td>" for k in varying)
-                   + f"<td>{e(r['status'])}</td><td>{r['duration']:.1f}s</td><td>{e(r.get('error') or '')}</td>"
-                   + (f"<td>{(r.get('metrics') or {}).get('html', '')}</td>" if has_m else "") + "</tr>"
-                   for r in res.runs)
+    head = "".join(
+        f"<th>{e(k)}</th>" for k in ["run", *varying, "status", "time", "error"] + (["metrics"] if has_m else [])
+    )
+    rows = "".join(
+        "<tr>"
+        + f"<td><a href='{r['index']:03d}/report.html'>{r['index']:03d}</a></td>"
+        + "".join(f"<td>{e(r['params'].get(k))}</td>" for k in varying)
+        + f"<td>{e(r['status'])}</td><td>{r['duration']:.1f}s</td><td>{e(r.get('error') or '')}</td>"
+        + (f"<td>{(r.get('metrics') or {}).get('html', '')}</td>" if has_m else "")
+        + "</tr>"
+        for r in res.runs
+    )
     n_ok = sum(r["status"] == "succeeded" for r in res.runs)
-    return (f"<!doctype html><meta charset='utf-8'><title>sweep {e(res.pipeline)} {e(res.sweep_id)}</title>"
-            f"<h1>Sweep of {e(res.pipeline)}: {n_ok}/{len(res.runs)} runs succeeded</h1>"
-            f"<p>sweep id {e(res.sweep_id)}; parameters varied: {e(', '.join(varying) or 'none')}</p>"
-            f"<table border=1 cellpadding=4><tr>{head}</tr>{rows}</table>")
+    return (
+        f"<!doctype html><meta charset='utf-8'><title>sweep {e(res.pipeline)} {e(res.sweep_id)}</title>"
+        f"<h1>Sweep of {e(res.pipeline)}: {n_ok}/{len(res.runs)} runs succeeded</h1>"
+        f"<p>sweep id {e(res.sweep_id)}; parameters varied: {e(', '.join(varying) or 'none')}</p>"
+        f"<table border=1 cellpadding=4><tr>{head}</tr>{rows}</table>"
+    )
 
-def run_sweep(pipeline: str,  # template name
-              sweeps: dict[str, list],  # parameter -> values; every combination runs
-              params_file: str | Path | None = None,  # base parameter set (YAML path or a name in pipelines/params/)
-              executor: LocalExecutor | DaskExecutor | str | None = None,  # an executor or a backend name (default local)
-              sweep_id: str | None = None,  # folder name (default: a new run id)
-              params: dict | None = None,  # fixed overrides applied to every run
-              timeout: float = 3600,  # seconds per run
-             ) -> SweepResult:
+
+def run_sweep(
+    pipeline: str,  # template name
+    sweeps: dict[str, list],  # parameter -> values; every combination runs
+    params_file: str | Path | None = None,  # base parameter set (YAML path or a name in pipelines/params/)
+    executor: LocalExecutor | DaskExecutor | str | None = None,  # an executor or a backend name (default local)
+    sweep_id: str | None = None,  # folder name (default: a new run id)
+    params: dict | None = None,  # fixed overrides applied to every run
+    timeout: float = 3600,  # seconds per run
+) -> SweepResult:
     "Run every combination of `sweeps` for `pipeline` on `executor`; write the runs and a summary report."
     from cryptoml.reports import load_params, new_run_id
+
     combos = sweep_combinations(sweeps)
-    for c in combos: load_params(pipeline, params_file, {**(params or {}), **c})  # check every name before running anything
+    for c in combos:
+        load_params(pipeline, params_file, {**(params or {}), **c})  # check every name before running anything
     sweep_id = sweep_id or new_run_id()
-    if not sweep_id.replace("-", "").replace("_", "").isalnum(): raise ConfigError(f"sweep_id may hold letters, digits, - and _ only: {sweep_id!r}")
-    root = reports_dir(create=True)/pipeline/sweep_id
-    if root.exists(): raise ConfigError(f"sweep {root} already exists; choose another sweep_id")
+    if not sweep_id.replace("-", "").replace("_", "").isalnum():
+        raise ConfigError(f"sweep_id may hold letters, digits, - and _ only: {sweep_id!r}")
+    root = reports_dir(create=True) / pipeline / sweep_id
+    if root.exists():
+        raise ConfigError(f"sweep {root} already exists; choose another sweep_id")
     pf = params_file
-    if pf is not None and Path(pf).suffix: pf = str(Path(pf).expanduser().resolve())
-    tasks = [dict(pipeline=pipeline, params={**(params or {}), **c}, params_file=pf, run_id=f"{i:03d}", index=i,
-                  home=str(project_root()), timeout=timeout) for i, c in enumerate(combos)]
+    if pf is not None and Path(pf).suffix:
+        pf = str(Path(pf).expanduser().resolve())
+    tasks = [
+        dict(
+            pipeline=pipeline,
+            params={**(params or {}), **c},
+            params_file=pf,
+            run_id=f"{i:03d}",
+            index=i,
+            home=str(project_root()),
+            timeout=timeout,
+        )
+        for i, c in enumerate(combos)
+    ]
     own = not hasattr(executor, "map")
-    ex = make_executor(executor, JobStore(f"sqlite:///{tempfile.mkdtemp(prefix='cryptoml-sweep-db-')}/jobs.sqlite")) if own else executor
+    ex = (
+        make_executor(executor, JobStore(f"sqlite:///{tempfile.mkdtemp(prefix='cryptoml-sweep-db-')}/jobs.sqlite"))
+        if own
+        else executor
+    )
     log.info("sweep %s of %s: %d runs on %s", sweep_id, pipeline, len(tasks), ex)
-    try: outs = ex.map(_own("sweep_task"), tasks)
+    try:
+        outs = ex.map(_own("sweep_task"), tasks)
     finally:
-        if own: ex.shutdown()
+        if own:
+            ex.shutdown()
     res = SweepResult(pipeline, sweep_id, root)
     root.mkdir(parents=True, exist_ok=True)
     for o in sorted(outs, key=lambda o: o["index"]):
-        run_dir = root/f"{o['index']:03d}"
+        run_dir = root / f"{o['index']:03d}"
         with atomic_dir(run_dir) as tmp:
-            for name, text in o["files"].items(): (tmp/name).write_text(text, encoding="utf-8")
-        res.runs.append(dict(index=o["index"], params=o["params"], status=o["status"], duration=float(o.get("duration") or 0),
-                             error=o.get("error"), run_dir=str(run_dir), metrics=notebook_metrics(o["files"].get("output.ipynb", ""))))
+            for name, text in o["files"].items():
+                (tmp / name).write_text(text, encoding="utf-8")
+        res.runs.append(
+            dict(
+                index=o["index"],
+                params=o["params"],
+                status=o["status"],
+                duration=float(o.get("duration") or 0),
+                error=o.get("error"),
+                run_dir=str(run_dir),
+                metrics=notebook_metrics(o["files"].get("output.ipynb", "")),
+            )
+        )
     varying = [k for k in sweeps if len(sweeps[k]) > 1] or list(sweeps)
-    with atomic_write(root/"summary.json") as tmp:
+    with atomic_write(root / "summary.json") as tmp:
         runs = [{k: (v.get("text") if k == "metrics" and v else v) for k, v in r.items()} for r in res.runs]
-        tmp.write_text(json.dumps({"pipeline": pipeline, "sweep_id": sweep_id, "sweeps": json_safe(sweeps), "runs": json_safe(runs)}, indent=2))
-    with atomic_write(root/"summary.html") as tmp: tmp.write_text(_summary_html(res, varying), encoding="utf-8")
-    log.info("sweep %s: %d/%d runs succeeded; summary %s", sweep_id, sum(r["status"] == "succeeded" for r in res.runs), len(res.runs), res.summary)
+        tmp.write_text(
+            json.dumps(
+                {"pipeline": pipeline, "sweep_id": sweep_id, "sweeps": json_safe(sweeps), "runs": json_safe(runs)},
+                indent=2,
+            )
+        )
+    with atomic_write(root / "summary.html") as tmp:
+        tmp.write_text(_summary_html(res, varying), encoding="utf-8")
+    log.info(
+        "sweep %s: %d/%d runs succeeded; summary %s",
+        sweep_id,
+        sum(r["status"] == "succeeded" for r in res.runs),
+        len(res.runs),
+        res.summary,
+    )
     return res

@@ -17,7 +17,16 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 import cryptoml
-from .core import ConfigError, ModelFileError, NotFittedError, atomic_dir, file_sha256, get_logger, models_dir, project_root
+from cryptoml.core import (
+    ConfigError,
+    ModelFileError,
+    NotFittedError,
+    atomic_dir,
+    file_sha256,
+    get_logger,
+    models_dir,
+    project_root,
+)
 from .models.core import Engine
 
 # %% auto #0
@@ -28,8 +37,10 @@ __all__ = ['FORMAT_VERSION', 'log', 'DataFingerprint', 'ModelMetadata', 'library
 FORMAT_VERSION = 1  # on-disk layout version written by `save_model`
 log = get_logger("persistence")
 
+
 class DataFingerprint(BaseModel):
     "Where a model's training data came from: symbol, timeframe, time range, rows and a hash of the values."
+
     symbol: str | None = None
     timeframe: str | None = None
     start: str | None = None
@@ -38,19 +49,30 @@ class DataFingerprint(BaseModel):
     sha256: str | None = None
 
     @classmethod
-    def from_frame(cls, df: pd.DataFrame,  # the training data (OHLCV frame or features)
-                   symbol: str | None = None,  # e.g. "BTC/USDT"
-                   timeframe: str | None = None,  # e.g. "1h"
-                  ) -> DataFingerprint:
+    def from_frame(
+        cls,
+        df: pd.DataFrame,  # the training data (OHLCV frame or features)
+        symbol: str | None = None,  # e.g. "BTC/USDT"
+        timeframe: str | None = None,  # e.g. "1h"
+    ) -> DataFingerprint:
         "Fingerprint of a frame: its first and last index labels, row count and SHA-256 of index and values."
         import hashlib
+
         h = hashlib.sha256(pd.util.hash_pandas_object(df, index=True).to_numpy().tobytes())
         s = lambda v: None if v is None else str(v)
-        return cls(symbol=symbol, timeframe=timeframe, start=s(df.index[0]) if len(df) else None,
-                   end=s(df.index[-1]) if len(df) else None, rows=len(df), sha256=h.hexdigest())
+        return cls(
+            symbol=symbol,
+            timeframe=timeframe,
+            start=s(df.index[0]) if len(df) else None,
+            end=s(df.index[-1]) if len(df) else None,
+            rows=len(df),
+            sha256=h.hexdigest(),
+        )
+
 
 class ModelMetadata(BaseModel):
     "Model card of a saved engine (pydantic v2; serialized as `metadata.json`)."
+
     model_config = ConfigDict(protected_namespaces=(), extra="allow")
     model_type: str  # engine class name, e.g. "LSTMEngine"
     version: str = "1.0.0"  # the model's own version
@@ -64,89 +86,140 @@ class ModelMetadata(BaseModel):
     code_revision: str | None = None  # git commit of the code that trained the model
     description: str = ""
 
+
 def library_versions() -> dict[str, str]:
     "Versions of Python, cryptoml and the numerical libraries a saved model depends on."
     from importlib.metadata import PackageNotFoundError, version
+
     out = {"python": platform.python_version(), "cryptoml": getattr(cryptoml, "__version__", "unknown")}
-    for pkg in ("numpy", "pandas", "scikit-learn", "keras", "tensorflow-cpu", "tensorflow", "torch", "xgboost", "xgboost-cpu"):
-        with contextlib.suppress(PackageNotFoundError): out[pkg] = version(pkg)
+    for pkg in (
+        "numpy",
+        "pandas",
+        "scikit-learn",
+        "keras",
+        "tensorflow-cpu",
+        "tensorflow",
+        "torch",
+        "xgboost",
+        "xgboost-cpu",
+    ):
+        with contextlib.suppress(PackageNotFoundError):
+            out[pkg] = version(pkg)
     kb = os.environ.get("KERAS_BACKEND")
-    if kb: out["keras_backend"] = kb
+    if kb:
+        out["keras_backend"] = kb
     return out
+
 
 def code_revision() -> str | None:
     "The git commit of the project checkout (`git rev-parse HEAD`), or None outside a repository."
     try:
         r = subprocess.run(["git", "rev-parse", "HEAD"], cwd=project_root(), capture_output=True, text=True, timeout=5)
         return r.stdout.strip() or None if r.returncode == 0 else None
-    except (OSError, subprocess.SubprocessError): return None
+    except (OSError, subprocess.SubprocessError):
+        return None
 
 # %% ../nbs/13_persistence.ipynb #91c44e74
 _MANIFEST = "manifest.json"
 
+
 def _complete_metadata(model: Engine, metadata: ModelMetadata | dict | None) -> ModelMetadata:
-    auto: dict[str, Any] = dict(model_type=type(model).__name__, config=model.get_params(deep=False),
-                                library_versions=library_versions(), code_revision=code_revision())
+    auto: dict[str, Any] = dict(
+        model_type=type(model).__name__,
+        config=model.get_params(deep=False),
+        library_versions=library_versions(),
+        code_revision=code_revision(),
+    )
     prep = getattr(model, "preparation_", None)
-    if prep is not None: auto["features"] = list(prep.feature_names_)
+    if prep is not None:
+        auto["features"] = list(prep.feature_names_)
     tr = getattr(model, "train_result_", None)
-    if tr: auto["performance"] = {k: tr.get(k) for k in ("train_loss", "val_loss", "accuracy", "duration")}
-    if isinstance(metadata, ModelMetadata): given = metadata.model_dump(exclude_unset=True)
-    elif isinstance(metadata, dict): given = dict(metadata)
-    elif metadata is None: given = {}
-    else: raise ConfigError(f"metadata must be a ModelMetadata, a dict or None, got {type(metadata).__name__}")
-    if "performance" in given and "performance" in auto: given["performance"] = {**auto["performance"], **given["performance"]}
+    if tr:
+        auto["performance"] = {k: tr.get(k) for k in ("train_loss", "val_loss", "accuracy", "duration")}
+    if isinstance(metadata, ModelMetadata):
+        given = metadata.model_dump(exclude_unset=True)
+    elif isinstance(metadata, dict):
+        given = dict(metadata)
+    elif metadata is None:
+        given = {}
+    else:
+        raise ConfigError(f"metadata must be a ModelMetadata, a dict or None, got {type(metadata).__name__}")
+    if "performance" in given and "performance" in auto:
+        given["performance"] = {**auto["performance"], **given["performance"]}
     md = ModelMetadata.model_validate({**auto, **given})
     if md.model_type != type(model).__name__:
         raise ConfigError(f"metadata.model_type is {md.model_type!r} but the model is a {type(model).__name__}")
     return md
 
-def save_model(model: Engine,  # a fitted engine
-               metadata: ModelMetadata | dict | None = None,  # model card (missing fields filled in)
-               path: str | Path | None = None,  # target folder (default: models_dir()/<type>-<time>)
-              ) -> Path:
+
+def save_model(
+    model: Engine,  # a fitted engine
+    metadata: ModelMetadata | dict | None = None,  # model card (missing fields filled in)
+    path: str | Path | None = None,  # target folder (default: models_dir()/<type>-<time>)
+) -> Path:
     "Save a fitted engine, its preparation and metadata to a folder atomically; returns the folder."
-    if not isinstance(model, Engine): raise ConfigError(f"save_model expects a cryptoml engine, got {type(model).__name__}")
-    try: fitted = model._fitted_json()
-    except NotFittedError: raise NotFittedError(f"cannot save an unfitted {type(model).__name__}; train it first") from None
+    if not isinstance(model, Engine):
+        raise ConfigError(f"save_model expects a cryptoml engine, got {type(model).__name__}")
+    try:
+        fitted = model._fitted_json()
+    except NotFittedError:
+        raise NotFittedError(f"cannot save an unfitted {type(model).__name__}; train it first") from None
     md = _complete_metadata(model, metadata)
-    if path is None: path = models_dir(create=True)/f"{md.model_type}-{md.created_at.strftime('%Y%m%dT%H%M%SZ')}"
+    if path is None:
+        path = models_dir(create=True) / f"{md.model_type}-{md.created_at.strftime('%Y%m%dT%H%M%SZ')}"
     path = Path(path)
-    engine = {"class": f"{type(model).__module__}.{type(model).__qualname__}", "params": model.get_params(deep=False),
-              "fitted": fitted}
+    engine = {
+        "class": f"{type(model).__module__}.{type(model).__qualname__}",
+        "params": model.get_params(deep=False),
+        "fitted": fitted,
+    }
     with atomic_dir(path) as tmp:
-        (tmp/"engine.json").write_text(json.dumps(engine, indent=1, default=_json_default))
+        (tmp / "engine.json").write_text(json.dumps(engine, indent=1, default=_json_default))
         model._save_state(tmp)
-        (tmp/"metadata.json").write_text(md.model_dump_json(indent=1))
-        files = {p.name: {"sha256": file_sha256(p), "bytes": p.stat().st_size} for p in sorted(tmp.iterdir()) if p.is_file()}
-        (tmp/_MANIFEST).write_text(json.dumps({"format": "cryptoml.model", "format_version": FORMAT_VERSION,
-                                               "files": files}, indent=1))
+        (tmp / "metadata.json").write_text(md.model_dump_json(indent=1))
+        files = {
+            p.name: {"sha256": file_sha256(p), "bytes": p.stat().st_size} for p in sorted(tmp.iterdir()) if p.is_file()
+        }
+        (tmp / _MANIFEST).write_text(
+            json.dumps({"format": "cryptoml.model", "format_version": FORMAT_VERSION, "files": files}, indent=1)
+        )
     log.info("saved %s to %s", md.model_type, path)
     return path
 
+
 def _json_default(o):
-    if isinstance(o, np.generic): return o.item()
-    if isinstance(o, np.ndarray): return o.tolist()
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
     raise TypeError(f"{type(o).__name__} is not JSON serializable")
+
 
 def verify_model_dir(path: str | Path) -> dict:
     "Check a saved model's manifest, format version and every file's size and SHA-256; returns the manifest."
     path = Path(path)
-    if not path.is_dir(): raise ModelFileError(f"no saved model at {path} (not a folder)")
-    mf = path/_MANIFEST
-    if not mf.is_file(): raise ModelFileError(f"{path} has no {_MANIFEST}; not a cryptoml model folder, or an incomplete copy")
-    try: manifest = json.loads(mf.read_text())
-    except (ValueError, UnicodeDecodeError) as e: raise ModelFileError(f"{mf} is corrupt: {e}") from None
+    if not path.is_dir():
+        raise ModelFileError(f"no saved model at {path} (not a folder)")
+    mf = path / _MANIFEST
+    if not mf.is_file():
+        raise ModelFileError(f"{path} has no {_MANIFEST}; not a cryptoml model folder, or an incomplete copy")
+    try:
+        manifest = json.loads(mf.read_text())
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ModelFileError(f"{mf} is corrupt: {e}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != "cryptoml.model":
         raise ModelFileError(f"{mf} is not a cryptoml model manifest")
     fv = manifest.get("format_version")
     if fv != FORMAT_VERSION:
-        raise ModelFileError(f"{path} was saved in model format version {fv}; this cryptoml "
-                             f"({getattr(cryptoml, '__version__', '?')}) reads format version {FORMAT_VERSION}. "
-                             "Load it with a matching cryptoml version, or retrain.")
+        raise ModelFileError(
+            f"{path} was saved in model format version {fv}; this cryptoml "
+            f"({getattr(cryptoml, '__version__', '?')}) reads format version {FORMAT_VERSION}. "
+            "Load it with a matching cryptoml version, or retrain."
+        )
     for name, info in manifest.get("files", {}).items():
-        f = path/name
-        if not f.is_file(): raise ModelFileError(f"{path}: file {name} listed in the manifest is missing")
+        f = path / name
+        if not f.is_file():
+            raise ModelFileError(f"{path}: file {name} listed in the manifest is missing")
         size = f.stat().st_size
         if size != info["bytes"]:
             what = "truncated" if size < info["bytes"] else "modified"
@@ -155,110 +228,163 @@ def verify_model_dir(path: str | Path) -> dict:
             raise ModelFileError(f"{path}: {name} fails its SHA-256 check (corrupted or tampered with)")
     return manifest
 
+
 def _engine_class(qualname: str) -> type:
     mod, _, name = qualname.rpartition(".")
     if not (mod == "cryptoml" or mod.startswith("cryptoml.")):
         raise ModelFileError(f"refusing to load engine class {qualname!r}: only cryptoml engines can be loaded")
-    try: klass = getattr(importlib.import_module(mod), name)
-    except (ImportError, AttributeError) as e: raise ModelFileError(f"engine class {qualname!r} is not available: {e}") from None
-    if not (isinstance(klass, type) and issubclass(klass, Engine)): raise ModelFileError(f"{qualname!r} is not an engine class")
+    try:
+        klass = getattr(importlib.import_module(mod), name)
+    except (ImportError, AttributeError) as e:
+        raise ModelFileError(f"engine class {qualname!r} is not available: {e}") from None
+    if not (isinstance(klass, type) and issubclass(klass, Engine)):
+        raise ModelFileError(f"{qualname!r} is not an engine class")
     return klass
 
-def load_model(path: str | Path,  # folder written by `save_model`
-              ) -> tuple[Engine, ModelMetadata]:
+
+def load_model(
+    path: str | Path,  # folder written by `save_model`
+) -> tuple[Engine, ModelMetadata]:
     "Verify and load a saved engine; returns `(model, metadata)`."
     path = Path(path)
     verify_model_dir(path)
     try:
-        metadata = ModelMetadata.model_validate_json((path/"metadata.json").read_text())
-        spec = json.loads((path/"engine.json").read_text())
-    except (ValueError, OSError) as e: raise ModelFileError(f"{path}: unreadable metadata or engine description: {e}") from None
+        metadata = ModelMetadata.model_validate_json((path / "metadata.json").read_text())
+        spec = json.loads((path / "engine.json").read_text())
+    except (ValueError, OSError) as e:
+        raise ModelFileError(f"{path}: unreadable metadata or engine description: {e}") from None
     klass = _engine_class(spec["class"])
     try:
         model = klass(**spec["params"])
         model._set_fitted_json(spec["fitted"])
         model._load_state(path)
-    except ModelFileError: raise
-    except Exception as e: raise ModelFileError(f"{path}: could not restore the {klass.__name__}: {type(e).__name__}: {e}") from e
+    except ModelFileError:
+        raise
+    except Exception as e:
+        raise ModelFileError(f"{path}: could not restore the {klass.__name__}: {type(e).__name__}: {e}") from e
     return model, metadata
 
 # %% ../nbs/13_persistence.ipynb #e1a6d8e4
 _QUANT = ("none", "dynamic", "float16")
 
-def export_tflite(engine,  # a fitted Keras engine (LSTMEngine, GRUEngine, TransformerEngine)
-                  path: str | Path,  # destination .tflite file (a .json sidecar is written beside it)
-                  quantization: str = "dynamic",  # "none", "dynamic" (int8 weights) or "float16"
-                 ) -> Path:
+
+def export_tflite(
+    engine,  # a fitted Keras engine (LSTMEngine, GRUEngine, TransformerEngine)
+    path: str | Path,  # destination .tflite file (a .json sidecar is written beside it)
+    quantization: str = "dynamic",  # "none", "dynamic" (int8 weights) or "float16"
+) -> Path:
     "Convert a fitted Keras engine to a TensorFlow Lite file (batch size 1), atomically; returns its path."
     from cryptoml.core import atomic_write
-    if quantization not in _QUANT: raise ConfigError(f"quantization must be one of {_QUANT}, got {quantization!r}")
-    if not hasattr(engine, "rebuild"): raise ConfigError(f"{type(engine).__name__} is not a Keras engine; TFLite export needs one")
+
+    if quantization not in _QUANT:
+        raise ConfigError(f"quantization must be one of {_QUANT}, got {quantization!r}")
+    if not hasattr(engine, "rebuild"):
+        raise ConfigError(f"{type(engine).__name__} is not a Keras engine; TFLite export needs one")
     import keras
-    if keras.backend.backend() != "tensorflow": raise ConfigError("TFLite export needs the TensorFlow Keras backend")
+
+    if keras.backend.backend() != "tensorflow":
+        raise ConfigError("TFLite export needs the TensorFlow Keras backend")
     import tensorflow as tf
+
     model = engine.rebuild(batch_size=1)
     conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    if quantization != "none": conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    if quantization == "float16": conv.target_spec.supported_types = [tf.float16]
-    with contextlib.redirect_stdout(io.StringIO()): blob = conv.convert()  # the exporter prints its signature
+    if quantization != "none":
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    if quantization == "float16":
+        conv.target_spec.supported_types = [tf.float16]
+    with contextlib.redirect_stdout(io.StringIO()):
+        blob = conv.convert()  # the exporter prints its signature
     path = Path(path)
-    side = dict(engine=type(engine).__name__, task=engine._task, quantization=quantization,
-                input_shape=list(engine.input_shape_), target_shift=engine.target_shift_, target_scale=engine.target_scale_)
-    with atomic_write(path) as t: t.write_bytes(blob)
-    with atomic_write(path.with_suffix(".json")) as t: t.write_text(json.dumps(side))
+    side = dict(
+        engine=type(engine).__name__,
+        task=engine._task,
+        quantization=quantization,
+        input_shape=list(engine.input_shape_),
+        target_shift=engine.target_shift_,
+        target_scale=engine.target_scale_,
+    )
+    with atomic_write(path) as t:
+        t.write_bytes(blob)
+    with atomic_write(path.with_suffix(".json")) as t:
+        t.write_text(json.dumps(side))
     return path
+
 
 class TFLitePredictor:
     "Predict with an exported `.tflite` engine through the LiteRT interpreter (same output as the engine's `predict`)."
+
     def __init__(self, path: str | Path):  # a file written by `export_tflite`
         from ai_edge_litert.interpreter import Interpreter
+
         self.path = Path(path)
-        if not self.path.is_file(): raise ModelFileError(f"no TFLite model at {self.path}")
+        if not self.path.is_file():
+            raise ModelFileError(f"no TFLite model at {self.path}")
         self.info = json.loads(self.path.with_suffix(".json").read_text())
-        try: self.interpreter = Interpreter(model_path=str(self.path))
-        except Exception as e: raise ModelFileError(f"{self.path} is not a valid TFLite model: {e}") from None
+        try:
+            self.interpreter = Interpreter(model_path=str(self.path))
+        except Exception as e:
+            raise ModelFileError(f"{self.path} is not a valid TFLite model: {e}") from None
         self.interpreter.allocate_tensors()
         self._in = self.interpreter.get_input_details()[0]["index"]
         self._out = self.interpreter.get_output_details()[0]["index"]
 
     def _raw(self, X: np.ndarray) -> np.ndarray:
         from cryptoml.models.core import check_array
+
         X = check_array(X, "X", ndim=(len(self.info["input_shape"]), len(self.info["input_shape"]) + 1))
-        if X.ndim == len(self.info["input_shape"]): X = X[None]
+        if X.ndim == len(self.info["input_shape"]):
+            X = X[None]
         if list(X.shape[1:]) != self.info["input_shape"]:
-            raise ConfigError(f"X has shape {X.shape[1:]} per sample, the model expects {tuple(self.info['input_shape'])}")
+            raise ConfigError(
+                f"X has shape {X.shape[1:]} per sample, the model expects {tuple(self.info['input_shape'])}"
+            )
         out = np.empty(len(X))
         for i in range(len(X)):
-            self.interpreter.set_tensor(self._in, X[i:i + 1]); self.interpreter.invoke()
+            self.interpreter.set_tensor(self._in, X[i : i + 1])
+            self.interpreter.invoke()
             out[i] = self.interpreter.get_tensor(self._out).reshape(-1)[0]
         return out
 
     def predict(self, X) -> np.ndarray:
         "Predictions for windows `X` (one interpreter call per window)."
         r = self._raw(X)
-        if self.info["task"] == "classification": return (r > 0.5).astype(np.int64)
+        if self.info["task"] == "classification":
+            return (r > 0.5).astype(np.int64)
         return r * self.info["target_scale"] + self.info["target_shift"]
 
     predict_batch = predict
 
-def compare_tflite(engine,  # a fitted Keras engine
-                   X: np.ndarray,  # windows to predict
-                   folder: str | Path,  # where the .tflite files go
-                   quantizations: tuple[str, ...] = _QUANT,  # variants to export
-                  ) -> pd.DataFrame:
+
+def compare_tflite(
+    engine,  # a fitted Keras engine
+    X: np.ndarray,  # windows to predict
+    folder: str | Path,  # where the .tflite files go
+    quantizations: tuple[str, ...] = _QUANT,  # variants to export
+) -> pd.DataFrame:
     "Size, per-window latency and prediction difference vs Keras of each TFLite variant (and Keras itself)."
-    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     X = np.asarray(X, np.float32)
     ref = engine.predict(X)
     t0 = time.perf_counter()
-    for i in range(len(X)): engine.predict(X[i:i + 1])
+    for i in range(len(X)):
+        engine.predict(X[i : i + 1])
     keras_ms = (time.perf_counter() - t0) / len(X) * 1e3
     rows = [dict(variant="keras", size_kb=np.nan, latency_ms=keras_ms, max_abs_diff=0.0, mean_abs_diff=0.0)]
     for q in quantizations:
-        p = export_tflite(engine, folder/f"{type(engine).__name__}-{q}.tflite", q)
+        p = export_tflite(engine, folder / f"{type(engine).__name__}-{q}.tflite", q)
         pred = TFLitePredictor(p)
-        t0 = time.perf_counter(); out = pred.predict(X); ms = (time.perf_counter() - t0) / len(X) * 1e3
+        t0 = time.perf_counter()
+        out = pred.predict(X)
+        ms = (time.perf_counter() - t0) / len(X) * 1e3
         d = np.abs(out - ref)
-        rows.append(dict(variant=f"tflite-{q}", size_kb=p.stat().st_size / 1024, latency_ms=ms,
-                         max_abs_diff=float(d.max()), mean_abs_diff=float(d.mean())))
+        rows.append(
+            dict(
+                variant=f"tflite-{q}",
+                size_kb=p.stat().st_size / 1024,
+                latency_ms=ms,
+                max_abs_diff=float(d.max()),
+                mean_abs_diff=float(d.mean()),
+            )
+        )
     return pd.DataFrame(rows).set_index("variant")

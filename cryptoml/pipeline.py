@@ -8,16 +8,22 @@ Docs: https://cryptoml.github.io/cryptoml/pipeline.html.md"""
 # %% ../nbs/04_pipeline.ipynb #1a8f58be
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any, Sequence
+from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
 import pandas as pd
 
 from .core import ConfigError, DataValidationError, get_logger
 from . import data as _data, features as _features
-from .dataset import (FORWARD_PREFIX, FeatureScaler, Sequences, TimeSplit, create_sequences, normalize_features,
-                              time_split)
+from cryptoml.dataset import (
+    FORWARD_PREFIX,
+    FeatureScaler,
+    Sequences,
+    TimeSplit,
+    create_sequences,
+    normalize_features,
+    time_split,
+)
 
 _log = get_logger("pipeline")
 
@@ -28,9 +34,11 @@ __all__ = ['PrepareConfig', 'PreparedData', 'MLPipeline', 'prepare']
 _TARGETS = ("return", "direction", "volatility", "close")
 _OHLCV = ("open", "high", "low", "close", "volume")
 
+
 @dataclass
 class PrepareConfig:
     "Every choice behind `MLPipeline.prepare`: data, features, target, split, scaling and windows."
+
     timeframe: str = "1h"  # candle spacing
     limit: int | None = 2000  # last candles loaded (None: all)
     source: str = "auto"  # 'auto', 'synthetic', 'ccxt:<exchange>' or a data directory (see cryptoml.data)
@@ -54,14 +62,20 @@ class PrepareConfig:
 
     def __post_init__(self):
         self.price_columns = tuple(self.price_columns)
-        if self.target not in _TARGETS: raise ConfigError(f"target must be one of {_TARGETS}, got {self.target!r}")
+        if self.target not in _TARGETS:
+            raise ConfigError(f"target must be one of {_TARGETS}, got {self.target!r}")
         if self.target == "close" and "close" not in self.price_columns:
-            raise ConfigError("target='close' needs 'close' in price_columns (its past is a feature, its future the label)")
-        if (bad := [c for c in self.price_columns if c not in _OHLCV]): raise ConfigError(f"price_columns {bad} are not OHLCV columns")
-        if self.scaler not in ("minmax", "standard", "robust"): raise ConfigError(f"scaler must be minmax/standard/robust, got {self.scaler!r}")
+            raise ConfigError(
+                "target='close' needs 'close' in price_columns (its past is a feature, its future the label)"
+            )
+        if bad := [c for c in self.price_columns if c not in _OHLCV]:
+            raise ConfigError(f"price_columns {bad} are not OHLCV columns")
+        if self.scaler not in ("minmax", "standard", "robust"):
+            raise ConfigError(f"scaler must be minmax/standard/robust, got {self.scaler!r}")
         for k in ("horizon", "sequence_length"):
             v = getattr(self, k)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1: raise ConfigError(f"{k} must be an int >= 1, got {v!r}")
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ConfigError(f"{k} must be an int >= 1, got {v!r}")
 
     def to_dict(self) -> dict:
         "Plain values (lists for tuples), e.g. for papermill parameters or a model card."
@@ -71,13 +85,15 @@ class PrepareConfig:
     def from_dict(cls, d: dict) -> PrepareConfig:
         "Build from a dict; unknown keys are an error (a typo must not silently fall back to a default)."
         known = {f.name for f in fields(cls)}
-        if (bad := sorted(set(d) - known)): raise ConfigError(f"unknown PrepareConfig key(s) {bad}; known: {sorted(known)}")
+        if bad := sorted(set(d) - known):
+            raise ConfigError(f"unknown PrepareConfig key(s) {bad}; known: {sorted(known)}")
         return cls(**d)
 
 # %% ../nbs/04_pipeline.ipynb #f9fceb98
 @dataclass(eq=False, repr=False)
 class PreparedData:
     "Train / validation / test windows and labels, with their timestamps, feature names, fitted scaler and config."
+
     X_train: np.ndarray  # (n_train, sequence_length, n_features)
     y_train: np.ndarray  # (n_train,)
     X_val: np.ndarray  # (n_val, sequence_length, n_features); empty when val_size=0
@@ -95,118 +111,188 @@ class PreparedData:
     symbol: str = ""  # the symbol loaded
 
     def __repr__(self) -> str:
-        return (f"PreparedData({self.symbol!r}, target={self.target_name!r}, features={len(self.feature_names)}, "
-                f"train={self.X_train.shape}, val={self.X_val.shape}, test={self.X_test.shape})")
+        return (
+            f"PreparedData({self.symbol!r}, target={self.target_name!r}, features={len(self.feature_names)}, "
+            f"train={self.X_train.shape}, val={self.X_val.shape}, test={self.X_test.shape})"
+        )
 
     def summary(self) -> pd.DataFrame:
         "Samples and predicted-time range per block."
-        rows = {k: {"samples": s.n_samples, "first": s.timestamps[0] if s.n_samples else pd.NaT,
-                    "last": s.timestamps[-1] if s.n_samples else pd.NaT} for k, s in self.sequences.items()}
+        rows = {
+            k: {
+                "samples": s.n_samples,
+                "first": s.timestamps[0] if s.n_samples else pd.NaT,
+                "last": s.timestamps[-1] if s.n_samples else pd.NaT,
+            }
+            for k, s in self.sequences.items()
+        }
         return pd.DataFrame(rows).T.rename_axis("block")
 
 # %% ../nbs/04_pipeline.ipynb #62d69364
 class MLPipeline:
     "The original API (load, features, sequences, normalization) plus `prepare`: symbol + config -> model-ready splits."
-    def __init__(self, config: PrepareConfig | dict | None = None,  # defaults for every step
-                ):
+
+    def __init__(
+        self,
+        config: PrepareConfig | dict | None = None,  # defaults for every step
+    ):
         self.config = _as_config(config)
 
-    def __repr__(self) -> str: return f"MLPipeline({self.config})"
+    def __repr__(self) -> str:
+        return f"MLPipeline({self.config})"
 
-    def load_market_data(self, symbol: str = "BTC/USD",  # e.g. 'BTC/USD'
-                         timeframe: str | None = None,  # candle spacing (default: the config's)
-                         limit: int | None | str = "config",  # last candles kept ("config": the config's; None: all)
-                         **kwargs,  # source, start, end, seed (default: the config's)
-                        ) -> pd.DataFrame:
+    def load_market_data(
+        self,
+        symbol: str = "BTC/USD",  # e.g. 'BTC/USD'
+        timeframe: str | None = None,  # candle spacing (default: the config's)
+        limit: int | None | str = "config",  # last candles kept ("config": the config's; None: all)
+        **kwargs,  # source, start, end, seed (default: the config's)
+    ) -> pd.DataFrame:
         "Validated OHLCV candles with a UTC `timestamp` index (`cryptoml.data.load_market_data`)."
         c = self.config
         kw = dict(source=c.source, start=c.start, end=c.end, seed=c.seed) | kwargs
-        return _data.load_market_data(symbol, c.timeframe if timeframe is None else timeframe,
-                                      c.limit if isinstance(limit, str) and limit == "config" else limit, **kw)
+        return _data.load_market_data(
+            symbol,
+            c.timeframe if timeframe is None else timeframe,
+            c.limit if isinstance(limit, str) and limit == "config" else limit,
+            **kw,
+        )
 
-    def extract_features(self, market_data: pd.DataFrame,  # OHLCV candles
-                         feature_set: str | list | dict | None = None,  # default: the config's
-                        ) -> pd.DataFrame:
+    def extract_features(
+        self,
+        market_data: pd.DataFrame,  # OHLCV candles
+        feature_set: str | list | dict | None = None,  # default: the config's
+    ) -> pd.DataFrame:
         "Indicators of `cryptoml.features.extract_features` plus the config's `price_columns`; warm-up rows NaN."
         feats = _features.extract_features(market_data, self.config.feature_set if feature_set is None else feature_set)
         keep = [c for c in self.config.price_columns if c not in feats.columns]
-        if keep: feats = feats.join(market_data[keep].astype(np.float64))
+        if keep:
+            feats = feats.join(market_data[keep].astype(np.float64))
         return feats
 
-    def create_sequences(self, data: pd.DataFrame | np.ndarray,  # features (+ target column), or an array
-                         sequence_length: int | None = None,  # default: the config's
-                         prediction_horizon: int | None = None,  # default: the config's horizon
-                         **kwargs,  # target, y, features, target_aligned, nan_policy (see cryptoml.dataset)
-                        ) -> Sequences:
+    def create_sequences(
+        self,
+        data: pd.DataFrame | np.ndarray,  # features (+ target column), or an array
+        sequence_length: int | None = None,  # default: the config's
+        prediction_horizon: int | None = None,  # default: the config's horizon
+        **kwargs,  # target, y, features, target_aligned, nan_policy (see cryptoml.dataset)
+    ) -> Sequences:
         "Windows and aligned targets (`cryptoml.dataset.create_sequences`); unpacks as `X, y`."
         c = self.config
-        return create_sequences(data, c.sequence_length if sequence_length is None else sequence_length,
-                                c.horizon if prediction_horizon is None else prediction_horizon, **kwargs)
+        return create_sequences(
+            data,
+            c.sequence_length if sequence_length is None else sequence_length,
+            c.horizon if prediction_horizon is None else prediction_horizon,
+            **kwargs,
+        )
 
-    def normalize_features(self, features: pd.DataFrame | np.ndarray,  # feature rows in time order
-                           method: str | None = None,  # 'minmax', 'standard', 'robust' (default: the config's)
-                           **kwargs,  # train_size or fit_end: fit on the training rows only (default: all rows)
-                          ) -> pd.DataFrame | np.ndarray:
+    def normalize_features(
+        self,
+        features: pd.DataFrame | np.ndarray,  # feature rows in time order
+        method: str | None = None,  # 'minmax', 'standard', 'robust' (default: the config's)
+        **kwargs,  # train_size or fit_end: fit on the training rows only (default: all rows)
+    ) -> pd.DataFrame | np.ndarray:
         "Scaled features (the fitted scaler is kept in `self.scaler_`)."
         scaled, self.scaler_ = normalize_features(features, method or self.config.scaler, **kwargs)
         return scaled
 
-    def prepare(self, symbol: str = "BTC/USD",  # symbol to load
-                config: PrepareConfig | dict | None = None,  # default: the pipeline's config
-                data: pd.DataFrame | None = None,  # OHLCV candles to use instead of loading them
-               ) -> PreparedData:
+    def prepare(
+        self,
+        symbol: str = "BTC/USD",  # symbol to load
+        config: PrepareConfig | dict | None = None,  # default: the pipeline's config
+        data: pd.DataFrame | None = None,  # OHLCV candles to use instead of loading them
+    ) -> PreparedData:
         "Load -> features -> targets -> warm-up trim -> purged time split -> train-only scaler -> windows per block."
         cfg = self.config if config is None else _as_config(config)
         pipe = self if cfg is self.config else MLPipeline(cfg)
         md = pipe.load_market_data(symbol) if data is None else data
         feats = pipe.extract_features(md)
-        if cfg.target == "close": tcol, frame = "close", feats
+        if cfg.target == "close":
+            tcol, frame = "close", feats
         else:
-            tg = _features.make_targets(md, cfg.horizon, kind=cfg.return_kind, dead_zone=cfg.dead_zone,
-                                        encoding=cfg.encoding, targets=(cfg.target,))
+            tg = _features.make_targets(
+                md,
+                cfg.horizon,
+                kind=cfg.return_kind,
+                dead_zone=cfg.dead_zone,
+                encoding=cfg.encoding,
+                targets=(cfg.target,),
+            )
             tcol, frame = tg.columns[0], feats.join(tg)
         fcols = list(feats.columns)
         n_all, frame = len(frame), _drop_warmup(frame, fcols)
-        try: split = time_split(frame, cfg.train_size, cfg.val_size, cfg.test_size, horizon=cfg.horizon,
-                                sequence_length=cfg.sequence_length, purge=cfg.purge, embargo=cfg.embargo)
+        try:
+            split = time_split(
+                frame,
+                cfg.train_size,
+                cfg.val_size,
+                cfg.test_size,
+                horizon=cfg.horizon,
+                sequence_length=cfg.sequence_length,
+                purge=cfg.purge,
+                embargo=cfg.embargo,
+            )
         except DataValidationError as e:
-            raise DataValidationError(f"{symbol}: {e} ({n_all} candles, {n_all - len(frame)} of them indicator warm-up; "
-                                      f"load more with limit=)") from e
+            raise DataValidationError(
+                f"{symbol}: {e} ({n_all} candles, {n_all - len(frame)} of them indicator warm-up; "
+                f"load more with limit=)"
+            ) from e
         scaled, scaler = normalize_features(frame[fcols], cfg.scaler, train_size=split.train.stop)
-        if tcol not in fcols: scaled[tcol] = frame[tcol]  # labels are not scaled
-        seqs = {name: _block_sequences(part, s, cfg, tcol, fcols)
-                for name, part, s in zip(("train", "val", "test"), split.take(scaled), split)}
-        out = PreparedData(*(a for k in ("train", "val", "test") for a in (seqs[k].X, seqs[k].y)),
-                           timestamps={k: s.timestamps for k, s in seqs.items()}, feature_names=fcols, target_name=tcol,
-                           scaler=scaler, config=cfg, split=split, sequences=seqs, frame=frame,
-                           symbol=str(md.attrs.get("symbol", symbol)))
+        if tcol not in fcols:
+            scaled[tcol] = frame[tcol]  # labels are not scaled
+        seqs = {
+            name: _block_sequences(part, s, cfg, tcol, fcols)
+            for name, part, s in zip(("train", "val", "test"), split.take(scaled), split)
+        }
+        out = PreparedData(
+            *(a for k in ("train", "val", "test") for a in (seqs[k].X, seqs[k].y)),
+            timestamps={k: s.timestamps for k, s in seqs.items()},
+            feature_names=fcols,
+            target_name=tcol,
+            scaler=scaler,
+            config=cfg,
+            split=split,
+            sequences=seqs,
+            frame=frame,
+            symbol=str(md.attrs.get("symbol", symbol)),
+        )
         _log.info("prepare %s: %s", symbol, out)
         return out
 
 # %% ../nbs/04_pipeline.ipynb #b55ab99d
 def _as_config(config) -> PrepareConfig:
-    if config is None: return PrepareConfig()
-    if isinstance(config, PrepareConfig): return config
-    if isinstance(config, dict): return PrepareConfig.from_dict(config)
+    if config is None:
+        return PrepareConfig()
+    if isinstance(config, PrepareConfig):
+        return config
+    if isinstance(config, dict):
+        return PrepareConfig.from_dict(config)
     raise ConfigError(f"config must be a PrepareConfig or a dict, got {type(config).__name__}")
+
 
 def _drop_warmup(frame: pd.DataFrame, fcols: list[str]) -> pd.DataFrame:
     "Drop the leading rows where an indicator is still warming up (logged); a NaN after that is an error naming it."
     first = _features.warmup_rows(frame[fcols])
-    if first: _log.info("prepare: dropped %d warm-up rows (first complete row %s)", first, frame.index[first])
+    if first:
+        _log.info("prepare: dropped %d warm-up rows (first complete row %s)", first, frame.index[first])
     return frame.iloc[first:]
+
 
 def _block_sequences(part: pd.DataFrame, rows: slice, cfg: PrepareConfig, tcol: str, fcols: list[str]) -> Sequences:
     "Windows of one block, with end_rows counted in rows of the whole prepared frame."
     L, h = cfg.sequence_length, cfg.horizon
     if len(part) == 0:  # no validation block
-        return Sequences(np.empty((0, L, len(fcols))), np.empty(0), part.index[:0], np.empty(0, dtype=np.int64), fcols, [tcol], L, h)
+        return Sequences(
+            np.empty((0, L, len(fcols))), np.empty(0), part.index[:0], np.empty(0, dtype=np.int64), fcols, [tcol], L, h
+        )
     s = create_sequences(part, L, h, target=tcol, features=fcols, target_aligned=tcol.startswith(FORWARD_PREFIX))
     return replace(s, end_rows=s.end_rows + rows.start)
 
-def prepare(symbol: str = "BTC/USD",  # symbol to load
-            config: PrepareConfig | dict | None = None,  # what to build (default: PrepareConfig())
-            data: pd.DataFrame | None = None,  # OHLCV candles to use instead of loading them
-           ) -> PreparedData:
+
+def prepare(
+    symbol: str = "BTC/USD",  # symbol to load
+    config: PrepareConfig | dict | None = None,  # what to build (default: PrepareConfig())
+    data: pd.DataFrame | None = None,  # OHLCV candles to use instead of loading them
+) -> PreparedData:
     "`MLPipeline(config).prepare(symbol)`: model-ready train / validation / test arrays from a symbol and a config."
     return MLPipeline(config).prepare(symbol, data=data)

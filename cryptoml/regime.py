@@ -29,14 +29,17 @@ __all__ = ['log', 'MIN_OBSERVATIONS', 'market_regime_service', 'MarketRegime', '
 # %% ../nbs/41_regime.ipynb #1187b01f
 class MarketRegime(str, Enum):
     "The five market regimes."
-    bullish = "bullish"    # a clear up-trend confirmed by momentum
-    bearish = "bearish"    # a clear down-trend confirmed by momentum
-    ranging = "ranging"    # no significant trend
+
+    bullish = "bullish"  # a clear up-trend confirmed by momentum
+    bearish = "bearish"  # a clear down-trend confirmed by momentum
+    ranging = "ranging"  # no significant trend
     volatile = "volatile"  # volatility far above the series' own norm (takes precedence)
     trending = "trending"  # a significant trend whose momentum does not (or no longer) confirm it
 
+
 class RegimeMetrics(BaseModel):
     "The measurements behind a regime call (all computed from data up to `timestamp`)."
+
     trend_strength: float = Field(ge=0, le=1)  # 0 no trend .. 1 strong trend (ADX and drift z-score)
     trend_direction: float = Field(ge=-1, le=1)  # sign and size of the drift (tanh of its z-score / 2)
     adx: float = Field(ge=0, le=100)  # Average Directional Index (close-only approximation in detect_regime)
@@ -48,8 +51,10 @@ class RegimeMetrics(BaseModel):
     macd_signal: float  # MACD signal line, percent of price
     timestamp: datetime  # time of the last observation (UTC; now when no times were given)
 
+
 class RegimeResult(BaseModel):
     "A regime call with its confidence, metrics and the thresholds it was judged by."
+
     regime: MarketRegime
     confidence: float = Field(ge=0, le=1)
     metrics: RegimeMetrics
@@ -59,33 +64,50 @@ class RegimeResult(BaseModel):
 # %% ../nbs/41_regime.ipynb #ae7d3b2f
 MIN_OBSERVATIONS = 60  # shortest series accepted (MACD needs 34 candles, ADX 28, the drift window 50)
 
+
 def _check_series(prices, volumes=None, min_len: int = MIN_OBSERVATIONS) -> tuple[np.ndarray, np.ndarray | None]:
-    try: p = np.asarray(prices, dtype=np.float64).ravel()
-    except (TypeError, ValueError): raise DataValidationError("prices must be a sequence of numbers") from None
-    if len(p) < min_len: raise DataValidationError(f"need at least {min_len} prices to detect a regime, got {len(p)}")
+    try:
+        p = np.asarray(prices, dtype=np.float64).ravel()
+    except (TypeError, ValueError):
+        raise DataValidationError("prices must be a sequence of numbers") from None
+    if len(p) < min_len:
+        raise DataValidationError(f"need at least {min_len} prices to detect a regime, got {len(p)}")
     bad = np.flatnonzero(~np.isfinite(p))
-    if len(bad): raise DataValidationError(f"prices has a non-finite value ({p[bad[0]]}) at position {bad[0]}")
+    if len(bad):
+        raise DataValidationError(f"prices has a non-finite value ({p[bad[0]]}) at position {bad[0]}")
     bad = np.flatnonzero(p <= 0)
-    if len(bad): raise DataValidationError(f"prices must be positive: {p[bad[0]]} at position {bad[0]}")
-    if volumes is None: return p, None
-    try: v = np.asarray(volumes, dtype=np.float64).ravel()
-    except (TypeError, ValueError): raise DataValidationError("volumes must be a sequence of numbers") from None
-    if len(v) != len(p): raise DataValidationError(f"prices and volumes have different lengths ({len(p)} vs {len(v)})")
+    if len(bad):
+        raise DataValidationError(f"prices must be positive: {p[bad[0]]} at position {bad[0]}")
+    if volumes is None:
+        return p, None
+    try:
+        v = np.asarray(volumes, dtype=np.float64).ravel()
+    except (TypeError, ValueError):
+        raise DataValidationError("volumes must be a sequence of numbers") from None
+    if len(v) != len(p):
+        raise DataValidationError(f"prices and volumes have different lengths ({len(p)} vs {len(v)})")
     bad = np.flatnonzero(~np.isfinite(v))
-    if len(bad): raise DataValidationError(f"volumes has a non-finite value ({v[bad[0]]}) at position {bad[0]}")
+    if len(bad):
+        raise DataValidationError(f"volumes has a non-finite value ({v[bad[0]]}) at position {bad[0]}")
     bad = np.flatnonzero(v < 0)
-    if len(bad): raise DataValidationError(f"volumes must be non-negative: {v[bad[0]]} at position {bad[0]}")
+    if len(bad):
+        raise DataValidationError(f"volumes must be non-negative: {v[bad[0]]} at position {bad[0]}")
     return p, v
 
-def regime_metrics(df: pd.DataFrame,  # frame with `close`, and optionally `high`, `low`, `volume`
-                   lookback: int = 50,  # drift window (candles)
-                   vol_window: int = 20,  # volatility window (candles)
-                   use_high_low: bool = True,  # use high/low for ADX when present (else high = low = close)
-                   adx_range: tuple[float, float] | None = None,  # ADX mapped to 0 and 1; None: (25, 50) with high/low, (18, 40) close-only
-                  ) -> pd.DataFrame:
+
+def regime_metrics(
+    df: pd.DataFrame,  # frame with `close`, and optionally `high`, `low`, `volume`
+    lookback: int = 50,  # drift window (candles)
+    vol_window: int = 20,  # volatility window (candles)
+    use_high_low: bool = True,  # use high/low for ADX when present (else high = low = close)
+    adx_range: tuple[float, float]
+    | None = None,  # ADX mapped to 0 and 1; None: (25, 50) with high/low, (18, 40) close-only
+) -> pd.DataFrame:
     "Causal regime measurements for every row: trend strength and direction, ADX, volatility, volume trend, RSI, MACD."
-    if "close" not in df: raise DataValidationError(f"regime_metrics needs a 'close' column, got {list(df.columns)}")
-    if lookback < 5 or vol_window < 5: raise ConfigError(f"lookback and vol_window must be >= 5, got {lookback}, {vol_window}")
+    if "close" not in df:
+        raise DataValidationError(f"regime_metrics needs a 'close' column, got {list(df.columns)}")
+    if lookback < 5 or vol_window < 5:
+        raise ConfigError(f"lookback and vol_window must be >= 5, got {lookback}, {vol_window}")
     c = df["close"].astype(np.float64)
     hl = use_high_low and {"high", "low"} <= set(df.columns)
     h, l = (df["high"].astype(np.float64), df["low"].astype(np.float64)) if hl else (c, c)
@@ -93,7 +115,9 @@ def regime_metrics(df: pd.DataFrame,  # frame with `close`, and optionally `high
     r = np.log(c).diff()
     mu, sd = r.rolling(lookback).mean().to_numpy(), r.rolling(lookback).std().to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(sd > 1e-12, mu / sd * math.sqrt(lookback), np.sign(mu) * 3.0)  # no dispersion: a pure drift or flat
+        z = np.where(
+            sd > 1e-12, mu / sd * math.sqrt(lookback), np.sign(mu) * 3.0
+        )  # no dispersion: a pure drift or flat
     z[:lookback] = np.nan
     lo, hi = adx_range or ((25.0, 50.0) if hl else (18.0, 40.0))
     ts = 0.5 * np.clip((a - lo) / (hi - lo), 0, 1) + 0.5 * np.clip((np.abs(z) - 1) / 2, 0, 1)
@@ -101,94 +125,148 @@ def regime_metrics(df: pd.DataFrame,  # frame with `close`, and optionally `high
     vol_pct = vol.expanding().rank(pct=True)
     vol_med = vol.expanding().median()
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(vol_med.to_numpy() > 0, vol.to_numpy() / vol_med.to_numpy(), np.where(vol.to_numpy() > 0, np.inf, 1.0))
+        ratio = np.where(
+            vol_med.to_numpy() > 0, vol.to_numpy() / vol_med.to_numpy(), np.where(vol.to_numpy() > 0, np.inf, 1.0)
+        )
     if "volume" in df:
         v = df["volume"].astype(np.float64)
         recent, earlier = v.rolling(10).mean(), v.shift(10).rolling(20).mean()
         with np.errstate(divide="ignore", invalid="ignore"):
             vt = np.tanh(np.log((recent.to_numpy() + 1e-12) / (earlier.to_numpy() + 1e-12)))
-    else: vt = np.zeros(len(c))
+    else:
+        vt = np.zeros(len(c))
     m = macd(c, 12, 26, 9)
-    return pd.DataFrame({"trend_strength": ts, "trend_direction": np.tanh(z / 2), "adx": a, "volatility": vol_pct.to_numpy(),
-                         "volatility_ratio": np.minimum(ratio, 1e6), "volume_trend": vt, "rsi": rsi(c, 14).to_numpy(),
-                         "macd": (100 * m["macd"] / c).to_numpy(), "macd_signal": (100 * m["macd_signal"] / c).to_numpy(),
-                         "macd_hist": (100 * m["macd_hist"] / c).to_numpy()}, index=df.index)
+    return pd.DataFrame(
+        {
+            "trend_strength": ts,
+            "trend_direction": np.tanh(z / 2),
+            "adx": a,
+            "volatility": vol_pct.to_numpy(),
+            "volatility_ratio": np.minimum(ratio, 1e6),
+            "volume_trend": vt,
+            "rsi": rsi(c, 14).to_numpy(),
+            "macd": (100 * m["macd"] / c).to_numpy(),
+            "macd_signal": (100 * m["macd_signal"] / c).to_numpy(),
+            "macd_hist": (100 * m["macd_hist"] / c).to_numpy(),
+        },
+        index=df.index,
+    )
 
 # %% ../nbs/41_regime.ipynb #662a4bb9
 class RegimeRules(BaseModel):
     "Thresholds of the regime rules."
+
     volatile_percentile: float = Field(default=0.9, ge=0, le=1)
     volatile_ratio: float = Field(default=1.5, ge=1)
     trend_threshold: float = Field(default=0.4, ge=0, le=1)
     rsi_mid: float = Field(default=50.0, ge=0, le=100)
 
-def classify_regime(m: dict | pd.Series,  # one row of `regime_metrics`
-                    rules: RegimeRules | None = None,  # thresholds; None: the defaults
-                   ) -> tuple[MarketRegime, float, str]:
+
+def classify_regime(
+    m: dict | pd.Series,  # one row of `regime_metrics`
+    rules: RegimeRules | None = None,  # thresholds; None: the defaults
+) -> tuple[MarketRegime, float, str]:
     "Apply the regime rules to one row of metrics: (regime, confidence, reason)."
     R = rules or RegimeRules()
     if m["volatility"] >= R.volatile_percentile and m["volatility_ratio"] >= R.volatile_ratio:
-        return (MarketRegime.volatile, 0.5 + 0.5 * min(1.0, (m["volatility_ratio"] - R.volatile_ratio) / 1.0),
-                f"volatility at the {m['volatility']:.0%} percentile, {m['volatility_ratio']:.2f}x its median")
+        return (
+            MarketRegime.volatile,
+            0.5 + 0.5 * min(1.0, (m["volatility_ratio"] - R.volatile_ratio) / 1.0),
+            f"volatility at the {m['volatility']:.0%} percentile, {m['volatility_ratio']:.2f}x its median",
+        )
     ts = m["trend_strength"]
     if ts < R.trend_threshold:
-        return MarketRegime.ranging, 0.5 + 0.5 * min(1.0, (R.trend_threshold - ts) / 0.4), f"trend strength {ts:.2f} < {R.trend_threshold}"
+        return (
+            MarketRegime.ranging,
+            0.5 + 0.5 * min(1.0, (R.trend_threshold - ts) / 0.4),
+            f"trend strength {ts:.2f} < {R.trend_threshold}",
+        )
     up = m["trend_direction"] > 0
     confirm = ((m["rsi"] > R.rsi_mid) == up) and ((m["macd"] > 0) == up)
     conf = 0.5 + 0.5 * min(1.0, (ts - R.trend_threshold) / 0.4)
     if confirm:
-        return (MarketRegime.bullish if up else MarketRegime.bearish, conf,
-                f"{'up' if up else 'down'}-trend (strength {ts:.2f}) confirmed by RSI {m['rsi']:.0f} and MACD")
-    return MarketRegime.trending, 0.8 * conf, f"{'up' if up else 'down'}-trend (strength {ts:.2f}) not confirmed by momentum"
+        return (
+            MarketRegime.bullish if up else MarketRegime.bearish,
+            conf,
+            f"{'up' if up else 'down'}-trend (strength {ts:.2f}) confirmed by RSI {m['rsi']:.0f} and MACD",
+        )
+    return (
+        MarketRegime.trending,
+        0.8 * conf,
+        f"{'up' if up else 'down'}-trend (strength {ts:.2f}) not confirmed by momentum",
+    )
 
-def regime_series(df: pd.DataFrame,  # OHLCV frame (at least `close`; `volume`, `high`, `low` used when present)
-                  rules: RegimeRules | None = None,  # thresholds
-                  lookback: int = 50,  # drift window (candles)
-                  vol_window: int = 20,  # volatility window (candles)
-                  use_high_low: bool = True,  # real ADX from highs/lows (False: the close-only measure)
-                  adx_range: tuple[float, float] | None = None,  # ADX mapped to 0 and 1 (see `regime_metrics`)
-                 ) -> pd.DataFrame:
+
+def regime_series(
+    df: pd.DataFrame,  # OHLCV frame (at least `close`; `volume`, `high`, `low` used when present)
+    rules: RegimeRules | None = None,  # thresholds
+    lookback: int = 50,  # drift window (candles)
+    vol_window: int = 20,  # volatility window (candles)
+    use_high_low: bool = True,  # real ADX from highs/lows (False: the close-only measure)
+    adx_range: tuple[float, float] | None = None,  # ADX mapped to 0 and 1 (see `regime_metrics`)
+) -> pd.DataFrame:
     "Causal regime of every candle (`regime`, `confidence` and the metrics); rows without enough history are NaN/None."
-    if not isinstance(df, pd.DataFrame) or "close" not in df: raise DataValidationError("regime_series needs a DataFrame with a 'close' column")
+    if not isinstance(df, pd.DataFrame) or "close" not in df:
+        raise DataValidationError("regime_series needs a DataFrame with a 'close' column")
     _check_series(df["close"], df["volume"] if "volume" in df else None, min_len=1)
     m = regime_metrics(df, lookback, vol_window, use_high_low, adx_range)
     ready = m.notna().all(axis=1).to_numpy()
     reg, conf = np.full(len(m), None, dtype=object), np.full(len(m), np.nan)
     rows = m.to_dict("records")
     for i in np.flatnonzero(ready):
-        g, c, _ = classify_regime(rows[i], rules); reg[i], conf[i] = g.value, c
+        g, c, _ = classify_regime(rows[i], rules)
+        reg[i], conf[i] = g.value, c
     return m.assign(regime=reg, confidence=conf)
 
 # %% ../nbs/41_regime.ipynb #90cddc67
 class MarketRegimeService:
     "Detect the current market regime from closes and volumes."
-    def __init__(self, rules: RegimeRules | None = None,  # thresholds
-                 lookback: int = 50,  # drift window (candles)
-                 vol_window: int = 20,  # volatility window (candles)
-                ):
+
+    def __init__(
+        self,
+        rules: RegimeRules | None = None,  # thresholds
+        lookback: int = 50,  # drift window (candles)
+        vol_window: int = 20,  # volatility window (candles)
+    ):
         self.rules, self.lookback, self.vol_window = rules or RegimeRules(), lookback, vol_window
 
-    def detect_regime(self, prices: Sequence[float],  # closes, oldest first (at least `MIN_OBSERVATIONS`)
-                      volumes: Sequence[float] | None = None,  # volumes of the same candles (optional)
-                      timestamps: Sequence | None = None,  # times of the candles (optional; the last one is reported)
-                     ) -> RegimeResult:
+    def detect_regime(
+        self,
+        prices: Sequence[float],  # closes, oldest first (at least `MIN_OBSERVATIONS`)
+        volumes: Sequence[float] | None = None,  # volumes of the same candles (optional)
+        timestamps: Sequence | None = None,  # times of the candles (optional; the last one is reported)
+    ) -> RegimeResult:
         "Regime of the last observation, with confidence and metrics."
         p, v = _check_series(prices, volumes, max(MIN_OBSERVATIONS, self.lookback + 10))
         if timestamps is not None and len(timestamps) != len(p):
             raise DataValidationError(f"prices and timestamps have different lengths ({len(p)} vs {len(timestamps)})")
         df = pd.DataFrame({"close": p} | ({"volume": v} if v is not None else {}))
         m = regime_metrics(df, self.lookback, self.vol_window, use_high_low=False).iloc[-1]
-        if m.isna().any(): raise DataValidationError(f"not enough history for {list(m.index[m.isna()])}; pass more prices")
+        if m.isna().any():
+            raise DataValidationError(f"not enough history for {list(m.index[m.isna()])}; pass more prices")
         g, conf, why = classify_regime(m, self.rules)
         if timestamps is not None:
-            t = pd.Timestamp(timestamps[-1]); t = t.tz_localize("UTC") if t.tz is None else t.tz_convert("UTC")
+            t = pd.Timestamp(timestamps[-1])
+            t = t.tz_localize("UTC") if t.tz is None else t.tz_convert("UTC")
             ts = t.to_pydatetime()
-        else: ts = datetime.now(timezone.utc)
-        metrics = RegimeMetrics(trend_strength=float(m.trend_strength), trend_direction=float(m.trend_direction),
-                                adx=float(np.clip(m.adx, 0, 100)), volatility=float(m.volatility),
-                                volatility_ratio=float(m.volatility_ratio), volume_trend=float(m.volume_trend),
-                                rsi=float(np.clip(m.rsi, 0, 100)), macd=float(m.macd), macd_signal=float(m.macd_signal), timestamp=ts)
-        return RegimeResult(regime=g, confidence=float(np.clip(conf, 0, 1)), metrics=metrics, n_observations=len(p), reason=why)
+        else:
+            ts = datetime.now(timezone.utc)
+        metrics = RegimeMetrics(
+            trend_strength=float(m.trend_strength),
+            trend_direction=float(m.trend_direction),
+            adx=float(np.clip(m.adx, 0, 100)),
+            volatility=float(m.volatility),
+            volatility_ratio=float(m.volatility_ratio),
+            volume_trend=float(m.volume_trend),
+            rsi=float(np.clip(m.rsi, 0, 100)),
+            macd=float(m.macd),
+            macd_signal=float(m.macd_signal),
+            timestamp=ts,
+        )
+        return RegimeResult(
+            regime=g, confidence=float(np.clip(conf, 0, 1)), metrics=metrics, n_observations=len(p), reason=why
+        )
+
 
 market_regime_service = MarketRegimeService()
 
@@ -196,28 +274,36 @@ market_regime_service = MarketRegimeService()
 def _log_gauss(x: np.ndarray, mu: np.ndarray, var: np.ndarray) -> np.ndarray:
     return -0.5 * (np.log(2 * np.pi * var)[None, :] + (x[:, None] - mu[None, :]) ** 2 / var[None, :])
 
+
 def _forward(logb: np.ndarray, pi: np.ndarray, A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     "Scaled forward pass: filtered state probabilities and per-step log normalisers."
     T, K = logb.shape
-    mx = logb.max(axis=1, keepdims=True); b = np.exp(logb - mx)
+    mx = logb.max(axis=1, keepdims=True)
+    b = np.exp(logb - mx)
     alpha, logc = np.empty((T, K)), np.empty(T)
     prev = pi
     for t in range(T):
         a = (prev if t == 0 else prev @ A) * b[t]
         s = a.sum()
-        if s <= 0 or not np.isfinite(s): a, s = np.full(K, 1.0 / K), 1e-300
-        alpha[t] = a / s; logc[t] = math.log(s) + mx[t, 0]; prev = alpha[t]
+        if s <= 0 or not np.isfinite(s):
+            a, s = np.full(K, 1.0 / K), 1e-300
+        alpha[t] = a / s
+        logc[t] = math.log(s) + mx[t, 0]
+        prev = alpha[t]
     return alpha, logc
+
 
 class GaussianHMMRegimes:
     "A small Gaussian hidden-Markov model of log returns; fitted by EM, used through the forward filter only."
-    def __init__(self,
-                 n_states: int = 3,  # hidden states (2-4 is sensible)
-                 n_iter: int = 50,  # EM iterations at most
-                 tol: float = 1e-4,  # stop when the log-likelihood per observation improves less
-                 min_var: float = 1e-4,  # variance floor (in units of the training variance)
-                 seed: int = 0,  # jitter seed of the initialisation
-                ):
+
+    def __init__(
+        self,
+        n_states: int = 3,  # hidden states (2-4 is sensible)
+        n_iter: int = 50,  # EM iterations at most
+        tol: float = 1e-4,  # stop when the log-likelihood per observation improves less
+        min_var: float = 1e-4,  # variance floor (in units of the training variance)
+        seed: int = 0,  # jitter seed of the initialisation
+    ):
         self.n_states, self.n_iter, self.tol, self.min_var, self.seed = n_states, n_iter, tol, min_var, seed
 
     def get_params(self, deep: bool = True) -> dict:
@@ -227,73 +313,97 @@ class GaussianHMMRegimes:
     def set_params(self, **p) -> GaussianHMMRegimes:
         "Set hyperparameters (scikit-learn convention)."
         for k, v in p.items():
-            if k not in self.get_params(): raise ConfigError(f"unknown parameter {k!r}")
+            if k not in self.get_params():
+                raise ConfigError(f"unknown parameter {k!r}")
             setattr(self, k, v)
         return self
 
     @staticmethod
     def _returns(x) -> np.ndarray:
         if isinstance(x, pd.DataFrame):
-            if "close" not in x: raise DataValidationError("GaussianHMMRegimes needs a 'close' column")
+            if "close" not in x:
+                raise DataValidationError("GaussianHMMRegimes needs a 'close' column")
             x = x["close"]
         p, _ = _check_series(x, min_len=2)
         return np.diff(np.log(p))
 
     def fit(self, prices: pd.DataFrame | pd.Series | Sequence[float]) -> GaussianHMMRegimes:
         "Fit by EM on the log returns of `prices` (a training part: it is never used on later data)."
-        if not 2 <= int(self.n_states) <= 6: raise ConfigError(f"n_states must be in [2, 6], got {self.n_states}")
-        r = self._returns(prices); K = int(self.n_states)
-        if len(r) < 20 * K: raise DataValidationError(f"need at least {20 * K} returns to fit {K} states, got {len(r)}")
+        if not 2 <= int(self.n_states) <= 6:
+            raise ConfigError(f"n_states must be in [2, 6], got {self.n_states}")
+        r = self._returns(prices)
+        K = int(self.n_states)
+        if len(r) < 20 * K:
+            raise DataValidationError(f"need at least {20 * K} returns to fit {K} states, got {len(r)}")
         self.scale_ = float(r.std()) or 1.0
         x = r / self.scale_
         rng = np.random.default_rng(self.seed)
         # init: states by volatility (quantiles of |x|), means of each bucket
-        q = np.quantile(np.abs(x), np.linspace(0, 1, K + 1)); idx = np.clip(np.searchsorted(q, np.abs(x), side="right") - 1, 0, K - 1)
+        q = np.quantile(np.abs(x), np.linspace(0, 1, K + 1))
+        idx = np.clip(np.searchsorted(q, np.abs(x), side="right") - 1, 0, K - 1)
         mu = np.array([x[idx == k].mean() if (idx == k).any() else 0.0 for k in range(K)]) + rng.normal(0, 0.01, K)
         var = np.array([max(x[idx == k].var(), self.min_var) if (idx == k).sum() > 1 else 1.0 for k in range(K)])
-        A = np.full((K, K), 0.05 / (K - 1)); np.fill_diagonal(A, 0.95)
-        pi = np.full(K, 1.0 / K); ll_old = -np.inf
+        A = np.full((K, K), 0.05 / (K - 1))
+        np.fill_diagonal(A, 0.95)
+        pi = np.full(K, 1.0 / K)
+        ll_old = -np.inf
         for it in range(int(self.n_iter)):
             logb = _log_gauss(x, mu, var)
             alpha, logc = _forward(logb, pi, A)
-            b = np.exp(logb - logb.max(axis=1, keepdims=True)); c = np.exp(logc - logb.max(axis=1))  # rescaled emissions
-            beta = np.ones_like(alpha); xi = np.zeros((K, K))
+            b = np.exp(logb - logb.max(axis=1, keepdims=True))
+            c = np.exp(logc - logb.max(axis=1))  # rescaled emissions
+            beta = np.ones_like(alpha)
+            xi = np.zeros((K, K))
             for t in range(len(x) - 2, -1, -1):
                 w = b[t + 1] * beta[t + 1] / c[t + 1]
                 beta[t] = A @ w
                 xi += alpha[t][:, None] * A * w[None, :]
-            gamma = alpha * beta; gamma /= gamma.sum(axis=1, keepdims=True)
-            pi = gamma[0]; A = xi / xi.sum(axis=1, keepdims=True)
+            gamma = alpha * beta
+            gamma /= gamma.sum(axis=1, keepdims=True)
+            pi = gamma[0]
+            A = xi / xi.sum(axis=1, keepdims=True)
             g = gamma.sum(axis=0) + 1e-12
             mu = (gamma * x[:, None]).sum(axis=0) / g
             var = np.maximum((gamma * (x[:, None] - mu) ** 2).sum(axis=0) / g, self.min_var)
             ll = float(logc.sum()) / len(x)
-            if ll - ll_old < self.tol: break
+            if ll - ll_old < self.tol:
+                break
             ll_old = ll
         order = np.argsort(var)  # states sorted by volatility
-        self.means_, self.vars_ = mu[order] * self.scale_, var[order] * self.scale_ ** 2
+        self.means_, self.vars_ = mu[order] * self.scale_, var[order] * self.scale_**2
         self.transmat_, self.startprob_ = A[np.ix_(order, order)], pi[order]
         self.n_iter_, self.loglik_ = it + 1, ll
         self.state_names_ = self._names()
         return self
 
     def _names(self) -> list[str]:
-        K = len(self.means_); names = [None] * K
+        K = len(self.means_)
+        names = [None] * K
         rest = list(range(K))
-        if K >= 3: names[K - 1] = MarketRegime.volatile.value; rest = rest[:-1]
+        if K >= 3:
+            names[K - 1] = MarketRegime.volatile.value
+            rest = rest[:-1]
         sd = np.sqrt(self.vars_)
         for k in rest:
             z = self.means_[k] / sd[k]
-            names[k] = MarketRegime.bullish.value if z > 0.05 else MarketRegime.bearish.value if z < -0.05 else MarketRegime.ranging.value
+            names[k] = (
+                MarketRegime.bullish.value
+                if z > 0.05
+                else MarketRegime.bearish.value
+                if z < -0.05
+                else MarketRegime.ranging.value
+            )
         seen = {}
         for k, n in enumerate(names):  # keep names unique
             seen[n] = seen.get(n, 0) + 1
-            if seen[n] > 1: names[k] = f"{n}_{seen[n]}"
+            if seen[n] > 1:
+                names[k] = f"{n}_{seen[n]}"
         return names
 
     def predict_proba(self, prices: pd.DataFrame | pd.Series | Sequence[float]) -> pd.DataFrame:
         "Forward-filtered state probabilities (given data up to each row); row 0 has no return and is NaN."
-        if not hasattr(self, "means_"): raise NotFittedError("GaussianHMMRegimes is not fitted: call fit() on a training part")
+        if not hasattr(self, "means_"):
+            raise NotFittedError("GaussianHMMRegimes is not fitted: call fit() on a training part")
         r = self._returns(prices)
         alpha, _ = _forward(_log_gauss(r, self.means_, self.vars_), self.startprob_, self.transmat_)
         idx = prices.index if isinstance(prices, (pd.DataFrame, pd.Series)) else pd.RangeIndex(len(r) + 1)
@@ -302,46 +412,75 @@ class GaussianHMMRegimes:
     def predict(self, prices: pd.DataFrame | pd.Series | Sequence[float]) -> pd.Series:
         "Most probable state name of each row under the forward filter (None on row 0)."
         P = self.predict_proba(prices)
-        out = pd.Series(P.columns.to_numpy()[np.nan_to_num(P.to_numpy(), nan=-1).argmax(axis=1)], index=P.index, dtype=object, name="hmm_regime")
+        out = pd.Series(
+            P.columns.to_numpy()[np.nan_to_num(P.to_numpy(), nan=-1).argmax(axis=1)],
+            index=P.index,
+            dtype=object,
+            name="hmm_regime",
+        )
         out.iloc[0] = None
         return out
 
 # %% ../nbs/41_regime.ipynb #5f90c77d
-def regime_runs(labels: pd.Series,  # regime per candle (None/NaN rows are skipped)
-               ) -> pd.DataFrame:
+def regime_runs(
+    labels: pd.Series,  # regime per candle (None/NaN rows are skipped)
+) -> pd.DataFrame:
     "One row per uninterrupted run of a regime: `regime`, `start`, `end`, `length` (candles)."
     s = labels.dropna()
-    if s.empty: return pd.DataFrame(columns=["regime", "start", "end", "length"])
+    if s.empty:
+        return pd.DataFrame(columns=["regime", "start", "end", "length"])
     change = s.ne(s.shift()).cumsum()
     g = s.groupby(change.to_numpy())
-    return pd.DataFrame({"regime": g.first().to_numpy(), "start": g.apply(lambda x: x.index[0]).to_numpy(),
-                         "end": g.apply(lambda x: x.index[-1]).to_numpy(), "length": g.size().to_numpy()})
+    return pd.DataFrame(
+        {
+            "regime": g.first().to_numpy(),
+            "start": g.apply(lambda x: x.index[0]).to_numpy(),
+            "end": g.apply(lambda x: x.index[-1]).to_numpy(),
+            "length": g.size().to_numpy(),
+        }
+    )
+
 
 def regime_durations(labels: pd.Series) -> pd.DataFrame:
     "Per regime: number of runs, share of candles, mean / median / max run length (candles)."
     runs = regime_runs(labels)
-    if runs.empty: return pd.DataFrame(columns=["runs", "share", "mean_length", "median_length", "max_length"])
+    if runs.empty:
+        return pd.DataFrame(columns=["runs", "share", "mean_length", "median_length", "max_length"])
     g = runs.groupby("regime")["length"]
-    return pd.DataFrame({"runs": g.size(), "share": g.sum() / runs["length"].sum(), "mean_length": g.mean(),
-                         "median_length": g.median(), "max_length": g.max()}).sort_values("share", ascending=False)
+    return pd.DataFrame(
+        {
+            "runs": g.size(),
+            "share": g.sum() / runs["length"].sum(),
+            "mean_length": g.mean(),
+            "median_length": g.median(),
+            "max_length": g.max(),
+        }
+    ).sort_values("share", ascending=False)
 
-def transition_matrix(labels: pd.Series,  # regime per candle
-                      normalize: bool = True,  # rows sum to 1 (probability of the next candle's regime)
-                     ) -> pd.DataFrame:
+
+def transition_matrix(
+    labels: pd.Series,  # regime per candle
+    normalize: bool = True,  # rows sum to 1 (probability of the next candle's regime)
+) -> pd.DataFrame:
     "Counts (or probabilities) of the regime at t+1 given the regime at t, over consecutive labelled candles."
-    s = labels.dropna(); a, b = s.iloc[:-1].to_numpy(), s.iloc[1:].to_numpy()
+    s = labels.dropna()
+    a, b = s.iloc[:-1].to_numpy(), s.iloc[1:].to_numpy()
     m = pd.crosstab(pd.Series(a, name="from"), pd.Series(b, name="to"))
     return m.div(m.sum(axis=1), axis=0) if normalize else m
 
-def returns_by_regime(close: pd.Series,  # closes
-                      labels: pd.Series,  # regime per candle, known at the candle's close
-                      periods_per_year: float | None = None,  # annualise mean and volatility when given
-                     ) -> pd.DataFrame:
+
+def returns_by_regime(
+    close: pd.Series,  # closes
+    labels: pd.Series,  # regime per candle, known at the candle's close
+    periods_per_year: float | None = None,  # annualise mean and volatility when given
+) -> pd.DataFrame:
     "Statistics of the NEXT candle's log return grouped by the current regime label."
     fwd = np.log(close.astype(float)).diff().shift(-1)
     d = pd.DataFrame({"regime": labels, "fwd": fwd}).dropna()
     g = d.groupby("regime")["fwd"]
-    out = pd.DataFrame({"candles": g.size(), "mean": g.mean(), "std": g.std(), "hit_rate": g.apply(lambda x: (x > 0).mean())})
+    out = pd.DataFrame(
+        {"candles": g.size(), "mean": g.mean(), "std": g.std(), "hit_rate": g.apply(lambda x: (x > 0).mean())}
+    )
     if periods_per_year:
         out["ann_mean"], out["ann_vol"] = out["mean"] * periods_per_year, out["std"] * math.sqrt(periods_per_year)
     return out

@@ -8,7 +8,7 @@ Docs: https://cryptoml.github.io/cryptoml/reports.html.md"""
 from __future__ import annotations
 
 import argparse, datetime as dt, html, json, os, re, secrets, sys, time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -26,50 +26,63 @@ __all__ = ['log', 'MAIN_JOB_ORDER', 'pipelines_dir', 'list_pipelines', 'template
 # %% ../nbs/50_reports.ipynb #0a8e756c
 MAIN_JOB_ORDER = ["data", "sentiment", "regime", "train", "evaluate", "tune", "rl"]
 
+
 def pipelines_dir() -> Path:
     "Folder of the papermill templates (`CRYPTOML_PIPELINES_DIR`, default `pipelines/`)."
     env = os.environ.get("CRYPTOML_PIPELINES_DIR")
-    return Path(env).expanduser() if env else project_root()/"pipelines"
+    return Path(env).expanduser() if env else project_root() / "pipelines"
+
 
 def list_pipelines() -> list[str]:
     "Template names in main-job order."
     names = sorted(p.stem for p in pipelines_dir().glob("*.ipynb") if not p.stem.startswith(("_", ".")))
     return [n for n in MAIN_JOB_ORDER if n in names] + [n for n in names if n not in MAIN_JOB_ORDER]
 
+
 def template_path(name: str) -> Path:
     "Path of the template `name`; a clear error lists the ones that exist."
-    p = pipelines_dir()/f"{name}.ipynb"
-    if not p.is_file(): raise ConfigError(f"no pipeline template {name!r} in {pipelines_dir()}; available: {list_pipelines()}")
+    p = pipelines_dir() / f"{name}.ipynb"
+    if not p.is_file():
+        raise ConfigError(f"no pipeline template {name!r} in {pipelines_dir()}; available: {list_pipelines()}")
     return p
+
 
 def template_parameters(name: str) -> dict[str, Any]:
     "The parameters a template declares, with their default values."
     import papermill as pm
+
     return {k: v["default"] for k, v in pm.inspect_notebook(str(template_path(name))).items()}
 
-def load_params(name: str,  # template name
-                params_file: str | Path | None = None,  # YAML file, or the name of a set in pipelines/params/ (e.g. 'smoke')
-                overrides: dict | None = None,  # explicit values, applied last
-               ) -> dict[str, Any]:
+
+def load_params(
+    name: str,  # template name
+    params_file: str | Path | None = None,  # YAML file, or the name of a set in pipelines/params/ (e.g. 'smoke')
+    overrides: dict | None = None,  # explicit values, applied last
+) -> dict[str, Any]:
     "Parameters for one run of `name`: the set's section for the template, then `overrides`; names are checked."
     params: dict[str, Any] = {}
     if params_file is not None:
         p = Path(params_file)
-        if not p.suffix: p = pipelines_dir()/"params"/f"{params_file}.yaml"
-        if not p.is_file(): raise ConfigError(f"parameter file {p} does not exist")
+        if not p.suffix:
+            p = pipelines_dir() / "params" / f"{params_file}.yaml"
+        if not p.is_file():
+            raise ConfigError(f"parameter file {p} does not exist")
         doc = yaml.safe_load(p.read_text()) or {}
-        if not isinstance(doc, dict): raise ConfigError(f"{p}: expected a mapping of template name -> parameters")
+        if not isinstance(doc, dict):
+            raise ConfigError(f"{p}: expected a mapping of template name -> parameters")
         params.update(doc.get(name) or {})
     params.update(overrides or {})
     known = template_parameters(name)
     unknown = sorted(set(params) - set(known))
-    if unknown: raise ConfigError(f"unknown parameter(s) {unknown} for template {name!r}; it takes {sorted(known)}")
+    if unknown:
+        raise ConfigError(f"unknown parameter(s) {unknown} for template {name!r}; it takes {sorted(known)}")
     return params
 
 # %% ../nbs/50_reports.ipynb #bae8ead1
 @dataclass
 class RunResult:
     "Where a run's files are and how it went."
+
     pipeline: str
     run_id: str
     run_dir: Path
@@ -78,14 +91,20 @@ class RunResult:
     error: str | None = None
 
     @property
-    def html(self) -> Path: return self.run_dir/"report.html"
+    def html(self) -> Path:
+        return self.run_dir / "report.html"
+
 
 def new_run_id() -> str:
     "A sortable, unique run id: UTC time plus a random suffix."
     return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
-_NOISE = re.compile(r"^(WARNING: All log messages before absl::InitializeLog\(\).*|[IWE]\d{4} \d\d:\d\d:[\d.]+ .*"
-                    r"|To enable the following instructions: .*|WARNING:tensorflow:.* triggered tf\.function retracing.*)$")
+
+_NOISE = re.compile(
+    r"^(WARNING: All log messages before absl::InitializeLog\(\).*|[IWE]\d{4} \d\d:\d\d:[\d.]+ .*"
+    r"|To enable the following instructions: .*|WARNING:tensorflow:.* triggered tf\.function retracing.*)$"
+)
+
 
 def _drop_log_noise(nb) -> None:
     "Remove TensorFlow's native start-up log lines (absl, not silenceable by environment) from stderr outputs."
@@ -94,80 +113,121 @@ def _drop_log_noise(nb) -> None:
         for o in cell.get("outputs", []):
             if o.get("output_type") == "stream":
                 o["text"] = "".join(l for l in o["text"].splitlines(keepends=True) if not _NOISE.match(l.rstrip("\n")))
-                if not o["text"].strip(): continue
+                if not o["text"].strip():
+                    continue
             outs.append(o)
-        if cell.cell_type == "code": cell.outputs = outs
+        if cell.cell_type == "code":
+            cell.outputs = outs
 
-def notebook_to_html(nb_path: str | Path,  # executed notebook
-                     out_path: str | Path,  # HTML file to write (atomically)
-                    ) -> Path:
+
+def notebook_to_html(
+    nb_path: str | Path,  # executed notebook
+    out_path: str | Path,  # HTML file to write (atomically)
+) -> Path:
     "Render an executed notebook as an HTML report without code cells (and without TensorFlow's native log lines)."
     import nbformat
     from nbconvert import HTMLExporter
+
     nb = nbformat.read(str(nb_path), as_version=4)
     _drop_log_noise(nb)
     exp = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
     body, _ = exp.from_notebook_node(nb)
-    with atomic_write(out_path) as tmp: tmp.write_text(body, encoding="utf-8")
+    with atomic_write(out_path) as tmp:
+        tmp.write_text(body, encoding="utf-8")
     return Path(out_path)
 
-def run_pipeline(name: str,  # template name (a file pipelines/<name>.ipynb)
-                 params: dict | None = None,  # parameter overrides
-                 params_file: str | Path | None = None,  # a parameter set (YAML path or name in pipelines/params/)
-                 run_id: str | None = None,  # folder name of the run (default: time + random suffix)
-                 kernel_name: str = "python3",  # Jupyter kernel to execute with
-                 raise_on_error: bool = True,  # raise PipelineError when the notebook fails
-                 progress: bool = False,  # papermill's progress bar
-                ) -> RunResult:
+
+def run_pipeline(
+    name: str,  # template name (a file pipelines/<name>.ipynb)
+    params: dict | None = None,  # parameter overrides
+    params_file: str | Path | None = None,  # a parameter set (YAML path or name in pipelines/params/)
+    run_id: str | None = None,  # folder name of the run (default: time + random suffix)
+    kernel_name: str = "python3",  # Jupyter kernel to execute with
+    raise_on_error: bool = True,  # raise PipelineError when the notebook fails
+    progress: bool = False,  # papermill's progress bar
+) -> RunResult:
     "Execute a template with papermill into reports/<name>/<run_id>/ (output.ipynb, report.html, params.yaml, status.json)."
     import papermill as pm
+
     template = template_path(name)
     params = load_params(name, params_file, params)
     run_id = run_id or new_run_id()
-    if not run_id.replace("-", "").replace("_", "").isalnum(): raise ConfigError(f"run_id may hold letters, digits, - and _ only: {run_id!r}")
-    dest = reports_dir(create=True)/name/run_id
-    if dest.exists(): raise ConfigError(f"run {dest} already exists; choose another run_id")
+    if not run_id.replace("-", "").replace("_", "").isalnum():
+        raise ConfigError(f"run_id may hold letters, digits, - and _ only: {run_id!r}")
+    dest = reports_dir(create=True) / name / run_id
+    if dest.exists():
+        raise ConfigError(f"run {dest} already exists; choose another run_id")
     t0, error, cell = time.time(), None, None
     log.info("running pipeline %s (%s) with %s", name, run_id, params)
     with atomic_dir(dest) as tmp:
-        out = tmp/"output.ipynb"
+        out = tmp / "output.ipynb"
         try:
-            pm.execute_notebook(str(template), str(out), parameters=params, kernel_name=kernel_name,
-                                cwd=str(project_root()), progress_bar=progress, log_output=False)
+            pm.execute_notebook(
+                str(template),
+                str(out),
+                parameters=params,
+                kernel_name=kernel_name,
+                cwd=str(project_root()),
+                progress_bar=progress,
+                log_output=False,
+            )
         except pm.PapermillExecutionError as e:
             cell, error = e.exec_count, f"{e.ename}: {e.evalue}"
         except Exception as e:  # kernel died, template unreadable...
             error = f"{type(e).__name__}: {e}"
         status = "failed" if error else "succeeded"
-        if out.exists(): notebook_to_html(out, tmp/"report.html")
-        meta = {"pipeline": name, "run_id": run_id, "template": str(template), "cryptoml_version": cryptoml.__version__,
-                "started": dt.datetime.fromtimestamp(t0, dt.timezone.utc).isoformat(), "duration_s": round(time.time() - t0, 2)}
-        (tmp/"params.yaml").write_text(yaml.safe_dump({"parameters": params, "run": meta}, sort_keys=False))
-        (tmp/"status.json").write_text(json.dumps({"status": status, "failed_cell": cell, "error": error, **meta}, indent=2))
+        if out.exists():
+            notebook_to_html(out, tmp / "report.html")
+        meta = {
+            "pipeline": name,
+            "run_id": run_id,
+            "template": str(template),
+            "cryptoml_version": cryptoml.__version__,
+            "started": dt.datetime.fromtimestamp(t0, dt.timezone.utc).isoformat(),
+            "duration_s": round(time.time() - t0, 2),
+        }
+        (tmp / "params.yaml").write_text(yaml.safe_dump({"parameters": params, "run": meta}, sort_keys=False))
+        (tmp / "status.json").write_text(
+            json.dumps({"status": status, "failed_cell": cell, "error": error, **meta}, indent=2)
+        )
     res = RunResult(name, run_id, dest, status, time.time() - t0, error)
     if error:
-        msg = f"pipeline {name!r} failed" + (f" at cell {cell}" if cell else "") + f": {error}; partial notebook in {dest/'output.ipynb'}"
+        msg = (
+            f"pipeline {name!r} failed"
+            + (f" at cell {cell}" if cell else "")
+            + f": {error}; partial notebook in {dest / 'output.ipynb'}"
+        )
         log.error(msg)
-        if raise_on_error: raise PipelineError(msg)
-    else: log.info("pipeline %s done in %.1fs: %s", name, res.duration, res.html)
+        if raise_on_error:
+            raise PipelineError(msg)
+    else:
+        log.info("pipeline %s done in %.1fs: %s", name, res.duration, res.html)
     return res
 
 # %% ../nbs/50_reports.ipynb #a96d1aea
 def write_index(results: Sequence[RunResult]) -> Path:
     "Write reports/index.html: one line per run with its status and a link to its report."
     root = reports_dir(create=True)
-    rows = "".join(f"<tr><td>{html.escape(r.pipeline)}</td><td>{html.escape(r.status)}</td><td>{r.duration:.1f}s</td>"
-                   f"<td><a href='{r.pipeline}/{r.run_id}/report.html'>{html.escape(r.run_id)}</a></td>"
-                   f"<td>{html.escape(r.error or '')}</td></tr>" for r in results)
-    page = (f"<!doctype html><meta charset='utf-8'><title>cryptoml reports</title><h1>cryptoml reports</h1>"
-            f"<table border=1 cellpadding=4><tr><th>pipeline</th><th>status</th><th>time</th><th>run</th><th>error</th></tr>{rows}</table>")
-    with atomic_write(root/"index.html") as tmp: tmp.write_text(page, encoding="utf-8")
-    return root/"index.html"
+    rows = "".join(
+        f"<tr><td>{html.escape(r.pipeline)}</td><td>{html.escape(r.status)}</td><td>{r.duration:.1f}s</td>"
+        f"<td><a href='{r.pipeline}/{r.run_id}/report.html'>{html.escape(r.run_id)}</a></td>"
+        f"<td>{html.escape(r.error or '')}</td></tr>"
+        for r in results
+    )
+    page = (
+        f"<!doctype html><meta charset='utf-8'><title>cryptoml reports</title><h1>cryptoml reports</h1>"
+        f"<table border=1 cellpadding=4><tr><th>pipeline</th><th>status</th><th>time</th><th>run</th><th>error</th></tr>{rows}</table>"
+    )
+    with atomic_write(root / "index.html") as tmp:
+        tmp.write_text(page, encoding="utf-8")
+    return root / "index.html"
 
-def run_all(params_file: str | Path | None = None,  # parameter set for every template (e.g. 'smoke')
-            names: Sequence[str] | None = None,  # templates to run (default: all, in main-job order)
-            run_id: str | None = None,  # shared run id (default: one new id for the whole job)
-           ) -> list[RunResult]:
+
+def run_all(
+    params_file: str | Path | None = None,  # parameter set for every template (e.g. 'smoke')
+    names: Sequence[str] | None = None,  # templates to run (default: all, in main-job order)
+    run_id: str | None = None,  # shared run id (default: one new id for the whole job)
+) -> list[RunResult]:
     "Run templates one after another; returns every result (failed ones included)."
     names = list(names or list_pipelines())
     run_id = run_id or new_run_id()
@@ -175,9 +235,16 @@ def run_all(params_file: str | Path | None = None,  # parameter set for every te
     for name in names:
         t0 = time.time()
         print(f"[cryptoml] {name} ...", flush=True)
-        try: r = run_pipeline(name, params_file=params_file, run_id=run_id, raise_on_error=False)
-        except Exception as e: r = RunResult(name, run_id, reports_dir()/name/run_id, "failed", time.time() - t0, f"{type(e).__name__}: {e}")
-        print(f"[cryptoml] {name}: {r.status} in {r.duration:.1f}s -> {r.html if r.html.exists() else r.error}", flush=True)
+        try:
+            r = run_pipeline(name, params_file=params_file, run_id=run_id, raise_on_error=False)
+        except Exception as e:
+            r = RunResult(
+                name, run_id, reports_dir() / name / run_id, "failed", time.time() - t0, f"{type(e).__name__}: {e}"
+            )
+        print(
+            f"[cryptoml] {name}: {r.status} in {r.duration:.1f}s -> {r.html if r.html.exists() else r.error}",
+            flush=True,
+        )
         results.append(r)
     write_index(results)
     return results
@@ -186,10 +253,12 @@ def run_all(params_file: str | Path | None = None,  # parameter set for every te
 def _parse_kv(items: Sequence[str]) -> dict[str, Any]:
     out = {}
     for it in items or []:
-        if "=" not in it: raise ConfigError(f"parameter {it!r} must look like name=value")
+        if "=" not in it:
+            raise ConfigError(f"parameter {it!r} must look like name=value")
         k, v = it.split("=", 1)
         out[k.strip()] = yaml.safe_load(v)
     return out
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     "Entry point of the `cryptoml` command."
@@ -197,10 +266,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
     sub.add_parser("list", help="list the templates")
     r = sub.add_parser("run", help="run one template")
-    r.add_argument("pipeline"); r.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE")
+    r.add_argument("pipeline")
+    r.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE")
     r.add_argument("-f", "--params", help="parameter set: a YAML file or a name in pipelines/params/")
     r.add_argument("--run-id")
-    r.add_argument("--sweep", action="append", default=[], metavar="NAME=V1,V2", help="run every combination of these values")
+    r.add_argument(
+        "--sweep", action="append", default=[], metavar="NAME=V1,V2", help="run every combination of these values"
+    )
     r.add_argument("--executor", choices=["local", "dask"], help="where sweep runs execute (default local)")
     a = sub.add_parser("run-all", help="the main job: run every template")
     a.add_argument("--params", help="parameter set for every template (e.g. smoke)")
@@ -209,26 +281,43 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["serve"]:
         from cryptoml.api import serve_main
+
         return serve_main(argv[1:])
     args = ap.parse_args(argv)
     try:
         if args.cmd == "list":
-            for n in list_pipelines(): print(n)
+            for n in list_pipelines():
+                print(n)
             return 0
         if args.cmd == "run" and args.sweep:
             from cryptoml.jobs import parse_sweep, run_sweep
-            sw = run_sweep(args.pipeline, parse_sweep(args.sweep), params_file=args.params, executor=args.executor,
-                           sweep_id=args.run_id, params=_parse_kv(args.param))
-            for r in sw.runs: print(f"{r['status']:>9}  {r['params']}  {r.get('error') or ''}")
+
+            sw = run_sweep(
+                args.pipeline,
+                parse_sweep(args.sweep),
+                params_file=args.params,
+                executor=args.executor,
+                sweep_id=args.run_id,
+                params=_parse_kv(args.param),
+            )
+            for r in sw.runs:
+                print(f"{r['status']:>9}  {r['params']}  {r.get('error') or ''}")
             print(sw.summary)
             return 0 if sw.ok else 1
         if args.cmd == "run":
             res = run_pipeline(args.pipeline, _parse_kv(args.param), args.params, args.run_id, raise_on_error=False)
-            print(res.html if res.status == "succeeded" else f"FAILED: {res.error}\npartial notebook: {res.run_dir/'output.ipynb'}")
+            print(
+                res.html
+                if res.status == "succeeded"
+                else f"FAILED: {res.error}\npartial notebook: {res.run_dir / 'output.ipynb'}"
+            )
             return 0 if res.status == "succeeded" else 1
         results = run_all(args.params, args.only.split(",") if args.only else None)
         failed = [r.pipeline for r in results if r.status != "succeeded"]
-        print(f"[cryptoml] {len(results) - len(failed)}/{len(results)} pipelines succeeded; index: {reports_dir()/'index.html'}")
+        print(
+            f"[cryptoml] {len(results) - len(failed)}/{len(results)} pipelines succeeded; index: {reports_dir() / 'index.html'}"
+        )
         return 1 if failed else 0
     except ConfigError as e:
-        print(f"cryptoml: error: {e}", file=sys.stderr); return 2
+        print(f"cryptoml: error: {e}", file=sys.stderr)
+        return 2

@@ -7,18 +7,26 @@ Docs: https://cryptoml.github.io/cryptoml/sentiment.html.md"""
 # %% ../nbs/40_sentiment.ipynb #9a132c69
 from __future__ import annotations
 
-import json, math, os, threading
+import json, os, threading
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Any, Iterable, Sequence
+from typing import Annotated, Sequence
 
 import numpy as np
 import pandas as pd
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, Field
 
-from .core import (ConfigError, DataSourceError, DataValidationError, ModelFileError, NotFittedError,
-                           atomic_write, get_logger, shared_data_dir)
+from cryptoml.core import (
+    ConfigError,
+    DataSourceError,
+    DataValidationError,
+    ModelFileError,
+    NotFittedError,
+    atomic_write,
+    get_logger,
+    shared_data_dir,
+)
 
 log = get_logger("sentiment")
 
@@ -34,12 +42,15 @@ __all__ = ['log', 'UtcDatetime', 'CRYPTO_LEXICON', 'CRYPTO_EMOJI', 'DEFAULT_TRAN
 # %% ../nbs/40_sentiment.ipynb #272fdaeb
 class SentimentLabel(str, Enum):
     "The three sentiment classes used everywhere (bullish/bearish labels map to positive/negative)."
+
     positive = "positive"
     negative = "negative"
     neutral = "neutral"
 
+
 class _Score(BaseModel):
     "Compound score in [-1, 1], class shares, label and confidence: what every score carries."
+
     compound: float = Field(ge=-1, le=1)
     positive: float = Field(ge=0, le=1)
     negative: float = Field(ge=0, le=1)
@@ -47,37 +58,50 @@ class _Score(BaseModel):
     label: SentimentLabel
     confidence: float = Field(ge=0, le=1)
 
+
 class SourceScore(_Score):
     "The score one source (vader, textblob, transformer, model) gave one text."
+
     source: str
+
 
 class SentimentScore(_Score):
     "Sentiment of one text: combined compound, class shares, label, confidence and per-source detail."
+
     sources: dict[str, SourceScore] = Field(default_factory=dict)
 
+
 def _utc(t: datetime | None) -> datetime | None:
-    if t is None: return None
+    if t is None:
+        return None
     return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t.astimezone(timezone.utc)
+
 
 UtcDatetime = Annotated[datetime, AfterValidator(_utc)]  # a datetime in UTC (naive times are read as UTC)
 
+
 class NewsArticle(BaseModel):
     "A news item: its title weighs more than its body; recent items weigh more than old ones."
+
     title: str
     content: str = ""
     published_at: UtcDatetime | None = None  # naive times are read as UTC
     source: str | None = None
     url: str | None = None
 
+
 class SocialMediaPost(BaseModel):
     "A social post: weighs by its (log-damped) engagement."
+
     text: str
     engagement: float = Field(default=0.0, ge=0)  # likes + shares + replies, any non-negative count
     published_at: UtcDatetime | None = None  # naive times are read as UTC
     platform: str | None = None
 
+
 class SentimentSummary(_Score):
     "Sentiment of a set of news articles or social posts (weighted), with counts and confidence."
+
     kind: str  # "news" or "social"
     count: int = Field(ge=0)
     label_counts: dict[str, int]
@@ -85,8 +109,10 @@ class SentimentSummary(_Score):
     items: list[SentimentScore] = Field(default_factory=list)
     weights: list[float] = Field(default_factory=list)
 
+
 class AggregatedSentiment(BaseModel):
     "News and social sentiment combined into one reading, with counts and confidence."
+
     compound: float = Field(ge=-1, le=1)
     label: SentimentLabel
     confidence: float = Field(ge=0, le=1)
@@ -102,117 +128,267 @@ class AggregatedSentiment(BaseModel):
 # %% ../nbs/40_sentiment.ipynb #36d2b494
 CRYPTO_LEXICON: dict[str, float] = {
     # crypto slang
-    "moon": 2.5, "mooning": 2.8, "moonshot": 2.3, "rocket": 2.0, "hodl": 1.5, "hodling": 1.5, "wagmi": 2.0,
-    "ngmi": -2.0, "rekt": -3.0, "fud": -2.0, "fomo": 0.6, "pump": 1.5, "pumping": 1.8, "pumped": 1.5,
-    "dump": -2.0, "dumping": -2.2, "dumped": -2.0, "bullish": 2.5, "bearish": -2.5, "bull": 1.5, "bulls": 1.2,
-    "bear": -1.5, "bears": -1.2, "ath": 2.0, "lambo": 2.0, "diamondhands": 1.5, "paperhands": -1.0,
-    "rug": -2.5, "rugpull": -3.5, "rugged": -3.0, "shill": -1.5, "shilling": -1.5, "bagholder": -1.8,
-    "bagholders": -1.8, "liquidated": -2.5, "liquidation": -2.0, "liquidations": -2.0, "capitulation": -2.5,
-    "btfd": 1.0, "dip": -1.0, "hack": -2.5, "exploit": -2.0, "exploited": -2.5, "delisted": -2.5, "delisting": -2.2,
-    "insolvent": -3.0, "insolvency": -3.0, "bankruptcy": -3.0, "depeg": -2.8, "depegged": -2.8,
-    "uptrend": 1.8, "downtrend": -1.8, "breakout": 2.0, "adoption": 1.2, "halving": 0.8,
+    "moon": 2.5,
+    "mooning": 2.8,
+    "moonshot": 2.3,
+    "rocket": 2.0,
+    "hodl": 1.5,
+    "hodling": 1.5,
+    "wagmi": 2.0,
+    "ngmi": -2.0,
+    "rekt": -3.0,
+    "fud": -2.0,
+    "fomo": 0.6,
+    "pump": 1.5,
+    "pumping": 1.8,
+    "pumped": 1.5,
+    "dump": -2.0,
+    "dumping": -2.2,
+    "dumped": -2.0,
+    "bullish": 2.5,
+    "bearish": -2.5,
+    "bull": 1.5,
+    "bulls": 1.2,
+    "bear": -1.5,
+    "bears": -1.2,
+    "ath": 2.0,
+    "lambo": 2.0,
+    "diamondhands": 1.5,
+    "paperhands": -1.0,
+    "rug": -2.5,
+    "rugpull": -3.5,
+    "rugged": -3.0,
+    "shill": -1.5,
+    "shilling": -1.5,
+    "bagholder": -1.8,
+    "bagholders": -1.8,
+    "liquidated": -2.5,
+    "liquidation": -2.0,
+    "liquidations": -2.0,
+    "capitulation": -2.5,
+    "btfd": 1.0,
+    "dip": -1.0,
+    "hack": -2.5,
+    "exploit": -2.0,
+    "exploited": -2.5,
+    "delisted": -2.5,
+    "delisting": -2.2,
+    "insolvent": -3.0,
+    "insolvency": -3.0,
+    "bankruptcy": -3.0,
+    "depeg": -2.8,
+    "depegged": -2.8,
+    "uptrend": 1.8,
+    "downtrend": -1.8,
+    "breakout": 2.0,
+    "adoption": 1.2,
+    "halving": 0.8,
     # market movement
-    "rally": 2.0, "rallies": 2.0, "rallied": 2.0, "surge": 2.0, "surges": 2.0, "surged": 2.0,
-    "soar": 2.3, "soars": 2.3, "soared": 2.3, "jumps": 1.5, "jumped": 1.5, "climbs": 1.3, "climbed": 1.3,
-    "rebound": 1.5, "rebounds": 1.5, "outperform": 1.5, "outperforms": 1.5, "upgrade": 1.5, "upgraded": 1.5,
-    "beats": 1.2, "plunge": -2.5, "plunges": -2.5, "plunged": -2.5, "slump": -2.0, "slumps": -2.0,
-    "tumble": -2.0, "tumbles": -2.0, "tanks": -2.0, "tanked": -2.2, "selloff": -2.0, "sell-off": -2.0,
-    "underperform": -1.5, "downgrade": -1.5, "downgraded": -1.5, "decline": -1.2, "declines": -1.2,
-    "falls": -1.2, "fell": -1.2, "drops": -1.1, "dropped": -1.1,
+    "rally": 2.0,
+    "rallies": 2.0,
+    "rallied": 2.0,
+    "surge": 2.0,
+    "surges": 2.0,
+    "surged": 2.0,
+    "soar": 2.3,
+    "soars": 2.3,
+    "soared": 2.3,
+    "jumps": 1.5,
+    "jumped": 1.5,
+    "climbs": 1.3,
+    "climbed": 1.3,
+    "rebound": 1.5,
+    "rebounds": 1.5,
+    "outperform": 1.5,
+    "outperforms": 1.5,
+    "upgrade": 1.5,
+    "upgraded": 1.5,
+    "beats": 1.2,
+    "plunge": -2.5,
+    "plunges": -2.5,
+    "plunged": -2.5,
+    "slump": -2.0,
+    "slumps": -2.0,
+    "tumble": -2.0,
+    "tumbles": -2.0,
+    "tanks": -2.0,
+    "tanked": -2.2,
+    "selloff": -2.0,
+    "sell-off": -2.0,
+    "underperform": -1.5,
+    "downgrade": -1.5,
+    "downgraded": -1.5,
+    "decline": -1.2,
+    "declines": -1.2,
+    "falls": -1.2,
+    "fell": -1.2,
+    "drops": -1.1,
+    "dropped": -1.1,
 }
 
-CRYPTO_EMOJI: dict[str, str] = {"🚀": " rocket ", "🌕": " moon ", "🌙": " moon ", "📈": " uptrend ", "📉": " downtrend ",
-                                "🐂": " bull ", "🐻": " bear ", "💎🙌": " diamondhands ", "💎": " diamondhands ",
-                                "🧻🙌": " paperhands ", "🩸": " rekt "}
+CRYPTO_EMOJI: dict[str, str] = {
+    "🚀": " rocket ",
+    "🌕": " moon ",
+    "🌙": " moon ",
+    "📈": " uptrend ",
+    "📉": " downtrend ",
+    "🐂": " bull ",
+    "🐻": " bear ",
+    "💎🙌": " diamondhands ",
+    "💎": " diamondhands ",
+    "🧻🙌": " paperhands ",
+    "🩸": " rekt ",
+}
 
 # %% ../nbs/40_sentiment.ipynb #c665bba7
 def _label(compound: float, band: float) -> SentimentLabel:
-    return SentimentLabel.positive if compound > band else SentimentLabel.negative if compound < -band else SentimentLabel.neutral
+    return (
+        SentimentLabel.positive
+        if compound > band
+        else SentimentLabel.negative
+        if compound < -band
+        else SentimentLabel.neutral
+    )
+
 
 def _clip(x: float, lo: float = 0.0, hi: float = 1.0) -> float:
     return float(min(hi, max(lo, x)))
 
+
 _vader_lock = threading.Lock()
 _VADER = None
 
-def vader_analyzer(lexicon: dict[str, float] | None = None,  # extra lexicon entries; None: `CRYPTO_LEXICON`
-                  ):
+
+def vader_analyzer(
+    lexicon: dict[str, float] | None = None,  # extra lexicon entries; None: `CRYPTO_LEXICON`
+):
     "A VADER `SentimentIntensityAnalyzer` whose lexicon is extended with `lexicon` (the default one is cached)."
     global _VADER
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
     if lexicon is not None:
-        a = SentimentIntensityAnalyzer(); a.lexicon.update(lexicon); return a
+        a = SentimentIntensityAnalyzer()
+        a.lexicon.update(lexicon)
+        return a
     with _vader_lock:
         if _VADER is None:
-            _VADER = SentimentIntensityAnalyzer(); _VADER.lexicon.update(CRYPTO_LEXICON)
+            _VADER = SentimentIntensityAnalyzer()
+            _VADER.lexicon.update(CRYPTO_LEXICON)
     return _VADER
 
+
 def _emoji_words(text: str) -> str:
-    for k in sorted(CRYPTO_EMOJI, key=len, reverse=True): text = text.replace(k, CRYPTO_EMOJI[k])
+    for k in sorted(CRYPTO_EMOJI, key=len, reverse=True):
+        text = text.replace(k, CRYPTO_EMOJI[k])
     return text
 
-def vader_score(text: str,  # the text to score
-                band: float = 0.05,  # |compound| <= band is neutral
-                analyzer=None,  # a VADER analyzer; None: the crypto-extended default
-               ) -> SourceScore:
+
+def vader_score(
+    text: str,  # the text to score
+    band: float = 0.05,  # |compound| <= band is neutral
+    analyzer=None,  # a VADER analyzer; None: the crypto-extended default
+) -> SourceScore:
     "Score `text` with VADER extended by `CRYPTO_LEXICON`."
     s = (analyzer or vader_analyzer()).polarity_scores(_emoji_words(text))
     c = float(s["compound"])
-    return SourceScore(source="vader", compound=c, positive=_clip(s["pos"]), negative=_clip(s["neg"]), neutral=_clip(s["neu"]),
-                       label=_label(c, band), confidence=0.5 + 0.5*abs(c))
+    return SourceScore(
+        source="vader",
+        compound=c,
+        positive=_clip(s["pos"]),
+        negative=_clip(s["neg"]),
+        neutral=_clip(s["neu"]),
+        label=_label(c, band),
+        confidence=0.5 + 0.5 * abs(c),
+    )
 
-def textblob_score(text: str,  # the text to score
-                   band: float = 0.05,  # |polarity| <= band is neutral
-                  ) -> SourceScore:
+
+def textblob_score(
+    text: str,  # the text to score
+    band: float = 0.05,  # |polarity| <= band is neutral
+) -> SourceScore:
     "Score `text` with TextBlob's pattern-based polarity (`.sentiment` needs no NLTK corpora)."
     from textblob import TextBlob
+
     p = float(np.clip(TextBlob(text).sentiment.polarity, -1, 1))
-    return SourceScore(source="textblob", compound=p, positive=max(p, 0.0), negative=max(-p, 0.0), neutral=1 - abs(p),
-                       label=_label(p, band), confidence=0.5 + 0.5*abs(p))
+    return SourceScore(
+        source="textblob",
+        compound=p,
+        positive=max(p, 0.0),
+        negative=max(-p, 0.0),
+        neutral=1 - abs(p),
+        label=_label(p, band),
+        confidence=0.5 + 0.5 * abs(p),
+    )
 
 # %% ../nbs/40_sentiment.ipynb #97daf766
 DEFAULT_TRANSFORMER = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"
 
-_SYNONYMS = {"positive": "positive", "pos": "positive", "bullish": "positive", "bull": "positive", "up": "positive",
-             "negative": "negative", "neg": "negative", "bearish": "negative", "bear": "negative", "down": "negative",
-             "neutral": "neutral", "neu": "neutral", "none": "neutral"}
+_SYNONYMS = {
+    "positive": "positive",
+    "pos": "positive",
+    "bullish": "positive",
+    "bull": "positive",
+    "up": "positive",
+    "negative": "negative",
+    "neg": "negative",
+    "bearish": "negative",
+    "bear": "negative",
+    "down": "negative",
+    "neutral": "neutral",
+    "neu": "neutral",
+    "none": "neutral",
+}
 
-def canonical_label(name: str,  # a model's class name, e.g. "POSITIVE", "Bearish", "LABEL_2"
-                    index: int,  # the class index
-                    n_classes: int,  # how many classes the model has
-                   ) -> SentimentLabel:
+
+def canonical_label(
+    name: str,  # a model's class name, e.g. "POSITIVE", "Bearish", "LABEL_2"
+    index: int,  # the class index
+    n_classes: int,  # how many classes the model has
+) -> SentimentLabel:
     "Map a classifier's label name onto positive / negative / neutral."
     key = str(name).strip().lower()
-    if key in _SYNONYMS: return SentimentLabel(_SYNONYMS[key])
+    if key in _SYNONYMS:
+        return SentimentLabel(_SYNONYMS[key])
     if key.startswith("label_") or key.isdigit():
         order = {2: ["negative", "positive"], 3: ["negative", "neutral", "positive"]}.get(n_classes)
-        if order: return SentimentLabel(order[index])
-    raise ConfigError(f"cannot map class {name!r} (index {index} of {n_classes}) to positive/negative/neutral; pass label_map")
+        if order:
+            return SentimentLabel(order[index])
+    raise ConfigError(
+        f"cannot map class {name!r} (index {index} of {n_classes}) to positive/negative/neutral; pass label_map"
+    )
+
 
 class TransformerScorer:
     "A Hugging Face sequence classifier (torch) scoring texts in batches onto the common sentiment scale."
-    def __init__(self,
-                 model: str | Path = DEFAULT_TRANSFORMER,  # hub id (must be cached) or local directory
-                 label_map: dict[str, str] | None = None,  # class name -> positive/negative/neutral, overrides the defaults
-                 batch_size: int = 16,  # texts per forward pass
-                 max_length: int = 256,  # tokens per text (longer texts are truncated)
-                 allow_download: bool = False,  # False: never touch the network (local_files_only)
-                 device: str = "cpu",  # torch device
-                ):
-        if batch_size < 1: raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
+
+    def __init__(
+        self,
+        model: str | Path = DEFAULT_TRANSFORMER,  # hub id (must be cached) or local directory
+        label_map: dict[str, str] | None = None,  # class name -> positive/negative/neutral, overrides the defaults
+        batch_size: int = 16,  # texts per forward pass
+        max_length: int = 256,  # tokens per text (longer texts are truncated)
+        allow_download: bool = False,  # False: never touch the network (local_files_only)
+        device: str = "cpu",  # torch device
+    ):
+        if batch_size < 1:
+            raise ConfigError(f"batch_size must be >= 1, got {batch_size}")
         self.model, self.label_map, self.batch_size, self.max_length = str(model), label_map, batch_size, max_length
         self.allow_download, self.device = allow_download, device
-        self._tok = self._net = None; self._labels = None
+        self._tok = self._net = None
+        self._labels = None
 
     def _load(self):
-        if self._net is not None: return
+        if self._net is not None:
+            return
         p = Path(self.model).expanduser()
         if self.model.startswith(("/", ".", "~")) or p.exists():
-            if not (p.is_dir() and (p/"config.json").exists()):
+            if not (p.is_dir() and (p / "config.json").exists()):
                 raise ModelFileError(f"transformer model directory {str(p)!r} does not exist or has no config.json")
             src = str(p)
-        else: src = self.model
+        else:
+            src = self.model
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
         kw = dict(local_files_only=not self.allow_download)
         try:
             self._tok = AutoTokenizer.from_pretrained(src, **kw)
@@ -221,22 +397,34 @@ class TransformerScorer:
             raise ModelFileError(
                 f"transformer model {self.model!r} is not available offline (not a local directory and not in the Hugging "
                 f"Face cache). Save it to a folder with `save_pretrained` and pass that folder, or pass allow_download=True "
-                f"on a machine with network access. ({type(e).__name__}: {str(e).splitlines()[0][:200]})") from e
-        net.eval(); self._net = net.to(self.device)
+                f"on a machine with network access. ({type(e).__name__}: {str(e).splitlines()[0][:200]})"
+            ) from e
+        net.eval()
+        self._net = net.to(self.device)
         id2label = {int(k): v for k, v in net.config.id2label.items()}
-        n = len(id2label); lm = {k.lower(): v for k, v in (self.label_map or {}).items()}
-        self._labels = [SentimentLabel(lm[id2label[i].lower()]) if id2label[i].lower() in lm else canonical_label(id2label[i], i, n)
-                        for i in range(n)]
+        n = len(id2label)
+        lm = {k.lower(): v for k, v in (self.label_map or {}).items()}
+        self._labels = [
+            SentimentLabel(lm[id2label[i].lower()]) if id2label[i].lower() in lm else canonical_label(id2label[i], i, n)
+            for i in range(n)
+        ]
 
     def probabilities(self, texts: Sequence[str]) -> np.ndarray:
         "Class probabilities, shape (len(texts), n_classes), in the model's class order."
         import torch
+
         self._load()
         out = []
         for i in range(0, len(texts), self.batch_size):
-            enc = self._tok(list(texts[i:i+self.batch_size]), padding=True, truncation=True, max_length=self.max_length,
-                            return_tensors="pt").to(self.device)
-            with torch.no_grad(): out.append(torch.softmax(self._net(**enc).logits.float(), dim=-1).cpu().numpy())
+            enc = self._tok(
+                list(texts[i : i + self.batch_size]),
+                padding=True,
+                truncation=True,
+                max_length=self.max_length,
+                return_tensors="pt",
+            ).to(self.device)
+            with torch.no_grad():
+                out.append(torch.softmax(self._net(**enc).logits.float(), dim=-1).cpu().numpy())
         return np.concatenate(out) if out else np.zeros((0, len(self._labels or [])))
 
     def score(self, texts: Sequence[str]) -> list[SourceScore]:
@@ -244,31 +432,67 @@ class TransformerScorer:
         P = self.probabilities(texts)
         return [_probs_to_score("transformer", p, self._labels) for p in P]
 
+
 def _probs_to_score(source: str, p: np.ndarray, labels: Sequence[SentimentLabel]) -> SourceScore:
     share = {l: 0.0 for l in SentimentLabel}
-    for pi, l in zip(p, labels): share[SentimentLabel(l)] += float(pi)
+    for pi, l in zip(p, labels):
+        share[SentimentLabel(l)] += float(pi)
     c = share[SentimentLabel.positive] - share[SentimentLabel.negative]
     top = int(np.argmax(p))
-    return SourceScore(source=source, compound=_clip(c, -1, 1), positive=_clip(share[SentimentLabel.positive]),
-                       negative=_clip(share[SentimentLabel.negative]), neutral=_clip(share[SentimentLabel.neutral]),
-                       label=SentimentLabel(labels[top]), confidence=_clip(float(p[top])))
+    return SourceScore(
+        source=source,
+        compound=_clip(c, -1, 1),
+        positive=_clip(share[SentimentLabel.positive]),
+        negative=_clip(share[SentimentLabel.negative]),
+        neutral=_clip(share[SentimentLabel.neutral]),
+        label=SentimentLabel(labels[top]),
+        confidence=_clip(float(p[top])),
+    )
 
 # %% ../nbs/40_sentiment.ipynb #a2e9fd8d
-def tiny_transformer(path: str | Path,  # folder to write (created)
-                     labels: Sequence[str] = ("NEGATIVE", "POSITIVE"),  # class names, in id order
-                     vocab: Sequence[str] = ("bitcoin", "btc", "eth", "moon", "crash", "good", "bad", "the", "is", "to",
-                                             "going", "price", "up", "down", "market", "news"),  # words besides the special tokens
-                     seed: int = 0,  # torch seed of the random weights
-                    ) -> Path:
+def tiny_transformer(
+    path: str | Path,  # folder to write (created)
+    labels: Sequence[str] = ("NEGATIVE", "POSITIVE"),  # class names, in id order
+    vocab: Sequence[str] = (
+        "bitcoin",
+        "btc",
+        "eth",
+        "moon",
+        "crash",
+        "good",
+        "bad",
+        "the",
+        "is",
+        "to",
+        "going",
+        "price",
+        "up",
+        "down",
+        "market",
+        "news",
+    ),  # words besides the special tokens
+    seed: int = 0,  # torch seed of the random weights
+) -> Path:
     "Save a tiny random-weight DistilBERT sequence classifier and its WordPiece tokenizer to `path` (for tests and demos)."
     import torch
     from transformers import DistilBertConfig, DistilBertForSequenceClassification, DistilBertTokenizer
-    path = Path(path); path.mkdir(parents=True, exist_ok=True)
+
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
     words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *vocab]
     tok = DistilBertTokenizer(vocab={w: i for i, w in enumerate(words)})
     torch.manual_seed(seed)
-    cfg = DistilBertConfig(vocab_size=len(words), dim=16, hidden_dim=32, n_layers=1, n_heads=2, max_position_embeddings=64,
-                           num_labels=len(labels), id2label=dict(enumerate(labels)), label2id={l: i for i, l in enumerate(labels)})
+    cfg = DistilBertConfig(
+        vocab_size=len(words),
+        dim=16,
+        hidden_dim=32,
+        n_layers=1,
+        n_heads=2,
+        max_position_embeddings=64,
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
+        label2id={l: i for i, l in enumerate(labels)},
+    )
     DistilBertForSequenceClassification(cfg).save_pretrained(path)
     tok.save_pretrained(path)
     return path
@@ -276,27 +500,36 @@ def tiny_transformer(path: str | Path,  # folder to write (created)
 # %% ../nbs/40_sentiment.ipynb #7350b3cc
 _MODEL_FORMAT = "cryptoml.sentiment.tfidf"
 
+
 class TfidfSentimentModel:
     "TF-IDF + logistic-regression sentiment classifier, trainable offline and saved as JSON."
-    def __init__(self,
-                 ngram_range: tuple[int, int] = (1, 2),  # word n-grams
-                 min_df: int = 2,  # drop terms in fewer documents
-                 max_features: int | None = 30000,  # keep the most frequent terms
-                 C: float = 4.0,  # inverse regularisation strength
-                 class_weight: str | None = "balanced",  # "balanced" evens out label frequencies
-                ):
+
+    def __init__(
+        self,
+        ngram_range: tuple[int, int] = (1, 2),  # word n-grams
+        min_df: int = 2,  # drop terms in fewer documents
+        max_features: int | None = 30000,  # keep the most frequent terms
+        C: float = 4.0,  # inverse regularisation strength
+        class_weight: str | None = "balanced",  # "balanced" evens out label frequencies
+    ):
         self.ngram_range, self.min_df, self.max_features, self.C = tuple(ngram_range), min_df, max_features, C
         self.class_weight = class_weight
 
     def get_params(self, deep: bool = True) -> dict:
         "Hyperparameters (scikit-learn convention)."
-        return dict(ngram_range=self.ngram_range, min_df=self.min_df, max_features=self.max_features, C=self.C,
-                    class_weight=self.class_weight)
+        return dict(
+            ngram_range=self.ngram_range,
+            min_df=self.min_df,
+            max_features=self.max_features,
+            C=self.C,
+            class_weight=self.class_weight,
+        )
 
     def set_params(self, **params) -> TfidfSentimentModel:
         "Set hyperparameters (scikit-learn convention)."
         for k, v in params.items():
-            if k not in self.get_params(): raise ConfigError(f"unknown parameter {k!r} for TfidfSentimentModel")
+            if k not in self.get_params():
+                raise ConfigError(f"unknown parameter {k!r} for TfidfSentimentModel")
             setattr(self, k, tuple(v) if k == "ngram_range" else v)
         return self
 
@@ -304,33 +537,49 @@ class TfidfSentimentModel:
         "Learn vocabulary, idf and coefficients from `texts` labelled positive/negative/neutral."
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
+
         texts, labels = _check_texts(texts), [str(l) for l in labels]
-        if len(texts) != len(labels): raise DataValidationError(f"{len(texts)} texts but {len(labels)} labels")
+        if len(texts) != len(labels):
+            raise DataValidationError(f"{len(texts)} texts but {len(labels)} labels")
         bad = sorted(set(labels) - {l.value for l in SentimentLabel})
-        if bad: raise DataValidationError(f"labels must be positive/negative/neutral, got {bad[:5]}")
-        if len(set(labels)) < 2: raise DataValidationError("need at least two different labels to train")
-        vec = TfidfVectorizer(ngram_range=self.ngram_range, min_df=self.min_df, max_features=self.max_features,
-                              sublinear_tf=True, lowercase=True, token_pattern=_TOKEN_PATTERN)
+        if bad:
+            raise DataValidationError(f"labels must be positive/negative/neutral, got {bad[:5]}")
+        if len(set(labels)) < 2:
+            raise DataValidationError("need at least two different labels to train")
+        vec = TfidfVectorizer(
+            ngram_range=self.ngram_range,
+            min_df=self.min_df,
+            max_features=self.max_features,
+            sublinear_tf=True,
+            lowercase=True,
+            token_pattern=_TOKEN_PATTERN,
+        )
         X = vec.fit_transform(texts)
         clf = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=2000).fit(X, labels)
         vocab = vec.vocabulary_
         self.vocabulary_ = [t for t, _ in sorted(vocab.items(), key=lambda kv: kv[1])]
         self.idf_ = vec.idf_.astype(float)
-        self.coef_ = clf.coef_.astype(float); self.intercept_ = clf.intercept_.astype(float)
+        self.coef_ = clf.coef_.astype(float)
+        self.intercept_ = clf.intercept_.astype(float)
         self.classes_ = [str(c) for c in clf.classes_]
         if len(self.classes_) == 2:  # binary LR stores one row: expand to two-class softmax form
-            self.coef_ = np.vstack([-self.coef_[0]/2, self.coef_[0]/2]); self.intercept_ = np.array([-self.intercept_[0]/2, self.intercept_[0]/2])
+            self.coef_ = np.vstack([-self.coef_[0] / 2, self.coef_[0] / 2])
+            self.intercept_ = np.array([-self.intercept_[0] / 2, self.intercept_[0] / 2])
         return self
 
     def _check_fitted(self):
-        if not hasattr(self, "coef_"): raise NotFittedError("TfidfSentimentModel is not fitted: call fit() or load()")
+        if not hasattr(self, "coef_"):
+            raise NotFittedError("TfidfSentimentModel is not fitted: call fit() or load()")
 
     def transform(self, texts: Sequence[str]):
         "TF-IDF matrix (sparse, l2-normalised rows) of `texts` over the learned vocabulary."
         from sklearn.feature_extraction.text import CountVectorizer
         from sklearn.preprocessing import normalize
+
         self._check_fitted()
-        cv = CountVectorizer(vocabulary=self.vocabulary_, ngram_range=self.ngram_range, lowercase=True, token_pattern=_TOKEN_PATTERN)
+        cv = CountVectorizer(
+            vocabulary=self.vocabulary_, ngram_range=self.ngram_range, lowercase=True, token_pattern=_TOKEN_PATTERN
+        )
         X = cv.transform(_check_texts(texts)).astype(float)
         X.data = 1.0 + np.log(X.data)  # sublinear tf
         return normalize(X.multiply(self.idf_).tocsr(), norm="l2")
@@ -338,7 +587,8 @@ class TfidfSentimentModel:
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         "Class probabilities in the order of `classes_`."
         z = np.asarray(self.transform(texts) @ self.coef_.T) + self.intercept_
-        z -= z.max(axis=1, keepdims=True); e = np.exp(z)
+        z -= z.max(axis=1, keepdims=True)
+        e = np.exp(z)
         return e / e.sum(axis=1, keepdims=True)
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
@@ -354,136 +604,216 @@ class TfidfSentimentModel:
     def save(self, path: str | Path) -> Path:
         "Write the model as JSON (atomically)."
         self._check_fitted()
-        doc = {"format": _MODEL_FORMAT, "version": 1, "params": {**self.get_params(), "ngram_range": list(self.ngram_range)},
-               "classes": self.classes_, "vocabulary": self.vocabulary_, "idf": self.idf_.tolist(),
-               "coef": self.coef_.tolist(), "intercept": self.intercept_.tolist()}
+        doc = {
+            "format": _MODEL_FORMAT,
+            "version": 1,
+            "params": {**self.get_params(), "ngram_range": list(self.ngram_range)},
+            "classes": self.classes_,
+            "vocabulary": self.vocabulary_,
+            "idf": self.idf_.tolist(),
+            "coef": self.coef_.tolist(),
+            "intercept": self.intercept_.tolist(),
+        }
         path = Path(path)
-        with atomic_write(path) as tmp: tmp.write_text(json.dumps(doc))
+        with atomic_write(path) as tmp:
+            tmp.write_text(json.dumps(doc))
         return path
 
     @classmethod
     def load(cls, path: str | Path) -> TfidfSentimentModel:
         "Read a model written by `save`; a missing, truncated or foreign file raises `ModelFileError`."
         path = Path(path)
-        try: doc = json.loads(path.read_text())
-        except FileNotFoundError: raise ModelFileError(f"sentiment model file {str(path)!r} does not exist") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as e: raise ModelFileError(f"sentiment model file {str(path)!r} is not valid JSON ({e})") from None
+        try:
+            doc = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise ModelFileError(f"sentiment model file {str(path)!r} does not exist") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise ModelFileError(f"sentiment model file {str(path)!r} is not valid JSON ({e})") from None
         if not isinstance(doc, dict) or doc.get("format") != _MODEL_FORMAT:
             raise ModelFileError(f"{str(path)!r} is not a {_MODEL_FORMAT} file")
-        if doc.get("version") != 1: raise ModelFileError(f"{str(path)!r} has unsupported version {doc.get('version')!r}")
+        if doc.get("version") != 1:
+            raise ModelFileError(f"{str(path)!r} has unsupported version {doc.get('version')!r}")
         m = cls(**{**doc["params"], "ngram_range": tuple(doc["params"]["ngram_range"])})
         m.classes_, m.vocabulary_ = list(doc["classes"]), list(doc["vocabulary"])
-        m.idf_, m.coef_, m.intercept_ = np.asarray(doc["idf"], float), np.asarray(doc["coef"], float), np.asarray(doc["intercept"], float)
+        m.idf_, m.coef_, m.intercept_ = (
+            np.asarray(doc["idf"], float),
+            np.asarray(doc["coef"], float),
+            np.asarray(doc["intercept"], float),
+        )
         if m.coef_.shape != (len(m.classes_), len(m.vocabulary_)) or m.idf_.shape != (len(m.vocabulary_),):
             raise ModelFileError(f"{str(path)!r}: array shapes do not match the vocabulary and classes")
         return m
 
+
 _TOKEN_PATTERN = r"(?u)\b\w\w+\b|[$#@]\w+|[!?]"
 
+
 def _check_texts(texts) -> list[str]:
-    if isinstance(texts, str): raise DataValidationError("expected a list of texts, got a single string")
+    if isinstance(texts, str):
+        raise DataValidationError("expected a list of texts, got a single string")
     texts = list(texts)
     for i, t in enumerate(texts):
-        if not isinstance(t, str): raise DataValidationError(f"text at position {i} is {type(t).__name__}, not str")
+        if not isinstance(t, str):
+            raise DataValidationError(f"text at position {i} is {type(t).__name__}, not str")
     return texts
 
 # %% ../nbs/40_sentiment.ipynb #c0392752
 SOURCES = ("vader", "textblob", "transformer", "model")
 
+
 class SentimentAIService:
     "Score texts, news and social posts with selectable sources and aggregate them."
-    def __init__(self,
-                 sources: Sequence[str] = ("vader", "textblob"),  # default sources of every call
-                 transformer: str | Path | TransformerScorer | None = None,  # hub id / folder / scorer; None: `DEFAULT_TRANSFORMER`
-                 model: TfidfSentimentModel | str | Path | None = None,  # trained model or its JSON file (source "model")
-                 source_weights: dict[str, float] | None = None,  # relative weight per source; default equal
-                 band: float = 0.05,  # |compound| <= band is neutral
-                 title_weight: float = 0.6,  # share of a news title in its article's score
-                 half_life_hours: float = 24.0,  # news recency half-life
-                ):
+
+    def __init__(
+        self,
+        sources: Sequence[str] = ("vader", "textblob"),  # default sources of every call
+        transformer: str
+        | Path
+        | TransformerScorer
+        | None = None,  # hub id / folder / scorer; None: `DEFAULT_TRANSFORMER`
+        model: TfidfSentimentModel | str | Path | None = None,  # trained model or its JSON file (source "model")
+        source_weights: dict[str, float] | None = None,  # relative weight per source; default equal
+        band: float = 0.05,  # |compound| <= band is neutral
+        title_weight: float = 0.6,  # share of a news title in its article's score
+        half_life_hours: float = 24.0,  # news recency half-life
+    ):
         self.sources = tuple(_check_sources(sources))
         self.transformer, self.model, self.source_weights = transformer, model, dict(source_weights or {})
-        if not 0 <= band < 1: raise ConfigError(f"band must be in [0, 1), got {band}")
-        if not 0 <= title_weight <= 1: raise ConfigError(f"title_weight must be in [0, 1], got {title_weight}")
-        if half_life_hours <= 0: raise ConfigError(f"half_life_hours must be > 0, got {half_life_hours}")
+        if not 0 <= band < 1:
+            raise ConfigError(f"band must be in [0, 1), got {band}")
+        if not 0 <= title_weight <= 1:
+            raise ConfigError(f"title_weight must be in [0, 1], got {title_weight}")
+        if half_life_hours <= 0:
+            raise ConfigError(f"half_life_hours must be > 0, got {half_life_hours}")
         self.band, self.title_weight, self.half_life_hours = band, title_weight, half_life_hours
         self._tf = None
 
     def set_model(self, model: TfidfSentimentModel | str | Path) -> SentimentAIService:
         "Use `model` (or the JSON file it was saved to) as source 'model'."
-        self.model = model; return self
+        self.model = model
+        return self
 
     def set_transformer(self, transformer: str | Path | TransformerScorer) -> SentimentAIService:
         "Use `transformer` (hub id, local folder or scorer) as source 'transformer'."
-        self.transformer, self._tf = transformer, None; return self
+        self.transformer, self._tf = transformer, None
+        return self
 
     def _transformer(self) -> TransformerScorer:
         if self._tf is None:
             t = self.transformer
-            self._tf = t if isinstance(t, TransformerScorer) else TransformerScorer(t if t is not None else DEFAULT_TRANSFORMER)
+            self._tf = (
+                t
+                if isinstance(t, TransformerScorer)
+                else TransformerScorer(t if t is not None else DEFAULT_TRANSFORMER)
+            )
         return self._tf
 
     def _model(self) -> TfidfSentimentModel:
-        if self.model is None: raise NotFittedError("source 'model' needs a trained TfidfSentimentModel: pass model= or call set_model()")
-        if isinstance(self.model, (str, Path)): self.model = TfidfSentimentModel.load(self.model)
+        if self.model is None:
+            raise NotFittedError("source 'model' needs a trained TfidfSentimentModel: pass model= or call set_model()")
+        if isinstance(self.model, (str, Path)):
+            self.model = TfidfSentimentModel.load(self.model)
         return self.model
 
-    def source_scores(self, texts: Sequence[str],  # texts to score
-                      sources: Sequence[str] | None = None,  # subset of `SOURCES`; None: the service default
-                     ) -> dict[str, list[SourceScore]]:
+    def source_scores(
+        self,
+        texts: Sequence[str],  # texts to score
+        sources: Sequence[str] | None = None,  # subset of `SOURCES`; None: the service default
+    ) -> dict[str, list[SourceScore]]:
         "Per-source scores of `texts` (transformer and model run batched)."
         texts, sources = _check_texts(texts), _check_sources(sources or self.sources)
         out = {}
         for s in sources:
-            if s == "vader": out[s] = [vader_score(t, self.band) for t in texts]
-            elif s == "textblob": out[s] = [textblob_score(t, self.band) for t in texts]
-            elif s == "transformer": out[s] = self._transformer().score(texts) if texts else []
-            else: out[s] = self._model().score_texts(texts) if texts else []
+            if s == "vader":
+                out[s] = [vader_score(t, self.band) for t in texts]
+            elif s == "textblob":
+                out[s] = [textblob_score(t, self.band) for t in texts]
+            elif s == "transformer":
+                out[s] = self._transformer().score(texts) if texts else []
+            else:
+                out[s] = self._model().score_texts(texts) if texts else []
         return out
 
     def combine(self, scores: dict[str, SourceScore]) -> SentimentScore:
         "Combine one text's per-source scores into a `SentimentScore`."
-        if not scores: raise ConfigError("no source scores to combine")
-        w = np.array([float(self.source_weights.get(k, 1.0)) for k in scores]); w = w / w.sum()
+        if not scores:
+            raise ConfigError("no source scores to combine")
+        w = np.array([float(self.source_weights.get(k, 1.0)) for k in scores])
+        w = w / w.sum()
         v = list(scores.values())
         f = lambda a: float(np.dot(w, [getattr(x, a) for x in v]))
         c = _clip(f("compound"), -1, 1)
         label = v[0].label if len(v) == 1 else _label(c, self.band)
         agree = float(np.dot(w, [x.label == label for x in v]))
-        return SentimentScore(compound=c, positive=_clip(f("positive")), negative=_clip(f("negative")), neutral=_clip(f("neutral")),
-                              label=label, confidence=_clip(agree * f("confidence")), sources=dict(scores))
+        return SentimentScore(
+            compound=c,
+            positive=_clip(f("positive")),
+            negative=_clip(f("negative")),
+            neutral=_clip(f("neutral")),
+            label=label,
+            confidence=_clip(agree * f("confidence")),
+            sources=dict(scores),
+        )
 
     def analyze_texts(self, texts: Sequence[str], sources: Sequence[str] | None = None) -> list[SentimentScore]:
         "Score many texts (batched where the source allows)."
         per = self.source_scores(texts, sources)
         return [self.combine({k: per[k][i] for k in per}) for i in range(len(texts))]
 
-    def analyze_text(self, text: str,  # the text to score
-                     sources: Sequence[str] | None = None,  # subset of `SOURCES`; None: the service default
-                    ) -> SentimentScore:
+    def analyze_text(
+        self,
+        text: str,  # the text to score
+        sources: Sequence[str] | None = None,  # subset of `SOURCES`; None: the service default
+    ) -> SentimentScore:
         "Score one text."
-        if not isinstance(text, str): raise DataValidationError(f"text must be a str, got {type(text).__name__}")
+        if not isinstance(text, str):
+            raise DataValidationError(f"text must be a str, got {type(text).__name__}")
         return self.analyze_texts([text], sources)[0]
 
     def _summary(self, kind: str, items: list[SentimentScore], w: np.ndarray) -> SentimentSummary:
         counts = {l.value: sum(i.label == l for i in items) for l in SentimentLabel}
         if not items:
-            return SentimentSummary(kind=kind, compound=0.0, positive=0.0, negative=0.0, neutral=1.0, label="neutral",
-                                    confidence=0.0, count=0, label_counts=counts, effective_count=0.0)
-        w = np.asarray(w, float); wn = w / w.sum()
+            return SentimentSummary(
+                kind=kind,
+                compound=0.0,
+                positive=0.0,
+                negative=0.0,
+                neutral=1.0,
+                label="neutral",
+                confidence=0.0,
+                count=0,
+                label_counts=counts,
+                effective_count=0.0,
+            )
+        w = np.asarray(w, float)
+        wn = w / w.sum()
         f = lambda a: float(np.dot(wn, [getattr(i, a) for i in items]))
-        c = _clip(f("compound"), -1, 1); label = _label(c, self.band)
-        n_eff = float(w.sum()**2 / (w**2).sum())
+        c = _clip(f("compound"), -1, 1)
+        label = _label(c, self.band)
+        n_eff = float(w.sum() ** 2 / (w**2).sum())
         agree = float(np.dot(wn, [i.label == label for i in items]))
         conf = agree * f("confidence") * n_eff / (n_eff + 2)
-        return SentimentSummary(kind=kind, compound=c, positive=_clip(f("positive")), negative=_clip(f("negative")),
-                                neutral=_clip(f("neutral")), label=label, confidence=_clip(conf), count=len(items),
-                                label_counts=counts, effective_count=n_eff, items=items, weights=[float(x) for x in wn])
+        return SentimentSummary(
+            kind=kind,
+            compound=c,
+            positive=_clip(f("positive")),
+            negative=_clip(f("negative")),
+            neutral=_clip(f("neutral")),
+            label=label,
+            confidence=_clip(conf),
+            count=len(items),
+            label_counts=counts,
+            effective_count=n_eff,
+            items=items,
+            weights=[float(x) for x in wn],
+        )
 
-    def analyze_news(self, articles: Sequence[NewsArticle | dict],  # articles (or dicts with their fields)
-                     sources: Sequence[str] | None = None,  # subset of `SOURCES`
-                     as_of: datetime | None = None,  # reference time of the recency weights; None: newest article
-                    ) -> SentimentSummary:
+    def analyze_news(
+        self,
+        articles: Sequence[NewsArticle | dict],  # articles (or dicts with their fields)
+        sources: Sequence[str] | None = None,  # subset of `SOURCES`
+        as_of: datetime | None = None,  # reference time of the recency weights; None: newest article
+    ) -> SentimentSummary:
         "Weighted sentiment of news articles (titles and recency weigh more)."
         arts = [a if isinstance(a, NewsArticle) else NewsArticle.model_validate(a) for a in articles]
         titles = self.analyze_texts([a.title for a in arts], sources)
@@ -491,122 +821,187 @@ class SentimentAIService:
         bodies = dict(zip(has_body, self.analyze_texts([arts[i].content for i in has_body], sources)))
         items = []
         for i, t in enumerate(titles):
-            if i not in bodies: items.append(t); continue
+            if i not in bodies:
+                items.append(t)
+                continue
             b, tw = bodies[i], self.title_weight
             items.append(self.combine({k: _mix(t.sources[k], b.sources[k], tw, self.band) for k in t.sources}))
         dated = [a.published_at for a in arts if a.published_at is not None]
         ref = _utc(as_of) if as_of is not None else (max(dated) if dated else None)
-        ages = np.array([max((ref - a.published_at).total_seconds() / 3600, 0.0) if a.published_at and ref else 0.0 for a in arts])
+        ages = np.array(
+            [max((ref - a.published_at).total_seconds() / 3600, 0.0) if a.published_at and ref else 0.0 for a in arts]
+        )
         return self._summary("news", items, 0.5 ** (ages / self.half_life_hours))
 
-    def analyze_social_media(self, posts: Sequence[SocialMediaPost | dict],  # posts (or dicts with their fields)
-                             sources: Sequence[str] | None = None,  # subset of `SOURCES`
-                            ) -> SentimentSummary:
+    def analyze_social_media(
+        self,
+        posts: Sequence[SocialMediaPost | dict],  # posts (or dicts with their fields)
+        sources: Sequence[str] | None = None,  # subset of `SOURCES`
+    ) -> SentimentSummary:
         "Weighted sentiment of social posts (engagement weighs, log-damped)."
         posts = [p if isinstance(p, SocialMediaPost) else SocialMediaPost.model_validate(p) for p in posts]
         items = self.analyze_texts([p.text for p in posts], sources)
         return self._summary("social", items, 1.0 + np.log1p([p.engagement for p in posts]))
 
-    def aggregate_sentiment(self, news: SentimentSummary | None = None,  # from `analyze_news`
-                            social: SentimentSummary | None = None,  # from `analyze_social_media`
-                            news_weight: float = 0.5,  # prior share of news vs social
-                           ) -> AggregatedSentiment:
+    def aggregate_sentiment(
+        self,
+        news: SentimentSummary | None = None,  # from `analyze_news`
+        social: SentimentSummary | None = None,  # from `analyze_social_media`
+        news_weight: float = 0.5,  # prior share of news vs social
+    ) -> AggregatedSentiment:
         "Combine news and social summaries into one reading with counts and confidence."
-        if not 0 <= news_weight <= 1: raise ConfigError(f"news_weight must be in [0, 1], got {news_weight}")
+        if not 0 <= news_weight <= 1:
+            raise ConfigError(f"news_weight must be in [0, 1], got {news_weight}")
         parts = [(s, pw) for s, pw in ((news, news_weight), (social, 1 - news_weight)) if s is not None and s.count > 0]
         nc, sc = (news.count if news else 0), (social.count if social else 0)
         if not parts:
-            return AggregatedSentiment(compound=0.0, label="neutral", confidence=0.0, news_count=nc, social_count=sc,
-                                       total_count=nc + sc, news_weight=0.0, social_weight=0.0, agreement=1.0)
+            return AggregatedSentiment(
+                compound=0.0,
+                label="neutral",
+                confidence=0.0,
+                news_count=nc,
+                social_count=sc,
+                total_count=nc + sc,
+                news_weight=0.0,
+                social_weight=0.0,
+                agreement=1.0,
+            )
         raw = np.array([pw * max(s.confidence, 1e-6) for s, pw in parts])
-        if raw.sum() == 0: raw = np.ones(len(parts))  # (a zero prior on the only available part)
+        if raw.sum() == 0:
+            raw = np.ones(len(parts))  # (a zero prior on the only available part)
         w = raw / raw.sum()
         c = _clip(float(np.dot(w, [s.compound for s, _ in parts])), -1, 1)
         agree = 1 - abs(parts[0][0].compound - parts[1][0].compound) / 2 if len(parts) == 2 else 1.0
         conf = float(np.dot(w, [s.confidence for s, _ in parts])) * agree
         share = {s.kind: float(x) for (s, _), x in zip(parts, w)}
-        return AggregatedSentiment(compound=c, label=_label(c, self.band), confidence=_clip(conf), news_count=nc, social_count=sc,
-                                   total_count=nc + sc, news_compound=news.compound if nc else None,
-                                   social_compound=social.compound if sc else None, news_weight=share.get("news", 0.0),
-                                   social_weight=share.get("social", 0.0), agreement=_clip(agree))
+        return AggregatedSentiment(
+            compound=c,
+            label=_label(c, self.band),
+            confidence=_clip(conf),
+            news_count=nc,
+            social_count=sc,
+            total_count=nc + sc,
+            news_compound=news.compound if nc else None,
+            social_compound=social.compound if sc else None,
+            news_weight=share.get("news", 0.0),
+            social_weight=share.get("social", 0.0),
+            agreement=_clip(agree),
+        )
+
 
 def _mix(a: SourceScore, b: SourceScore, wa: float, band: float) -> SourceScore:
     "Weighted mix `wa·a + (1-wa)·b` of two scores of one source (a news title and its body)."
-    v = {k: wa*getattr(a, k) + (1-wa)*getattr(b, k) for k in ("compound", "positive", "negative", "neutral", "confidence")}
-    if a.source in ("vader", "textblob"): label = _label(v["compound"], band)
-    else: label = max((SentimentLabel.positive, SentimentLabel.negative, SentimentLabel.neutral), key=lambda l: v[l.value])
-    return SourceScore(source=a.source, label=label, **{k: _clip(x, -1 if k == "compound" else 0) for k, x in v.items()})
+    v = {
+        k: wa * getattr(a, k) + (1 - wa) * getattr(b, k)
+        for k in ("compound", "positive", "negative", "neutral", "confidence")
+    }
+    if a.source in ("vader", "textblob"):
+        label = _label(v["compound"], band)
+    else:
+        label = max(
+            (SentimentLabel.positive, SentimentLabel.negative, SentimentLabel.neutral), key=lambda l: v[l.value]
+        )
+    return SourceScore(
+        source=a.source, label=label, **{k: _clip(x, -1 if k == "compound" else 0) for k, x in v.items()}
+    )
+
 
 def _check_sources(sources) -> list[str]:
-    if isinstance(sources, str): sources = [sources]
+    if isinstance(sources, str):
+        sources = [sources]
     sources = [str(s).lower() for s in sources]
     bad = [s for s in sources if s not in SOURCES]
-    if bad: raise ConfigError(f"unknown sentiment source(s) {bad}; choose from {list(SOURCES)}")
-    if not sources: raise ConfigError("sources is empty")
+    if bad:
+        raise ConfigError(f"unknown sentiment source(s) {bad}; choose from {list(SOURCES)}")
+    if not sources:
+        raise ConfigError("sources is empty")
     return list(dict.fromkeys(sources))
+
 
 sentiment_ai_service = SentimentAIService()
 
 # %% ../nbs/40_sentiment.ipynb #f27928dd
 def _tf(timeframe) -> pd.Timedelta:
-    try: td = pd.Timedelta(timeframe)
-    except (ValueError, TypeError): raise ConfigError(f"timeframe {timeframe!r} is not a duration like '1h', '4h' or '1d'") from None
-    if td <= pd.Timedelta(0): raise ConfigError(f"timeframe must be positive, got {timeframe!r}")
+    try:
+        td = pd.Timedelta(timeframe)
+    except (ValueError, TypeError):
+        raise ConfigError(f"timeframe {timeframe!r} is not a duration like '1h', '4h' or '1d'") from None
+    if td <= pd.Timedelta(0):
+        raise ConfigError(f"timeframe must be positive, got {timeframe!r}")
     return td
+
 
 def _utc_index(x, what: str) -> pd.DatetimeIndex:
     try:
-        try: idx = pd.DatetimeIndex(pd.to_datetime(x))
-        except ValueError: idx = pd.DatetimeIndex(pd.to_datetime(x, format="mixed"))
-    except (ValueError, TypeError) as e: raise DataValidationError(f"{what} is not a set of timestamps ({e})") from None
-    if idx.hasnans: raise DataValidationError(f"{what} has a missing timestamp at position {int(np.flatnonzero(idx.isna())[0])}")
+        try:
+            idx = pd.DatetimeIndex(pd.to_datetime(x))
+        except ValueError:
+            idx = pd.DatetimeIndex(pd.to_datetime(x, format="mixed"))
+    except (ValueError, TypeError) as e:
+        raise DataValidationError(f"{what} is not a set of timestamps ({e})") from None
+    if idx.hasnans:
+        raise DataValidationError(f"{what} has a missing timestamp at position {int(np.flatnonzero(idx.isna())[0])}")
     return (idx.tz_localize("UTC") if idx.tz is None else idx.tz_convert("UTC")).as_unit("ns")
 
-def score_texts_frame(texts: pd.DataFrame,  # frame with a text column
-                      text_col: str = "text",  # column with the texts
-                      service: SentimentAIService | None = None,  # None: `sentiment_ai_service`
-                      sources: Sequence[str] | None = None,  # subset of `SOURCES`
-                     ) -> pd.DataFrame:
+
+def score_texts_frame(
+    texts: pd.DataFrame,  # frame with a text column
+    text_col: str = "text",  # column with the texts
+    service: SentimentAIService | None = None,  # None: `sentiment_ai_service`
+    sources: Sequence[str] | None = None,  # subset of `SOURCES`
+) -> pd.DataFrame:
     "`texts` with compound, positive, negative, neutral, label, confidence and one `<source>_compound` column per source."
-    if text_col not in texts: raise DataValidationError(f"texts has no column {text_col!r}")
+    if text_col not in texts:
+        raise DataValidationError(f"texts has no column {text_col!r}")
     if (miss := texts[text_col].isna().to_numpy()).any():
         raise DataValidationError(f"column {text_col!r} has a missing text at row {int(np.flatnonzero(miss)[0])}")
     svc = service or sentiment_ai_service
     scores = svc.analyze_texts(texts[text_col].astype(str).tolist(), sources)
     out = texts.copy()
-    for a in ("compound", "positive", "negative", "neutral", "confidence"): out[a] = [getattr(s, a) for s in scores]
+    for a in ("compound", "positive", "negative", "neutral", "confidence"):
+        out[a] = [getattr(s, a) for s in scores]
     out["label"] = [s.label.value for s in scores]
-    for k in (scores[0].sources if scores else []): out[f"{k}_compound"] = [s.sources[k].compound for s in scores]
+    for k in scores[0].sources if scores else []:
+        out[f"{k}_compound"] = [s.sources[k].compound for s in scores]
     return out
 
-def sentiment_features(texts: pd.DataFrame,  # timestamped texts: `time_col` plus `score_col` or `text_col`
-                       candle_index: Sequence | pd.DatetimeIndex,  # candle OPEN times, ascending
-                       timeframe: str | pd.Timedelta = "1h",  # candle length
-                       windows: Sequence[int] = (1, 6, 24),  # look-back windows in candles
-                       time_col: str = "published_at",  # publication time column (naive times are read as UTC)
-                       score_col: str = "compound",  # precomputed score column; scored from `text_col` when absent
-                       text_col: str = "text",  # text column (used when `score_col` is absent)
-                       service: SentimentAIService | None = None,  # scorer; None: `sentiment_ai_service`
-                       sources: Sequence[str] | None = None,  # sources when scoring
-                       band: float = 0.05,  # |score| <= band is neutral (for the net share)
-                       fill_value: float | None = None,  # mean of windows with no text; None keeps NaN
-                      ) -> pd.DataFrame:
+
+def sentiment_features(
+    texts: pd.DataFrame,  # timestamped texts: `time_col` plus `score_col` or `text_col`
+    candle_index: Sequence | pd.DatetimeIndex,  # candle OPEN times, ascending
+    timeframe: str | pd.Timedelta = "1h",  # candle length
+    windows: Sequence[int] = (1, 6, 24),  # look-back windows in candles
+    time_col: str = "published_at",  # publication time column (naive times are read as UTC)
+    score_col: str = "compound",  # precomputed score column; scored from `text_col` when absent
+    text_col: str = "text",  # text column (used when `score_col` is absent)
+    service: SentimentAIService | None = None,  # scorer; None: `sentiment_ai_service`
+    sources: Sequence[str] | None = None,  # sources when scoring
+    band: float = 0.05,  # |score| <= band is neutral (for the net share)
+    fill_value: float | None = None,  # mean of windows with no text; None keeps NaN
+) -> pd.DataFrame:
     "Rolling sentiment features per candle, using only texts published before each candle's close."
     td = _tf(timeframe)
-    if time_col not in texts: raise DataValidationError(f"texts has no column {time_col!r}")
+    if time_col not in texts:
+        raise DataValidationError(f"texts has no column {time_col!r}")
     windows = [int(w) for w in windows]
-    if not windows or min(windows) < 1: raise ConfigError(f"windows must be positive candle counts, got {windows}")
+    if not windows or min(windows) < 1:
+        raise ConfigError(f"windows must be positive candle counts, got {windows}")
     idx_in = pd.DatetimeIndex(candle_index) if not isinstance(candle_index, pd.DatetimeIndex) else candle_index
     opens = _utc_index(idx_in, "candle_index")
     if not opens.is_monotonic_increasing or opens.has_duplicates:
         raise DataValidationError("candle_index must be strictly increasing")
-    if score_col not in texts: texts = score_texts_frame(texts, text_col, service, sources).rename(columns={"compound": score_col})
+    if score_col not in texts:
+        texts = score_texts_frame(texts, text_col, service, sources).rename(columns={"compound": score_col})
     t = _utc_index(texts[time_col], f"column {time_col!r}")
     s = pd.to_numeric(texts[score_col], errors="coerce").to_numpy(float)
-    if np.isnan(s).any(): raise DataValidationError(f"column {score_col!r} has a missing or non-numeric score at row {int(np.flatnonzero(np.isnan(s))[0])}")
+    if np.isnan(s).any():
+        raise DataValidationError(
+            f"column {score_col!r} has a missing or non-numeric score at row {int(np.flatnonzero(np.isnan(s))[0])}"
+        )
     order = np.argsort(t.asi8, kind="stable")
     tn, s = t.asi8[order], s[order]
-    cs = np.concatenate([[0.0], np.cumsum(s)]); cnet = np.concatenate([[0.0], np.cumsum(np.sign(s) * (np.abs(s) > band))])
+    cs = np.concatenate([[0.0], np.cumsum(s)])
+    cnet = np.concatenate([[0.0], np.cumsum(np.sign(s) * (np.abs(s) > band))])
     closes = (opens + td).asi8  # nanoseconds, like `tn` and `td.value`
     hi = np.searchsorted(tn, closes, side="left")  # texts strictly before the close
     out = {}
@@ -620,33 +1015,49 @@ def sentiment_features(texts: pd.DataFrame,  # timestamped texts: `time_col` plu
     return pd.DataFrame(out, index=idx_in)
 
 # %% ../nbs/40_sentiment.ipynb #ea121454
-SENTIMENT_CORPORA = ("financial_phrasebank", "semeval2017_task5_headlines", "fiqa2018_task1_microblogs",
-                     "twitter_financial_news_sentiment")
+SENTIMENT_CORPORA = (
+    "financial_phrasebank",
+    "semeval2017_task5_headlines",
+    "fiqa2018_task1_microblogs",
+    "twitter_financial_news_sentiment",
+)
 
-def load_sentiment_corpus(name: str,  # one of `SENTIMENT_CORPORA`
-                          data_dir: str | Path | None = None,  # folder with `sentiment/`; None: `shared_data_dir()`
-                         ) -> pd.DataFrame:
+
+def load_sentiment_corpus(
+    name: str,  # one of `SENTIMENT_CORPORA`
+    data_dir: str | Path | None = None,  # folder with `sentiment/`; None: `shared_data_dir()`
+) -> pd.DataFrame:
     "A labelled corpus as a frame with `text`, `label` (positive/negative/neutral) and its extra columns."
-    if name not in SENTIMENT_CORPORA: raise ConfigError(f"unknown corpus {name!r}; choose from {list(SENTIMENT_CORPORA)}")
+    if name not in SENTIMENT_CORPORA:
+        raise ConfigError(f"unknown corpus {name!r}; choose from {list(SENTIMENT_CORPORA)}")
     root = Path(data_dir) if data_dir is not None else shared_data_dir()
-    if root is None: raise DataSourceError("no shared data directory (set CRYPTOML_SHARED_DATA or place ../shared/data)")
-    path = root/"sentiment"/f"{name}.csv"
-    if not path.exists(): raise DataSourceError(f"corpus file {str(path)!r} does not exist")
+    if root is None:
+        raise DataSourceError("no shared data directory (set CRYPTOML_SHARED_DATA or place ../shared/data)")
+    path = root / "sentiment" / f"{name}.csv"
+    if not path.exists():
+        raise DataSourceError(f"corpus file {str(path)!r} does not exist")
     df = pd.read_csv(path)
     missing = {"text", "label"} - set(df.columns)
-    if missing: raise DataValidationError(f"{path.name} lacks column(s) {sorted(missing)}")
+    if missing:
+        raise DataValidationError(f"{path.name} lacks column(s) {sorted(missing)}")
     bad = sorted(set(df["label"]) - {l.value for l in SentimentLabel})
-    if bad: raise DataValidationError(f"{path.name} has unknown labels {bad[:5]}")
-    if (miss := df["text"].isna().to_numpy()).any(): raise DataValidationError(f"{path.name} has a missing text at row {int(np.flatnonzero(miss)[0])}")
+    if bad:
+        raise DataValidationError(f"{path.name} has unknown labels {bad[:5]}")
+    if (miss := df["text"].isna().to_numpy()).any():
+        raise DataValidationError(f"{path.name} has a missing text at row {int(np.flatnonzero(miss)[0])}")
     return df.assign(text=df["text"].astype(str))
 
-def split_corpus(df: pd.DataFrame,  # frame with `text` and `label`
-                 test_size: float = 0.3,  # held-out share
-                 seed: int = 42,  # shuffling seed
-                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+
+def split_corpus(
+    df: pd.DataFrame,  # frame with `text` and `label`
+    test_size: float = 0.3,  # held-out share
+    seed: int = 42,  # shuffling seed
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     "Stratified random split of a labelled corpus; rows with identical text stay on one side."
     from sklearn.model_selection import train_test_split
-    if not 0 < test_size < 1: raise ConfigError(f"test_size must be in (0, 1), got {test_size}")
+
+    if not 0 < test_size < 1:
+        raise ConfigError(f"test_size must be in (0, 1), got {test_size}")
     first = df.groupby("text", sort=True)["label"].first()
     strat = first if first.value_counts().min() >= 2 else None
     tr, te = train_test_split(first.index.to_numpy(), test_size=test_size, random_state=seed, stratify=strat)
@@ -654,19 +1065,26 @@ def split_corpus(df: pd.DataFrame,  # frame with `text` and `label`
     mask = df["text"].isin(te).to_numpy()
     return df[~mask].reset_index(drop=True), df[mask].reset_index(drop=True)
 
+
 def classification_scores(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, float]:
     "Accuracy and macro-F1 over the three sentiment labels."
     from sklearn.metrics import accuracy_score, f1_score
-    labs = [l.value for l in SentimentLabel]
-    return {"accuracy": float(accuracy_score(y_true, y_pred)),
-            "macro_f1": float(f1_score(y_true, y_pred, labels=labs, average="macro", zero_division=0)), "n": len(y_true)}
 
-def evaluate_sources(texts: Sequence[str],  # held-out texts
-                     labels: Sequence[str],  # their gold labels
-                     sources: Sequence[str] = ("vader", "textblob"),  # sources to evaluate one by one
-                     service: SentimentAIService | None = None,  # scorer (holds the transformer / trained model)
-                     combined: bool = True,  # also evaluate all `sources` combined
-                    ) -> pd.DataFrame:
+    labs = [l.value for l in SentimentLabel]
+    return {
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "macro_f1": float(f1_score(y_true, y_pred, labels=labs, average="macro", zero_division=0)),
+        "n": len(y_true),
+    }
+
+
+def evaluate_sources(
+    texts: Sequence[str],  # held-out texts
+    labels: Sequence[str],  # their gold labels
+    sources: Sequence[str] = ("vader", "textblob"),  # sources to evaluate one by one
+    service: SentimentAIService | None = None,  # scorer (holds the transformer / trained model)
+    combined: bool = True,  # also evaluate all `sources` combined
+) -> pd.DataFrame:
     "Accuracy and macro-F1 of each source (and their combination) on labelled texts."
     svc = service or sentiment_ai_service
     per = svc.source_scores(texts, sources)
@@ -677,69 +1095,101 @@ def evaluate_sources(texts: Sequence[str],  # held-out texts
     return pd.DataFrame(rows).T.rename_axis("source").astype({"n": int})
 
 # %% ../nbs/40_sentiment.ipynb #6a19b338
-def evaluate_corpora(corpora: Sequence[str] = SENTIMENT_CORPORA,  # corpus names
-                     sources: Sequence[str] = ("vader", "textblob"),  # untrained sources to compare
-                     max_test: int | None = None,  # subsample each held-out part (None: all)
-                     seed: int = 42,  # split and subsample seed
-                     service: SentimentAIService | None = None,  # scorer for `sources`
-                     model: TfidfSentimentModel | None = None,  # unfitted model to train (None: defaults)
-                    ) -> tuple[pd.DataFrame, TfidfSentimentModel]:
+def evaluate_corpora(
+    corpora: Sequence[str] = SENTIMENT_CORPORA,  # corpus names
+    sources: Sequence[str] = ("vader", "textblob"),  # untrained sources to compare
+    max_test: int | None = None,  # subsample each held-out part (None: all)
+    seed: int = 42,  # split and subsample seed
+    service: SentimentAIService | None = None,  # scorer for `sources`
+    model: TfidfSentimentModel | None = None,  # unfitted model to train (None: defaults)
+) -> tuple[pd.DataFrame, TfidfSentimentModel]:
     "Train a `TfidfSentimentModel` on the pooled training parts and score every source on each held-out part."
     parts = {c: split_corpus(load_sentiment_corpus(c), seed=seed) for c in corpora}
     train = pd.concat([tr for tr, _ in parts.values()], ignore_index=True)
     mdl = (model or TfidfSentimentModel()).fit(train.text.tolist(), train.label.tolist())
     svc = service or SentimentAIService()
-    svc = SentimentAIService(sources=svc.sources, transformer=svc.transformer, model=mdl, source_weights=svc.source_weights, band=svc.band)
+    svc = SentimentAIService(
+        sources=svc.sources, transformer=svc.transformer, model=mdl, source_weights=svc.source_weights, band=svc.band
+    )
     rows = []
     for c, (_, te) in parts.items():
-        if max_test and len(te) > max_test: te = te.sample(max_test, random_state=seed)
+        if max_test and len(te) > max_test:
+            te = te.sample(max_test, random_state=seed)
         ev = evaluate_sources(te.text.tolist(), te.label.tolist(), [*sources, "model"], service=svc, combined=False)
         rows.append(ev.assign(corpus=c).reset_index())
     return pd.DataFrame(pd.concat(rows, ignore_index=True)).set_index(["corpus", "source"]), mdl
 
 # %% ../nbs/40_sentiment.ipynb #21bce347
 EXAMPLE_TEXTS: list[tuple[str, str]] = [
-    ("Bitcoin is going to the moon! 🚀", "positive"), ("ETH breaks out to a new all-time high", "positive"),
-    ("Massive rally as institutions pile into crypto", "positive"), ("HODL, this dip is a gift 💎🙌", "positive"),
-    ("Bullish divergence on the daily chart, longs are back", "positive"), ("ETF approval sends BTC soaring", "positive"),
-    ("Solana network upgrade boosts adoption and fees", "positive"), ("Great week for altcoins, everything pumping 📈", "positive"),
-    ("Exchange hacked, millions in user funds stolen", "negative"), ("Got rekt on that leveraged long", "negative"),
-    ("Crypto lender files for bankruptcy, withdrawals frozen", "negative"), ("Bearish breakdown, BTC plunges below support", "negative"),
-    ("Stablecoin depegs and the market dumps 📉", "negative"), ("Regulators sue the exchange for fraud", "negative"),
-    ("Liquidations cascade as prices crash", "negative"), ("Another rug pull: the devs vanished with the money", "negative"),
-    ("Bitcoin trades at 30,000 dollars", "neutral"), ("The SEC will publish its decision next week", "neutral"),
-    ("Ethereum developers schedule a call for Thursday", "neutral"), ("The exchange lists a new trading pair", "neutral"),
-    ("Miners move coins to a new wallet", "neutral"), ("The conference takes place in Lisbon", "neutral"),
+    ("Bitcoin is going to the moon! 🚀", "positive"),
+    ("ETH breaks out to a new all-time high", "positive"),
+    ("Massive rally as institutions pile into crypto", "positive"),
+    ("HODL, this dip is a gift 💎🙌", "positive"),
+    ("Bullish divergence on the daily chart, longs are back", "positive"),
+    ("ETF approval sends BTC soaring", "positive"),
+    ("Solana network upgrade boosts adoption and fees", "positive"),
+    ("Great week for altcoins, everything pumping 📈", "positive"),
+    ("Exchange hacked, millions in user funds stolen", "negative"),
+    ("Got rekt on that leveraged long", "negative"),
+    ("Crypto lender files for bankruptcy, withdrawals frozen", "negative"),
+    ("Bearish breakdown, BTC plunges below support", "negative"),
+    ("Stablecoin depegs and the market dumps 📉", "negative"),
+    ("Regulators sue the exchange for fraud", "negative"),
+    ("Liquidations cascade as prices crash", "negative"),
+    ("Another rug pull: the devs vanished with the money", "negative"),
+    ("Bitcoin trades at 30,000 dollars", "neutral"),
+    ("The SEC will publish its decision next week", "neutral"),
+    ("Ethereum developers schedule a call for Thursday", "neutral"),
+    ("The exchange lists a new trading pair", "neutral"),
+    ("Miners move coins to a new wallet", "neutral"),
+    ("The conference takes place in Lisbon", "neutral"),
 ]
+
 
 def example_texts() -> pd.DataFrame:
     "The built-in labelled crypto texts as a frame with `text` and `label`."
     return pd.DataFrame(EXAMPLE_TEXTS, columns=["text", "label"])
 
-def load_headlines(data_dir: str | Path | None = None,  # folder with `news/`; None: `shared_data_dir()`
-                  ) -> pd.DataFrame:
+
+def load_headlines(
+    data_dir: str | Path | None = None,  # folder with `news/`; None: `shared_data_dir()`
+) -> pd.DataFrame:
     "The dated crypto headlines (`published_at` UTC, `text` = title, plus the file's columns), oldest first; rows without a title are dropped with a warning."
     root = Path(data_dir) if data_dir is not None else shared_data_dir()
-    if root is None: raise DataSourceError("no shared data directory (set CRYPTOML_SHARED_DATA or place ../shared/data)")
-    path = root/"news"/"crypto_news_headlines.csv"
-    if not path.exists(): raise DataSourceError(f"headline file {str(path)!r} does not exist")
+    if root is None:
+        raise DataSourceError("no shared data directory (set CRYPTOML_SHARED_DATA or place ../shared/data)")
+    path = root / "news" / "crypto_news_headlines.csv"
+    if not path.exists():
+        raise DataSourceError(f"headline file {str(path)!r} does not exist")
     df = pd.read_csv(path)
     for c in ("date", "title"):
-        if c not in df: raise DataValidationError(f"{path.name} lacks column {c!r}")
+        if c not in df:
+            raise DataValidationError(f"{path.name} lacks column {c!r}")
     df.insert(0, "published_at", _utc_index(df["date"], f"{path.name} column 'date'"))
     if (miss := df["title"].isna()).any():
-        log.warning("%s: %d row(s) without a title dropped (rows %s)", path.name, int(miss.sum()), list(np.flatnonzero(miss))[:10])
+        log.warning(
+            "%s: %d row(s) without a title dropped (rows %s)",
+            path.name,
+            int(miss.sum()),
+            list(np.flatnonzero(miss))[:10],
+        )
         df = df[~miss]
     return df.assign(text=df["title"].astype(str)).sort_values("published_at", kind="stable").reset_index(drop=True)
 
-def source_agreement(scored: pd.DataFrame,  # from `score_texts_frame` (needs `<source>_compound` columns)
-                     band: float = 0.05,  # neutral band for the labels compared
-                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+
+def source_agreement(
+    scored: pd.DataFrame,  # from `score_texts_frame` (needs `<source>_compound` columns)
+    band: float = 0.05,  # neutral band for the labels compared
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     "Pairwise correlation of source compounds and pairwise share of identical labels."
     cols = [c for c in scored.columns if c.endswith("_compound")]
-    if len(cols) < 2: raise ConfigError(f"need at least two `<source>_compound` columns, got {cols}")
-    names = [c[:-len("_compound")] for c in cols]
+    if len(cols) < 2:
+        raise ConfigError(f"need at least two `<source>_compound` columns, got {cols}")
+    names = [c[: -len("_compound")] for c in cols]
     lab = np.sign(scored[cols].to_numpy()) * (np.abs(scored[cols].to_numpy()) > band)
-    agree = pd.DataFrame([[float((lab[:, i] == lab[:, j]).mean()) for j in range(len(cols))] for i in range(len(cols))],
-                         index=names, columns=names)
+    agree = pd.DataFrame(
+        [[float((lab[:, i] == lab[:, j]).mean()) for j in range(len(cols))] for i in range(len(cols))],
+        index=names,
+        columns=names,
+    )
     return scored[cols].set_axis(names, axis=1).corr(), agree

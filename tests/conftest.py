@@ -1,4 +1,5 @@
 """Shared pytest set-up: working folders in a temporary place, headless plotting, quiet TensorFlow."""
+
 import os, tempfile
 from pathlib import Path
 
@@ -6,7 +7,7 @@ import pytest
 
 _TMP = Path(tempfile.mkdtemp(prefix="cryptoml-tests-"))
 for kind in ("DATA", "MODELS", "REPORTS"):
-    os.environ.setdefault(f"CRYPTOML_{kind}_DIR", str(_TMP/kind.lower()))
+    os.environ.setdefault(f"CRYPTOML_{kind}_DIR", str(_TMP / kind.lower()))
 os.environ.setdefault("MPLBACKEND", "Agg")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -14,8 +15,11 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 
 def pytest_addoption(parser):
-    parser.addoption("--flags", default=os.environ.get("CRYPTOML_TEST_FLAGS", ""),
-                     help="test flags to run (space separated, e.g. 'slow net'); default: none of tst_flags")
+    parser.addoption(
+        "--flags",
+        default=os.environ.get("CRYPTOML_TEST_FLAGS", ""),
+        help="test flags to run (space separated, e.g. 'slow net'); default: none of tst_flags",
+    )
 
 
 def pytest_configure(config):

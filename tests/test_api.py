@@ -1,5 +1,6 @@
 """The ml-v2 HTTP API from outside: schemathesis fuzzing, keys, body limits, a real uvicorn server on loopback,
 a server killed with SIGKILL mid-job, cancellation, and an optimization job on a Dask cluster."""
+
 import json, os, signal, socket, subprocess, sys, time
 from pathlib import Path
 
@@ -27,36 +28,52 @@ def _candles(n=400, seed=3):
 
 class NullExecutor:
     "Accepts jobs and runs nothing (the fuzzer exercises request handling, not the work)."
+
     name = "null"
-    def __init__(self, store): self.store = store
-    def submit(self, job_id): pass
-    def cancel(self, job_id): return self.store.request_cancel(job_id)
-    def running(self): return []
-    def map(self, fn, items): return [fn(x) for x in items]
-    def shutdown(self, interrupt=True): pass
+
+    def __init__(self, store):
+        self.store = store
+
+    def submit(self, job_id):
+        pass
+
+    def cancel(self, job_id):
+        return self.store.request_cancel(job_id)
+
+    def running(self):
+        return []
+
+    def map(self, fn, items):
+        return [fn(x) for x in items]
+
+    def shutdown(self, interrupt=True):
+        pass
 
 
 def _tiny_transformer(tmp: Path) -> str:
     "A tiny local DistilBERT for source 'transformer' (nothing is downloaded)."
     from cryptoml.sentiment import tiny_transformer
-    p = tmp/"tiny-transformer"
-    if not (p/"config.json").exists(): tiny_transformer(p)
+
+    p = tmp / "tiny-transformer"
+    if not (p / "config.json").exists():
+        tiny_transformer(p)
     return str(p)
 
 
 def _null_app(tmp: Path, key=KEY):
-    store = JobStore(tmp/"fuzz-jobs.sqlite")
-    return create_app(ApiSettings(api_key=key, jobs_url=store.url, rate_limit=0, sentiment_transformer=_tiny_transformer(tmp)),
-                      manager=JobManager(store, NullExecutor(store)))
+    store = JobStore(tmp / "fuzz-jobs.sqlite")
+    return create_app(
+        ApiSettings(api_key=key, jobs_url=store.url, rate_limit=0, sentiment_transformer=_tiny_transformer(tmp)),
+        manager=JobManager(store, NullExecutor(store)),
+    )
 
 
 # --- schemathesis: no server errors on any route, with and without a key ---------------------------------------------
-_FUZZ_DIR = Path(os.environ.get("CRYPTOML_MODELS_DIR", "/tmp"))/"api-fuzz"
+_FUZZ_DIR = Path(os.environ.get("CRYPTOML_MODELS_DIR", "/tmp")) / "api-fuzz"
 _FUZZ_DIR.mkdir(parents=True, exist_ok=True)
 schema_keyed = schemathesis.openapi.from_asgi("/openapi.json", _null_app(_FUZZ_DIR))
 schema_nokey = schemathesis.openapi.from_asgi("/openapi.json", _null_app(_FUZZ_DIR, key=None))
-_FUZZ = settings(max_examples=8, deadline=None, derandomize=True,
-                 suppress_health_check=list(HealthCheck))
+_FUZZ = settings(max_examples=8, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 
 
 @schema_keyed.parametrize()
@@ -79,8 +96,11 @@ def test_fuzz_without_key(case):
     resp = case.call()
     assert resp.status_code < 500, (resp.status_code, resp.text[:500])
     json.loads(resp.text)
-    if (case.method, case.path) in {("POST", f"{API_PREFIX}/optimize"), ("POST", f"{API_PREFIX}/rl/train"),
-                                    ("DELETE", f"{API_PREFIX}/jobs/{{job_id}}")}:
+    if (case.method, case.path) in {
+        ("POST", f"{API_PREFIX}/optimize"),
+        ("POST", f"{API_PREFIX}/rl/train"),
+        ("DELETE", f"{API_PREFIX}/jobs/{{job_id}}"),
+    }:
         assert resp.status_code == 401, resp.status_code  # checked before the body, whatever the body is
 
 
@@ -90,11 +110,14 @@ MUTATING = [("post", "/optimize"), ("post", "/rl/train"), ("delete", "/jobs/j-20
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
-    with TestClient(_null_app(tmp_path_factory.mktemp("api"))) as c: yield c
+    with TestClient(_null_app(tmp_path_factory.mktemp("api"))) as c:
+        yield c
 
 
 @pytest.mark.parametrize("method,path", MUTATING)
-@pytest.mark.parametrize("headers", [{}, {"X-API-Key": "wrong-" + "y" * 30}, {"Authorization": "Bearer nope"}, {"X-API-Key": ""}])
+@pytest.mark.parametrize(
+    "headers", [{}, {"X-API-Key": "wrong-" + "y" * 30}, {"Authorization": "Bearer nope"}, {"X-API-Key": ""}]
+)
 def test_mutating_routes_need_key(client, method, path, headers):
     kw = {"json": {}} if method == "post" else {}
     r = getattr(client, method)(API_PREFIX + path, headers=headers, **kw)
@@ -103,8 +126,11 @@ def test_mutating_routes_need_key(client, method, path, headers):
 
 
 def test_mutating_routes_accept_key(client):
-    r = client.post(f"{API_PREFIX}/rl/train", headers={"Authorization": f"Bearer {KEY}"},
-                    json={"agent_type": "qlearning", "market_data": _candles(120), "total_timesteps": 100})
+    r = client.post(
+        f"{API_PREFIX}/rl/train",
+        headers={"Authorization": f"Bearer {KEY}"},
+        json={"agent_type": "qlearning", "market_data": _candles(120), "total_timesteps": 100},
+    )
     assert r.status_code == 202 and r.json()["status"] == "queued"
     r2 = client.delete(f"{API_PREFIX}/jobs/{r.json()['id']}", headers={"X-API-Key": KEY})
     assert r2.status_code == 200 and r2.json()["status"] == "cancelled"
@@ -113,7 +139,9 @@ def test_mutating_routes_accept_key(client):
 @pytest.mark.parametrize("body", [b"\x80", b"{not json", b'{"agent_type": "nope"}'])
 def test_key_checked_before_body(client, body):
     for method, path in MUTATING:
-        r = client.request(method.upper(), API_PREFIX + path, content=body, headers={"content-type": "application/json"})
+        r = client.request(
+            method.upper(), API_PREFIX + path, content=body, headers={"content-type": "application/json"}
+        )
         assert r.status_code == 401, (path, r.status_code)
 
 
@@ -127,44 +155,76 @@ def test_oversize_body_413(client):
     big = {"text": "a" * 2_100_000}
     r = client.post(f"{API_PREFIX}/sentiment/analyze", json=big)
     assert r.status_code == 413 and "larger than" in r.json()["detail"]
+
     def chunks():  # no Content-Length: the limit counts streamed bytes
-        for _ in range(300): yield b"x" * 10_000
+        for _ in range(300):
+            yield b"x" * 10_000
+
     r = client.post(f"{API_PREFIX}/sentiment/analyze", content=chunks(), headers={"content-type": "application/json"})
     assert r.status_code == 413
 
 
 def test_nan_and_infinity_are_422_with_json_body(client):
-    for bad in ('{"prices": [NaN, 1.0]}', '{"prices": [Infinity, 1.0]}', '{"text": "hi", "sources": ["vader"], "x": NaN}'):
+    for bad in (
+        '{"prices": [NaN, 1.0]}',
+        '{"prices": [Infinity, 1.0]}',
+        '{"text": "hi", "sources": ["vader"], "x": NaN}',
+    ):
         path = "/regime/detect" if "prices" in bad else "/sentiment/analyze"
         r = client.post(API_PREFIX + path, content=bad, headers={"content-type": "application/json"})
         assert r.status_code == 422, r.text
         json.loads(r.text)  # valid JSON (no bare NaN)
-    body = {"model_type": "ridge", "n_trials": 2, "hyperparameter_ranges": [{"name": "alpha", "param_type": "float", "min": 0.1, "max": 1.0}]}
+    body = {
+        "model_type": "ridge",
+        "n_trials": 2,
+        "hyperparameter_ranges": [{"name": "alpha", "param_type": "float", "min": 0.1, "max": 1.0}],
+    }
     raw = json.dumps(body).replace("1.0", "NaN")
-    r = client.post(f"{API_PREFIX}/optimize", content=raw, headers={"content-type": "application/json", "X-API-Key": KEY})
+    r = client.post(
+        f"{API_PREFIX}/optimize", content=raw, headers={"content-type": "application/json", "X-API-Key": KEY}
+    )
     assert r.status_code == 422 and "Traceback" not in r.text
 
 
 def test_bounds_and_traversal(client):
-    r = client.post(f"{API_PREFIX}/optimize", headers={"X-API-Key": KEY}, json={"model_type": "ridge", "n_trials": 10**6,
-                    "hyperparameter_ranges": [{"name": "alpha", "param_type": "float", "min": 0.1, "max": 1.0}]})
+    r = client.post(
+        f"{API_PREFIX}/optimize",
+        headers={"X-API-Key": KEY},
+        json={
+            "model_type": "ridge",
+            "n_trials": 10**6,
+            "hyperparameter_ranges": [{"name": "alpha", "param_type": "float", "min": 0.1, "max": 1.0}],
+        },
+    )
     assert r.status_code == 422
-    r = client.post(f"{API_PREFIX}/rl/train", headers={"X-API-Key": KEY},
-                    json={"agent_type": "ppo", "market_data": _candles(60), "total_timesteps": 10**9})
+    r = client.post(
+        f"{API_PREFIX}/rl/train",
+        headers={"X-API-Key": KEY},
+        json={"agent_type": "ppo", "market_data": _candles(60), "total_timesteps": 10**9},
+    )
     assert r.status_code == 422
     for mid in ("../../etc/passwd", "..", ".hidden", "a/b", "%2e%2e"):
         r = client.post(f"{API_PREFIX}/predict", json={"model_id": mid, "candles": _candles(5)})
         assert r.status_code in (404, 422), (mid, r.status_code)
-    r = client.post(f"{API_PREFIX}/optimize", headers={"X-API-Key": KEY}, json={"model_type": "ridge", "n_trials": 2,
-                    "hyperparameter_ranges": [{"name": "alpha", "param_type": "float", "min": 0.1, "max": 1.0}],
-                    "objective_options": {"source": "/etc"}})
+    r = client.post(
+        f"{API_PREFIX}/optimize",
+        headers={"X-API-Key": KEY},
+        json={
+            "model_type": "ridge",
+            "n_trials": 2,
+            "hyperparameter_ranges": [{"name": "alpha", "param_type": "float", "min": 0.1, "max": 1.0}],
+            "objective_options": {"source": "/etc"},
+        },
+    )
     assert r.status_code == 422 and "source" in r.text
 
 
 def test_rate_limit_429(tmp_path):
-    store = JobStore(tmp_path/"j.sqlite")
-    app = create_app(ApiSettings(api_key=KEY, jobs_url=store.url, rate_limit=1, rate_burst=3),
-                     manager=JobManager(store, NullExecutor(store)))
+    store = JobStore(tmp_path / "j.sqlite")
+    app = create_app(
+        ApiSettings(api_key=KEY, jobs_url=store.url, rate_limit=1, rate_burst=3),
+        manager=JobManager(store, NullExecutor(store)),
+    )
     with TestClient(app) as c:
         codes = [c.get(f"{API_PREFIX}/jobs").status_code for _ in range(6)]
         assert codes[:3] == [200] * 3 and 429 in codes[3:], codes
@@ -176,37 +236,60 @@ def test_rate_limit_429(tmp_path):
 # --- a real server on loopback -------------------------------------------------------------------------------------------
 def _free_port() -> int:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class Server:
     "`cryptoml serve` (serve_main) in a subprocess on 127.0.0.1."
+
     def __init__(self, tmp: Path, grace: float = 10.0):
         self.port, self.tmp = _free_port(), tmp
-        self.env = {**os.environ, "CRYPTOML_API_KEY": KEY, "CRYPTOML_JOBS_URL": str(tmp/"jobs.sqlite"),
-                    "CRYPTOML_MODELS_DIR": str(tmp/"models"), "CRYPTOML_API_RATE": "0", "CRYPTOML_CANCEL_GRACE": str(grace),
-                    "PYTHONUNBUFFERED": "1"}
+        self.env = {
+            **os.environ,
+            "CRYPTOML_API_KEY": KEY,
+            "CRYPTOML_JOBS_URL": str(tmp / "jobs.sqlite"),
+            "CRYPTOML_MODELS_DIR": str(tmp / "models"),
+            "CRYPTOML_API_RATE": "0",
+            "CRYPTOML_CANCEL_GRACE": str(grace),
+            "PYTHONUNBUFFERED": "1",
+        }
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = None
 
     def start(self, timeout: float = 60):
-        self.log = open(self.tmp/f"server-{time.time_ns()}.log", "w")
-        self.proc = subprocess.Popen([sys.executable, "-c", f"import sys; from cryptoml.api import serve_main; sys.exit(serve_main(['--port', '{self.port}', '--log-level', 'warning']))"],
-                                     env=self.env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
+        self.log = open(self.tmp / f"server-{time.time_ns()}.log", "w")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                f"import sys; from cryptoml.api import serve_main; sys.exit(serve_main(['--port', '{self.port}', '--log-level', 'warning']))",
+            ],
+            env=self.env,
+            cwd=ROOT,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         t0 = time.time()
         while time.time() - t0 < timeout:
-            if self.proc.poll() is not None: raise RuntimeError(f"server exited: {(self.tmp/self.log.name).read_text()[-2000:]}")
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {(self.tmp / self.log.name).read_text()[-2000:]}")
             try:
-                if httpx.get(self.url + f"{API_PREFIX}/health", timeout=1).status_code == 200: return self
-            except httpx.HTTPError: pass
+                if httpx.get(self.url + f"{API_PREFIX}/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
             time.sleep(0.2)
         raise TimeoutError("server did not start")
 
     def stop(self, sig=signal.SIGTERM):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)
-            try: self.proc.wait(15)
-            except subprocess.TimeoutExpired: self.proc.kill(); self.proc.wait(5)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
         self.log.close()
 
 
@@ -214,7 +297,8 @@ def _wait(c: httpx.Client, job_id: str, states=FINAL, timeout=90, pred=None):
     t0, j = time.time(), None
     while time.time() - t0 < timeout:
         j = c.get(f"{API_PREFIX}/jobs/{job_id}").json()
-        if j["status"] in states and (pred is None or pred(j)): return j
+        if j["status"] in states and (pred is None or pred(j)):
+            return j
         time.sleep(0.1)
     raise TimeoutError(f"job {job_id}: {j}")
 
@@ -226,24 +310,46 @@ def test_end_to_end_uvicorn(tmp_path):
         with httpx.Client(base_url=srv.url, timeout=30) as c:
             assert c.get("/openapi.json").json()["info"]["title"].startswith("cryptoml")
             assert c.get("/docs").status_code == 200
-            r = c.post(f"{API_PREFIX}/sentiment/analyze", json={"text": "ETH dumps, traders rekt", "sources": ["vader"]})
+            r = c.post(
+                f"{API_PREFIX}/sentiment/analyze", json={"text": "ETH dumps, traders rekt", "sources": ["vader"]}
+            )
             assert r.status_code == 200 and r.json()["label"] == "negative"
             candles = _candles(400)
-            r = c.post(f"{API_PREFIX}/regime/detect", json={"prices": [x["close"] for x in candles], "volumes": [x["volume"] for x in candles]})
-            assert r.status_code == 200 and r.json()["regime"] in ("bullish", "bearish", "ranging", "volatile", "trending")
+            r = c.post(
+                f"{API_PREFIX}/regime/detect",
+                json={"prices": [x["close"] for x in candles], "volumes": [x["volume"] for x in candles]},
+            )
+            assert r.status_code == 200 and r.json()["regime"] in (
+                "bullish",
+                "bearish",
+                "ranging",
+                "volatile",
+                "trending",
+            )
             assert c.post(f"{API_PREFIX}/rl/train", json={}).status_code == 401
             H = {"X-API-Key": KEY}
-            r = c.post(f"{API_PREFIX}/rl/train", headers=H, json={"agent_type": "qlearning", "market_data": candles, "total_timesteps": 2000})
+            r = c.post(
+                f"{API_PREFIX}/rl/train",
+                headers=H,
+                json={"agent_type": "qlearning", "market_data": candles, "total_timesteps": 2000},
+            )
             assert r.status_code == 202
             j = _wait(c, r.json()["id"])
             assert j["status"] == "succeeded" and j["result"]["timesteps"] == 2000, j
-            r = c.post(f"{API_PREFIX}/rl/train", headers=H, json={"agent_type": "qlearning", "market_data": candles, "total_timesteps": 2_000_000})
+            r = c.post(
+                f"{API_PREFIX}/rl/train",
+                headers=H,
+                json={"agent_type": "qlearning", "market_data": candles, "total_timesteps": 2_000_000},
+            )
             jid = r.json()["id"]
             _wait(c, jid, states=("running",), pred=lambda j: j["progress"] > 0, timeout=60)
             t0 = time.time()
             assert c.delete(f"{API_PREFIX}/jobs/{jid}", headers=H).json()["cancel_requested"]
             j = _wait(c, jid, timeout=30)
-            assert j["status"] == "cancelled" and time.time() - t0 < 10, (j, time.time() - t0)  # cooperative: before the grace period
+            assert j["status"] == "cancelled" and time.time() - t0 < 10, (
+                j,
+                time.time() - t0,
+            )  # cooperative: before the grace period
             assert [x["id"] for x in c.get(f"{API_PREFIX}/jobs", params={"kind": "rl_train"}).json()][:1] == [jid]
     finally:
         srv.stop()
@@ -252,10 +358,14 @@ def test_end_to_end_uvicorn(tmp_path):
 @pytest.mark.slow
 def test_ppo_cancel_within_grace(tmp_path):
     "PPO stops through its SB3 callback (returns False) well within the grace period; a stubborn job is killed after it."
-    app = create_app(ApiSettings(api_key=KEY, jobs_url=str(tmp_path/"jobs.sqlite"), rate_limit=0, cancel_grace=10))
+    app = create_app(ApiSettings(api_key=KEY, jobs_url=str(tmp_path / "jobs.sqlite"), rate_limit=0, cancel_grace=10))
     H = {"X-API-Key": KEY}
     with TestClient(app) as c:
-        r = c.post(f"{API_PREFIX}/rl/train", headers=H, json={"agent_type": "ppo", "market_data": _candles(400), "total_timesteps": 2_000_000})
+        r = c.post(
+            f"{API_PREFIX}/rl/train",
+            headers=H,
+            json={"agent_type": "ppo", "market_data": _candles(400), "total_timesteps": 2_000_000},
+        )
         jid = r.json()["id"]
         _wait(c, jid, states=("running",), pred=lambda j: j["progress"] > 0, timeout=90)
         t0 = time.time()
@@ -265,8 +375,11 @@ def test_ppo_cancel_within_grace(tmp_path):
 
 
 def _pid_alive(pid: int) -> bool:
-    try: os.kill(pid, 0); return True
-    except ProcessLookupError: return False
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
 
 
 def test_job_survives_sigkill_and_resumes(tmp_path):
@@ -278,13 +391,17 @@ def test_job_survives_sigkill_and_resumes(tmp_path):
         with httpx.Client(base_url=srv.url, timeout=30) as c:
             jid = c.post(f"{API_PREFIX}/rl/train", headers={"X-API-Key": KEY}, json=body).json()["id"]
             before = _wait(c, jid, states=("running",), pred=lambda j: j["progress"] >= 0.2, timeout=60)
-        store = JobStore(tmp_path/"jobs.sqlite")
+        store = JobStore(tmp_path / "jobs.sqlite")
         from sqlalchemy.orm import Session
-        with Session(store.engine) as s: worker = s.get(JobRow, jid).worker
+
+        with Session(store.engine) as s:
+            worker = s.get(JobRow, jid).worker
         worker_pid = int(worker.split(":")[1])
-        srv.proc.send_signal(signal.SIGKILL); srv.proc.wait(10)
+        srv.proc.send_signal(signal.SIGKILL)
+        srv.proc.wait(10)
         t0 = time.time()
-        while _pid_alive(worker_pid) and time.time() - t0 < 10: time.sleep(0.1)
+        while _pid_alive(worker_pid) and time.time() - t0 < 10:
+            time.sleep(0.1)
         assert not _pid_alive(worker_pid), "the job process outlived the server"
         rec = store.get(jid)
         assert rec.status.value == "running" and rec.params["total_timesteps"] == 60_000
@@ -306,21 +423,38 @@ def test_job_survives_sigkill_and_resumes(tmp_path):
 def test_optimize_on_dask_runs_exactly_n_trials(tmp_path, monkeypatch):
     pytest.importorskip("cryptoml.automl")
     from distributed import LocalCluster
-    monkeypatch.setenv("CRYPTOML_MODELS_DIR", str(tmp_path/"models"))
-    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp://", host="127.0.0.1",
-                      dashboard_address=None) as cluster:
-        app = create_app(ApiSettings(api_key=KEY, jobs_url=str(tmp_path/"jobs.sqlite"), rate_limit=0, executor="dask",
-                                     dask_address=cluster.scheduler_address))
+
+    monkeypatch.setenv("CRYPTOML_MODELS_DIR", str(tmp_path / "models"))
+    with LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, protocol="tcp://", host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        app = create_app(
+            ApiSettings(
+                api_key=KEY,
+                jobs_url=str(tmp_path / "jobs.sqlite"),
+                rate_limit=0,
+                executor="dask",
+                dask_address=cluster.scheduler_address,
+            )
+        )
         with TestClient(app) as c:
-            req = {"model_type": "ridge", "search_strategy": "random", "n_trials": 4, "seed": 0,
-                   "hyperparameter_ranges": [{"name": "alpha", "param_type": "float", "min": 0.01, "max": 100, "log": True}],
-                   "objective_options": {"source": "synthetic", "limit": 400, "n_splits": 2}}
+            req = {
+                "model_type": "ridge",
+                "search_strategy": "random",
+                "n_trials": 4,
+                "seed": 0,
+                "hyperparameter_ranges": [
+                    {"name": "alpha", "param_type": "float", "min": 0.01, "max": 100, "log": True}
+                ],
+                "objective_options": {"source": "synthetic", "limit": 400, "n_splits": 2},
+            }
             r = c.post(f"{API_PREFIX}/optimize", headers={"X-API-Key": KEY}, json=req)
             assert r.status_code == 202
             t0, j = time.time(), None
             while time.time() - t0 < 90:
                 j = c.get(f"{API_PREFIX}/jobs/{r.json()['id']}").json()
-                if j["status"] in FINAL: break
+                if j["status"] in FINAL:
+                    break
                 time.sleep(0.2)
             assert j["status"] == "succeeded", j
             res = j["result"]

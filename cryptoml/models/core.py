@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json, time
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
-from ..core import ConfigError, DataValidationError, NotFittedError, get_logger, set_seed
+from ..core import ConfigError, DataValidationError, NotFittedError, get_logger
 
 # %% auto #0
 __all__ = ['SCALE_FREE_MINIMAL', 'log', 'ENGINES', 'TrainResult', 'directional_accuracy', 'check_array', 'to_tabular',
@@ -25,26 +25,35 @@ __all__ = ['SCALE_FREE_MINIMAL', 'log', 'ENGINES', 'TrainResult', 'directional_a
 # %% ../../nbs/10_models.core.ipynb #89dc8fa6
 class TrainResult(dict):
     "Outcome of `train`: a dict with `train_loss`, `val_loss`, `accuracy`, `history`, `duration`, also readable as attributes."
-    def __getattr__(self, k):
-        try: return self[k]
-        except KeyError: raise AttributeError(k) from None
 
-def directional_accuracy(y_true: np.ndarray,  # realized returns
-                         y_pred: np.ndarray,  # predicted returns
-                        ) -> float:
+    def __getattr__(self, k):
+        try:
+            return self[k]
+        except KeyError:
+            raise AttributeError(k) from None
+
+
+def directional_accuracy(
+    y_true: np.ndarray,  # realized returns
+    y_pred: np.ndarray,  # predicted returns
+) -> float:
     "Share of samples whose predicted sign matches the realized sign (as `evaluation.evaluate_regression`; a zero forecast never scores)."
     y_true, y_pred = np.asarray(y_true, float).ravel(), np.asarray(y_pred, float).ravel()
-    if len(y_true) == 0: return float("nan")
+    if len(y_true) == 0:
+        return float("nan")
     return float(np.mean(np.sign(y_pred) == np.sign(y_true)))
 
 # %% ../../nbs/10_models.core.ipynb #cd38ae5f
-def check_array(X: Any,  # the input to check
-                name: str = "X",  # its name in error messages
-                ndim: int | Sequence[int] | None = None,  # allowed numbers of dimensions
-               ) -> np.ndarray:
+def check_array(
+    X: Any,  # the input to check
+    name: str = "X",  # its name in error messages
+    ndim: int | Sequence[int] | None = None,  # allowed numbers of dimensions
+) -> np.ndarray:
     "`X` as a finite float32 array, or a `DataValidationError` that names the problem."
-    try: a = np.asarray(X, dtype=np.float32)
-    except (TypeError, ValueError) as e: raise DataValidationError(f"{name} must be numeric: {e}") from None
+    try:
+        a = np.asarray(X, dtype=np.float32)
+    except (TypeError, ValueError) as e:
+        raise DataValidationError(f"{name} must be numeric: {e}") from None
     dims = (ndim,) if isinstance(ndim, int) else ndim
     if dims is not None and a.ndim not in dims:
         raise DataValidationError(f"{name} must have {' or '.join(map(str, dims))} dimensions, got shape {a.shape}")
@@ -53,88 +62,128 @@ def check_array(X: Any,  # the input to check
         raise DataValidationError(f"{name} has a non-finite value at index {tuple(int(i) for i in bad)}")
     return a
 
-def to_tabular(X: np.ndarray,  # windows (n, seq, f) or features (n, f)
-               how: str = "flatten",  # "flatten", "summary" or "last"
-              ) -> np.ndarray:
+
+def to_tabular(
+    X: np.ndarray,  # windows (n, seq, f) or features (n, f)
+    how: str = "flatten",  # "flatten", "summary" or "last"
+) -> np.ndarray:
     "Turn windows into one row of tabular features per window (2-D input passes through)."
     X = np.asarray(X, dtype=np.float32)
-    if X.ndim == 2: return X
-    if X.ndim != 3: raise DataValidationError(f"expected 2-D features or 3-D windows, got shape {X.shape}")
-    if how == "flatten": return X.reshape(len(X), -1)
-    if how == "last": return X[:, -1, :]
-    if how == "summary": return np.concatenate([X[:, -1], X.mean(1), X.std(1), X.min(1), X.max(1)], axis=1)
+    if X.ndim == 2:
+        return X
+    if X.ndim != 3:
+        raise DataValidationError(f"expected 2-D features or 3-D windows, got shape {X.shape}")
+    if how == "flatten":
+        return X.reshape(len(X), -1)
+    if how == "last":
+        return X[:, -1, :]
+    if how == "summary":
+        return np.concatenate([X[:, -1], X.mean(1), X.std(1), X.min(1), X.max(1)], axis=1)
     raise ConfigError(f"window_features must be 'flatten', 'summary' or 'last', got {how!r}")
 
 # %% ../../nbs/10_models.core.ipynb #d2542c1c
 _OHLCV = ["open", "high", "low", "close", "volume"]
 # scale-free columns of the "minimal" feature set (returns, oscillators, relative widths, calendar): price levels
 # such as moving averages or MACD drift out of the range a scaler fitted on an earlier period has seen
-SCALE_FREE_MINIMAL = ["logret_1", "logret_6", "logret_24", "rsi_14", "bb_pctb", "bb_width", "atr_pct_14",
-                      "hour_sin", "hour_cos", "dow_sin", "dow_cos"]
+SCALE_FREE_MINIMAL = [
+    "logret_1",
+    "logret_6",
+    "logret_24",
+    "rsi_14",
+    "bb_pctb",
+    "bb_width",
+    "atr_pct_14",
+    "hour_sin",
+    "hour_cos",
+    "dow_sin",
+    "dow_cos",
+]
+
 
 def _scaler_json(scaler) -> Any:
     s = scaler.to_json()
     return json.loads(s) if isinstance(s, str) else s
 
+
 class Preparation:
     "Fitted recipe from an OHLCV frame to model input: features, scaler, window length, feature names."
-    def __init__(self,
-                 feature_set: str = "default",  # feature set for `features.extract_features`
-                 scaler: str | None = "standard",  # `dataset.normalize_features` method ("standard", "minmax") or None
-                 sequence_length: int = 60,  # steps per window
-                 horizon: int = 1,  # steps ahead of the target (`features.make_targets`)
-                 target: str = "return",  # "return" (regression) or "direction" (classification)
-                 columns: list[str] | None = None,  # keep only these feature columns (e.g. drop price levels)
-                ):
-        if int(sequence_length) < 1: raise ConfigError(f"sequence_length must be >= 1, got {sequence_length}")
-        if int(horizon) < 1: raise ConfigError(f"horizon must be >= 1, got {horizon}")
-        if target not in ("return", "direction"): raise ConfigError(f"target must be 'return' or 'direction', got {target!r}")
-        self.feature_set, self.scaler, self.sequence_length, self.horizon, self.target = \
-            feature_set, scaler, int(sequence_length), int(horizon), target
+
+    def __init__(
+        self,
+        feature_set: str = "default",  # feature set for `features.extract_features`
+        scaler: str | None = "standard",  # `dataset.normalize_features` method ("standard", "minmax") or None
+        sequence_length: int = 60,  # steps per window
+        horizon: int = 1,  # steps ahead of the target (`features.make_targets`)
+        target: str = "return",  # "return" (regression) or "direction" (classification)
+        columns: list[str] | None = None,  # keep only these feature columns (e.g. drop price levels)
+    ):
+        if int(sequence_length) < 1:
+            raise ConfigError(f"sequence_length must be >= 1, got {sequence_length}")
+        if int(horizon) < 1:
+            raise ConfigError(f"horizon must be >= 1, got {horizon}")
+        if target not in ("return", "direction"):
+            raise ConfigError(f"target must be 'return' or 'direction', got {target!r}")
+        self.feature_set, self.scaler, self.sequence_length, self.horizon, self.target = (
+            feature_set,
+            scaler,
+            int(sequence_length),
+            int(horizon),
+            target,
+        )
         self.columns = None if columns is None else list(columns)
 
     def __repr__(self):
-        return (f"Preparation(feature_set={self.feature_set!r}, scaler={self.scaler!r}, sequence_length={self.sequence_length}, "
-                f"horizon={self.horizon}, target={self.target!r}, fitted={hasattr(self, 'feature_names_')})")
+        return (
+            f"Preparation(feature_set={self.feature_set!r}, scaler={self.scaler!r}, sequence_length={self.sequence_length}, "
+            f"horizon={self.horizon}, target={self.target!r}, fitted={hasattr(self, 'feature_names_')})"
+        )
 
     def unfitted(self) -> Preparation:
         "A fresh, unfitted copy with the same settings."
         return type(self)(self.feature_set, self.scaler, self.sequence_length, self.horizon, self.target, self.columns)
 
     def _check_frame(self, df: pd.DataFrame) -> None:
-        if not isinstance(df, pd.DataFrame): raise DataValidationError(f"expected an OHLCV DataFrame, got {type(df).__name__}")
+        if not isinstance(df, pd.DataFrame):
+            raise DataValidationError(f"expected an OHLCV DataFrame, got {type(df).__name__}")
         missing = [c for c in _OHLCV if c not in df.columns]
-        if missing: raise DataValidationError(f"market data lacks column(s) {missing}; it has {list(df.columns)}")
+        if missing:
+            raise DataValidationError(f"market data lacks column(s) {missing}; it has {list(df.columns)}")
 
     def _features(self, df: pd.DataFrame) -> pd.DataFrame:
         from cryptoml.features import extract_features, warmup_rows
+
         self._check_frame(df)
         f = extract_features(df, feature_set=self.feature_set)
         if self.columns is not None:
             missing = [c for c in self.columns if c not in f.columns]
-            if missing: raise DataValidationError(f"feature set {self.feature_set!r} has no column(s) {missing}")
+            if missing:
+                raise DataValidationError(f"feature set {self.feature_set!r} has no column(s) {missing}")
             f = f[self.columns]
-        return f.iloc[warmup_rows(f):]
+        return f.iloc[warmup_rows(f) :]
 
     def fit(self, df: pd.DataFrame) -> Preparation:
         "Compute the features of `df` and fit the scaler on them; returns self."
         from cryptoml.dataset import normalize_features
+
         feats = self._features(df)
         self.feature_names_ = [str(c) for c in feats.columns]
         self.scaler_ = normalize_features(feats, method=self.scaler)[1] if self.scaler else None
         return self
 
     def _check_fitted(self):
-        if not hasattr(self, "feature_names_"): raise NotFittedError("this Preparation is not fitted; call fit(df) first")
+        if not hasattr(self, "feature_names_"):
+            raise NotFittedError("this Preparation is not fitted; call fit(df) first")
 
     def transform(self, df: pd.DataFrame) -> pd.DataFrame:
         "Scaled features of `df` (warm-up rows with missing indicators dropped), columns in fitted order."
         self._check_fitted()
         feats = self._features(df)
         missing = [c for c in self.feature_names_ if c not in feats.columns]
-        if missing: raise DataValidationError(f"features {missing} could not be computed from the market data")
+        if missing:
+            raise DataValidationError(f"features {missing} could not be computed from the market data")
         feats = feats[self.feature_names_]
-        if self.scaler_ is None: return feats.astype("float32")
+        if self.scaler_ is None:
+            return feats.astype("float32")
         vals = self.scaler_.transform(feats)
         vals = vals.to_numpy() if isinstance(vals, pd.DataFrame) else np.asarray(vals)
         return pd.DataFrame(vals.astype("float32"), index=feats.index, columns=self.feature_names_)
@@ -144,31 +193,43 @@ class Preparation:
         feats = self.transform(df)
         n = len(feats) - self.sequence_length + 1
         if n < 1:
-            raise DataValidationError(f"market data too short: {len(feats)} usable rows after the features' warm-up "
-                                      f"({len(df)} given), a window needs {self.sequence_length}")
+            raise DataValidationError(
+                f"market data too short: {len(feats)} usable rows after the features' warm-up "
+                f"({len(df)} given), a window needs {self.sequence_length}"
+            )
         v = feats.to_numpy(np.float32)
         X = np.lib.stride_tricks.sliding_window_view(v, self.sequence_length, axis=0).transpose(0, 2, 1)
-        return np.ascontiguousarray(X), feats.index[self.sequence_length - 1:]
+        return np.ascontiguousarray(X), feats.index[self.sequence_length - 1 :]
 
     def dataset(self, df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.Index]:
         "Windows of `df` with their targets (windows whose target lies beyond `df` are dropped)."
         from cryptoml.features import future_return
+
         X, idx = self.windows(df)
         r = future_return(df, self.horizon, "log")  # log return from a window's last close to `horizon` closes later
         y = r.where(r.isna(), (r > 0).astype(float)) if self.target == "direction" else r
         y = y.reindex(idx)
         ok = np.isfinite(y.to_numpy(float))
-        if not ok.any(): raise DataValidationError("no window has a known target; the frame is too short for the horizon")
+        if not ok.any():
+            raise DataValidationError("no window has a known target; the frame is too short for the horizon")
         return X[ok], y.to_numpy(np.float32)[ok], idx[ok]
 
     def to_dict(self) -> dict:
         "JSON-ready description, fitted state included."
-        d = dict(feature_set=self.feature_set, scaler=self.scaler, sequence_length=self.sequence_length,
-                 horizon=self.horizon, target=self.target, columns=self.columns)
+        d = dict(
+            feature_set=self.feature_set,
+            scaler=self.scaler,
+            sequence_length=self.sequence_length,
+            horizon=self.horizon,
+            target=self.target,
+            columns=self.columns,
+        )
         if hasattr(self, "feature_names_"):
             d["feature_names"] = self.feature_names_
             d["scaler_state"] = None if self.scaler_ is None else _scaler_json(self.scaler_)
-            d["scaler_class"] = None if self.scaler_ is None else f"{type(self.scaler_).__module__}.{type(self.scaler_).__qualname__}"
+            d["scaler_class"] = (
+                None if self.scaler_ is None else f"{type(self.scaler_).__module__}.{type(self.scaler_).__qualname__}"
+            )
         return d
 
     @classmethod
@@ -180,33 +241,46 @@ class Preparation:
             p.scaler_ = None if d.get("scaler_state") is None else _load_scaler(d["scaler_class"], d["scaler_state"])
         return p
 
+
 def _load_scaler(qualname: str, state: Any):
     "Rebuild a scaler through its class's `from_json` (only classes inside `cryptoml`)."
     import importlib
+
     mod, _, name = qualname.rpartition(".")
-    if not mod.startswith("cryptoml"): raise DataValidationError(f"refusing to load scaler class {qualname!r} from outside cryptoml")
+    if not mod.startswith("cryptoml"):
+        raise DataValidationError(f"refusing to load scaler class {qualname!r} from outside cryptoml")
     klass = getattr(importlib.import_module(mod), name)
     return klass.from_json(json.dumps(state))
 
 # %% ../../nbs/10_models.core.ipynb #cc25b505
 log = get_logger("models")
 
+
 class Engine(BaseEstimator):
     "Base forecasting engine: scikit-learn estimator underneath, `train`/`predict`/`predict_batch` on top."
+
     _window_input = False  # True: the model itself consumes windows (n, seq, f)
     _scale_target = False  # True: regression targets are standardized before fitting
 
     # --- subclass hooks ------------------------------------------------------------------------------
-    def _fit_arrays(self, X, y, X_val, y_val) -> dict: raise NotImplementedError
-    def _predict_raw(self, X) -> np.ndarray: raise NotImplementedError
-    def _save_state(self, folder: Path) -> None: pass
-    def _load_state(self, folder: Path) -> None: pass
+    def _fit_arrays(self, X, y, X_val, y_val) -> dict:
+        raise NotImplementedError
+
+    def _predict_raw(self, X) -> np.ndarray:
+        raise NotImplementedError
+
+    def _save_state(self, folder: Path) -> None:
+        pass
+
+    def _load_state(self, folder: Path) -> None:
+        pass
 
     # --- input handling --------------------------------------------------------------------------------
     @property
     def _task(self) -> str:
         t = getattr(self, "task", "regression")
-        if t not in ("regression", "classification"): raise ConfigError(f"task must be 'regression' or 'classification', got {t!r}")
+        if t not in ("regression", "classification"):
+            raise ConfigError(f"task must be 'regression' or 'classification', got {t!r}")
         return t
 
     def _check_X(self, X, fitted: bool = False) -> np.ndarray:
@@ -215,42 +289,59 @@ class Engine(BaseEstimator):
         if self._window_input and seq is not None and X.shape[1] != seq:
             raise DataValidationError(f"X has windows of {X.shape[1]} steps but the engine's sequence_length is {seq}")
         if fitted and tuple(X.shape[1:]) != tuple(self.input_shape_):
-            raise DataValidationError(f"X has shape {X.shape[1:]} per sample, the engine was fitted on {tuple(self.input_shape_)}")
+            raise DataValidationError(
+                f"X has shape {X.shape[1:]} per sample, the engine was fitted on {tuple(self.input_shape_)}"
+            )
         return X
 
     def _check_y(self, y, n: int, name: str = "y") -> np.ndarray:
         y = check_array(y, name, ndim=(1, 2))
-        if y.ndim == 2 and y.shape[1] != 1: raise DataValidationError(f"{name} must be 1-D or one column, got shape {y.shape}")
+        if y.ndim == 2 and y.shape[1] != 1:
+            raise DataValidationError(f"{name} must be 1-D or one column, got shape {y.shape}")
         y = y.reshape(-1)
-        if len(y) != n: raise DataValidationError(f"{name} has {len(y)} samples, X has {n}")
+        if len(y) != n:
+            raise DataValidationError(f"{name} has {len(y)} samples, X has {n}")
         if self._task == "classification" and not np.isin(y, (0, 1)).all():
             raise DataValidationError(f"{name} must hold class labels 0/1 for classification")
         return y
 
     # --- scikit-learn face -------------------------------------------------------------------------------
-    def fit(self, X, y,
-            X_val=None,  # optional validation windows (enables early stopping)
-            y_val=None,  # optional validation targets
-           ) -> Engine:
+    def fit(
+        self,
+        X,
+        y,
+        X_val=None,  # optional validation windows (enables early stopping)
+        y_val=None,  # optional validation targets
+    ) -> Engine:
         "Fit on arrays; returns self."
-        X = self._check_X(X); y = self._check_y(y, len(X))
-        if len(X) < 2: raise DataValidationError(f"need at least 2 training samples, got {len(X)}")
-        if (X_val is None) != (y_val is None): raise ConfigError("give both X_val and y_val, or neither")
+        X = self._check_X(X)
+        y = self._check_y(y, len(X))
+        if len(X) < 2:
+            raise DataValidationError(f"need at least 2 training samples, got {len(X)}")
+        if (X_val is None) != (y_val is None):
+            raise ConfigError("give both X_val and y_val, or neither")
         if X_val is not None:
             X_val = self._check_X(X_val)
-            if X_val.shape[1:] != X.shape[1:]: raise DataValidationError(f"X_val has shape {X_val.shape[1:]} per sample, X has {X.shape[1:]}")
+            if X_val.shape[1:] != X.shape[1:]:
+                raise DataValidationError(f"X_val has shape {X_val.shape[1:]} per sample, X has {X.shape[1:]}")
             y_val = self._check_y(y_val, len(X_val), "y_val")
-            if len(X_val) == 0: X_val = y_val = None
+            if len(X_val) == 0:
+                X_val = y_val = None
         self.input_shape_ = tuple(int(s) for s in X.shape[1:])
         self.n_features_in_ = int(X.shape[-1])
-        m, s = (float(y.mean()), float(y.std()) or 1.0) if (self._scale_target and self._task == "regression") else (0.0, 1.0)
+        m, s = (
+            (float(y.mean()), float(y.std()) or 1.0)
+            if (self._scale_target and self._task == "regression")
+            else (0.0, 1.0)
+        )
         self.target_shift_, self.target_scale_ = m, s
         sc = lambda v: None if v is None else ((v - m) / s).astype(np.float32)
         self.history_ = {k: [float(x) for x in v] for k, v in self._fit_arrays(X, sc(y), X_val, sc(y_val)).items()}
         return self
 
     def _check_fitted(self):
-        if not hasattr(self, "input_shape_"): raise NotFittedError(f"{type(self).__name__} is not fitted; call train or fit first")
+        if not hasattr(self, "input_shape_"):
+            raise NotFittedError(f"{type(self).__name__} is not fitted; call train or fit first")
 
     def _predict_arrays(self, X: np.ndarray) -> np.ndarray:
         raw = np.asarray(self._predict_raw(X), dtype=np.float64).reshape(-1)
@@ -263,15 +354,19 @@ class Engine(BaseEstimator):
             X, idx = self.preparation.windows(data)
             return self._check_X(X, fitted=True), idx
         X = check_array(data, "market_data")
-        if X.ndim == len(self.input_shape_): X = X[None]  # a single sample
+        if X.ndim == len(self.input_shape_):
+            X = X[None]  # a single sample
         return self._check_X(X, fitted=True), None
 
     @property
     def preparation(self) -> Preparation:
         "The fitted `Preparation` attached to this engine (needed to predict from OHLCV frames)."
         p = getattr(self, "preparation_", None)
-        if p is None: raise NotFittedError(f"{type(self).__name__} has no fitted preparation; use fit_from_frame or set_preparation "
-                                           "to predict from raw OHLCV data, or pass prepared arrays")
+        if p is None:
+            raise NotFittedError(
+                f"{type(self).__name__} has no fitted preparation; use fit_from_frame or set_preparation "
+                "to predict from raw OHLCV data, or pass prepared arrays"
+            )
         return p
 
     def set_preparation(self, preparation: Preparation) -> Engine:
@@ -294,7 +389,8 @@ class Engine(BaseEstimator):
 
     def predict_proba(self, market_data) -> np.ndarray | pd.Series:
         "Probability of an up move per window (classification engines only)."
-        if self._task != "classification": raise ConfigError("predict_proba needs task='classification'")
+        if self._task != "classification":
+            raise ConfigError("predict_proba needs task='classification'")
         X, idx = self._as_input(market_data)
         p = self._predict_arrays(X)
         return p if idx is None else pd.Series(p, index=idx, name="proba_up")
@@ -303,16 +399,23 @@ class Engine(BaseEstimator):
         "Predict many inputs in one vectorized call: a 3-D array, or a list of frames/windows (latest window of each)."
         self._check_fitted()
         if isinstance(batch, (list, tuple)):
-            if len(batch) == 0: return np.zeros(0)
+            if len(batch) == 0:
+                return np.zeros(0)
             rows = []
             for i, item in enumerate(batch):
-                if isinstance(item, pd.DataFrame): X = self.preparation.windows(item)[0][-1]
+                if isinstance(item, pd.DataFrame):
+                    X = self.preparation.windows(item)[0][-1]
                 else:
                     X = check_array(item, f"batch[{i}]")
-                    if X.ndim == len(self.input_shape_) + 1: X = X[-1]
+                    if X.ndim == len(self.input_shape_) + 1:
+                        X = X[-1]
                 rows.append(X)
-            try: batch = np.stack(rows)
-            except ValueError: raise DataValidationError(f"batch items have different shapes: {sorted({r.shape for r in rows})}") from None
+            try:
+                batch = np.stack(rows)
+            except ValueError:
+                raise DataValidationError(
+                    f"batch items have different shapes: {sorted({r.shape for r in rows})}"
+                ) from None
         X = self._check_X(batch, fitted=True)
         return self._postprocess(self._predict_arrays(X))
 
@@ -320,162 +423,241 @@ class Engine(BaseEstimator):
     def _metrics(self, y, p) -> tuple[float, float]:
         "(loss, accuracy) of raw predictions `p` against `y`."
         y = np.asarray(y, float)
-        if self._task == "regression": return float(np.mean((p - y) ** 2)), directional_accuracy(y, p)
+        if self._task == "regression":
+            return float(np.mean((p - y) ** 2)), directional_accuracy(y, p)
         q = np.clip(p, 1e-7, 1 - 1e-7)
         return float(-np.mean(y * np.log(q) + (1 - y) * np.log(1 - q))), float(np.mean((q > 0.5) == (y > 0.5)))
 
-    def train(self, X_train, y_train,
-              X_val=None,  # optional validation windows: early stopping and the reported accuracy use them
-              y_val=None,  # optional validation targets
-             ) -> TrainResult:
+    def train(
+        self,
+        X_train,
+        y_train,
+        X_val=None,  # optional validation windows: early stopping and the reported accuracy use them
+        y_val=None,  # optional validation targets
+    ) -> TrainResult:
         "Fit the engine and return its `TrainResult` (train_loss, val_loss, accuracy, history, duration)."
         t0 = time.perf_counter()
         self.fit(X_train, y_train, X_val, y_val)
         duration = time.perf_counter() - t0
-        X = self._check_X(X_train); y = self._check_y(y_train, len(X))
+        X = self._check_X(X_train)
+        y = self._check_y(y_train, len(X))
         train_loss, acc = self._metrics(y, self._predict_arrays(X))
         val_loss = None
         if X_val is not None and len(X_val):
-            Xv = self._check_X(X_val); yv = self._check_y(y_val, len(Xv), "y_val")
+            Xv = self._check_X(X_val)
+            yv = self._check_y(y_val, len(Xv), "y_val")
             val_loss, acc = self._metrics(yv, self._predict_arrays(Xv))
-        self.train_result_ = TrainResult(train_loss=train_loss, val_loss=val_loss, accuracy=acc,
-                                         history=self.history_, duration=duration)
-        log.info("%s trained in %.1fs: train_loss=%.4g val_loss=%s accuracy=%.3f", type(self).__name__, duration,
-                 train_loss, "n/a" if val_loss is None else f"{val_loss:.4g}", acc)
+        self.train_result_ = TrainResult(
+            train_loss=train_loss, val_loss=val_loss, accuracy=acc, history=self.history_, duration=duration
+        )
+        log.info(
+            "%s trained in %.1fs: train_loss=%.4g val_loss=%s accuracy=%.3f",
+            type(self).__name__,
+            duration,
+            train_loss,
+            "n/a" if val_loss is None else f"{val_loss:.4g}",
+            acc,
+        )
         return self.train_result_
 
-    def fit_from_frame(self, df: pd.DataFrame,  # OHLCV training data
-                       preparation: Preparation | None = None,  # unfitted recipe; default: from the engine's settings
-                       val_fraction: float = 0.2,  # last share of windows used for validation (0: none)
-                      ) -> TrainResult:
+    def fit_from_frame(
+        self,
+        df: pd.DataFrame,  # OHLCV training data
+        preparation: Preparation | None = None,  # unfitted recipe; default: from the engine's settings
+        val_fraction: float = 0.2,  # last share of windows used for validation (0: none)
+    ) -> TrainResult:
         "Fit a `Preparation` on `df`, train on its windows (the latest `val_fraction` as validation, after a purge gap), attach it."
-        if not 0 <= val_fraction < 1: raise ConfigError(f"val_fraction must be in [0, 1), got {val_fraction}")
+        if not 0 <= val_fraction < 1:
+            raise ConfigError(f"val_fraction must be in [0, 1), got {val_fraction}")
         seq = getattr(self, "sequence_length", None) or 1
-        prep = preparation or Preparation(sequence_length=seq,
-                                          target="direction" if self._task == "classification" else "return")
+        prep = preparation or Preparation(
+            sequence_length=seq, target="direction" if self._task == "classification" else "return"
+        )
         n_val_rows = int(len(df) * val_fraction)
-        prep.fit(df.iloc[:len(df) - n_val_rows] if n_val_rows else df)  # the scaler sees the training period only
+        prep.fit(df.iloc[: len(df) - n_val_rows] if n_val_rows else df)  # the scaler sees the training period only
         X, y, _ = prep.dataset(df)
         n_val = int(len(X) * val_fraction)
         gap = prep.sequence_length + prep.horizon  # purge: no training target inside a validation window
         self.preparation_ = prep  # attached first: engines may look up feature names while fitting
-        if n_val and len(X) > n_val + gap + 1: return self.train(X[:-(n_val + gap)], y[:-(n_val + gap)], X[-n_val:], y[-n_val:])
-        if n_val: raise DataValidationError(f"{len(X)} windows are too few for a validation share of {val_fraction} "
-                                            f"plus a purge gap of {gap}")
+        if n_val and len(X) > n_val + gap + 1:
+            return self.train(X[: -(n_val + gap)], y[: -(n_val + gap)], X[-n_val:], y[-n_val:])
+        if n_val:
+            raise DataValidationError(
+                f"{len(X)} windows are too few for a validation share of {val_fraction} plus a purge gap of {gap}"
+            )
         return self.train(X, y)
 
     # --- persistence support ---------------------------------------------------------------------------------------
     def _fitted_json(self) -> dict:
         "Fitted state common to every engine, as JSON."
         self._check_fitted()
-        d = dict(input_shape=list(self.input_shape_), n_features_in=self.n_features_in_, history=self.history_,
-                 target_shift=self.target_shift_, target_scale=self.target_scale_,
-                 train_result=dict(getattr(self, "train_result_", {}) or {}) or None)
-        if getattr(self, "preparation_", None) is not None: d["preparation"] = self.preparation_.to_dict()
+        d = dict(
+            input_shape=list(self.input_shape_),
+            n_features_in=self.n_features_in_,
+            history=self.history_,
+            target_shift=self.target_shift_,
+            target_scale=self.target_scale_,
+            train_result=dict(getattr(self, "train_result_", {}) or {}) or None,
+        )
+        if getattr(self, "preparation_", None) is not None:
+            d["preparation"] = self.preparation_.to_dict()
         return d
 
     def _set_fitted_json(self, d: dict) -> None:
-        self.input_shape_ = tuple(d["input_shape"]); self.n_features_in_ = d["n_features_in"]
-        self.history_ = d["history"]; self.target_shift_ = d["target_shift"]; self.target_scale_ = d["target_scale"]
-        if d.get("train_result"): self.train_result_ = TrainResult(d["train_result"])
-        if d.get("preparation"): self.preparation_ = Preparation.from_dict(d["preparation"])
+        self.input_shape_ = tuple(d["input_shape"])
+        self.n_features_in_ = d["n_features_in"]
+        self.history_ = d["history"]
+        self.target_shift_ = d["target_shift"]
+        self.target_scale_ = d["target_scale"]
+        if d.get("train_result"):
+            self.train_result_ = TrainResult(d["train_result"])
+        if d.get("preparation"):
+            self.preparation_ = Preparation.from_dict(d["preparation"])
 
 # %% ../../nbs/10_models.core.ipynb #762324ea
 class ZeroReturnBaseline(Engine):
     "Predicts a zero return (classification: the training majority class)."
+
     def __init__(self, task: str = "regression"):  # "regression" or "classification"
         self.task = task
+
     def _fit_arrays(self, X, y, X_val, y_val) -> dict:
         self.constant_ = 0.0 if self._task == "regression" else float(np.mean(y) > 0.5)
         return {}
-    def _predict_raw(self, X) -> np.ndarray: return np.full(len(X), self.constant_)
-    def _save_state(self, folder: Path) -> None: (folder/"state.json").write_text(json.dumps({"constant": self.constant_}))
-    def _load_state(self, folder: Path) -> None: self.constant_ = json.loads((folder/"state.json").read_text())["constant"]
+
+    def _predict_raw(self, X) -> np.ndarray:
+        return np.full(len(X), self.constant_)
+
+    def _save_state(self, folder: Path) -> None:
+        (folder / "state.json").write_text(json.dumps({"constant": self.constant_}))
+
+    def _load_state(self, folder: Path) -> None:
+        self.constant_ = json.loads((folder / "state.json").read_text())["constant"]
+
 
 class LastReturnBaseline(Engine):
     "Persistence: predicts the last observed return (read from a feature column, rescaled to target units)."
-    def __init__(self,
-                 return_feature: int | str = 0,  # column index, or feature name (looked up in the preparation)
-                 task: str = "regression",  # "regression" or "classification"
-                ):
+
+    def __init__(
+        self,
+        return_feature: int | str = 0,  # column index, or feature name (looked up in the preparation)
+        task: str = "regression",  # "regression" or "classification"
+    ):
         self.return_feature, self.task = return_feature, task
+
     def _column(self) -> int:
         rf = self.return_feature
         if isinstance(rf, str):
             names = self.preparation.feature_names_ if getattr(self, "preparation_", None) is not None else None
-            if not names or rf not in names: raise ConfigError(f"return_feature {rf!r} needs a preparation with that feature")
+            if not names or rf not in names:
+                raise ConfigError(f"return_feature {rf!r} needs a preparation with that feature")
             return names.index(rf)
         return int(rf)
+
     def _last(self, X) -> np.ndarray:
         c = self._column()
-        if not -X.shape[-1] <= c < X.shape[-1]: raise ConfigError(f"return_feature {c} out of range for {X.shape[-1]} features")
+        if not -X.shape[-1] <= c < X.shape[-1]:
+            raise ConfigError(f"return_feature {c} out of range for {X.shape[-1]} features")
         return (X[:, -1, c] if X.ndim == 3 else X[:, c]).astype(np.float64)
+
     def _fit_arrays(self, X, y, X_val, y_val) -> dict:
         f = self._last(X)
         # moment matching maps mean(feature) -> mean(target) and std -> std (classification: to a centred unit scale)
         self.feature_mean_, self.feature_std_ = float(f.mean()), float(f.std()) or 1.0
-        if self._task == "regression": self.target_mean_, self.target_std_ = float(y.mean()), float(y.std()) or 1.0
-        else: self.target_mean_, self.target_std_ = 0.0, 1.0
+        if self._task == "regression":
+            self.target_mean_, self.target_std_ = float(y.mean()), float(y.std()) or 1.0
+        else:
+            self.target_mean_, self.target_std_ = 0.0, 1.0
         return {}
+
     def _predict_raw(self, X) -> np.ndarray:
         r = (self._last(X) - self.feature_mean_) / self.feature_std_ * self.target_std_ + self.target_mean_
         return r if self._task == "regression" else (r > 0).astype(float)
+
     def _save_state(self, folder: Path) -> None:
-        (folder/"state.json").write_text(json.dumps({k: getattr(self, k + "_") for k in ("feature_mean", "feature_std", "target_mean", "target_std")}))
+        (folder / "state.json").write_text(
+            json.dumps(
+                {k: getattr(self, k + "_") for k in ("feature_mean", "feature_std", "target_mean", "target_std")}
+            )
+        )
+
     def _load_state(self, folder: Path) -> None:
-        for k, v in json.loads((folder/"state.json").read_text()).items(): setattr(self, k + "_", v)
+        for k, v in json.loads((folder / "state.json").read_text()).items():
+            setattr(self, k + "_", v)
+
 
 class RidgeBaseline(Engine):
     "Ridge regression (logistic regression for classification) on tabular window features."
-    def __init__(self,
-                 alpha: float = 1.0,  # L2 penalty
-                 window_features: str = "flatten",  # how windows become rows: "flatten", "summary", "last"
-                 task: str = "regression",  # "regression" or "classification"
-                ):
+
+    def __init__(
+        self,
+        alpha: float = 1.0,  # L2 penalty
+        window_features: str = "flatten",  # how windows become rows: "flatten", "summary", "last"
+        task: str = "regression",  # "regression" or "classification"
+    ):
         self.alpha, self.window_features, self.task = alpha, window_features, task
+
     def _fit_arrays(self, X, y, X_val, y_val) -> dict:
         from sklearn.linear_model import LogisticRegression, Ridge
+
         T = to_tabular(X, self.window_features).astype(np.float64)
-        if self._task == "regression": m = Ridge(alpha=self.alpha).fit(T, y)
-        else: m = LogisticRegression(C=1.0 / max(self.alpha, 1e-12), max_iter=1000).fit(T, y.astype(int))
+        if self._task == "regression":
+            m = Ridge(alpha=self.alpha).fit(T, y)
+        else:
+            m = LogisticRegression(C=1.0 / max(self.alpha, 1e-12), max_iter=1000).fit(T, y.astype(int))
         self.coef_, self.intercept_ = np.ravel(m.coef_).astype(np.float64), float(np.ravel(m.intercept_)[0])
         return {}
+
     def _predict_raw(self, X) -> np.ndarray:
         z = to_tabular(X, self.window_features).astype(np.float64) @ self.coef_ + self.intercept_
         return z if self._task == "regression" else 1 / (1 + np.exp(-z))
+
     def _save_state(self, folder: Path) -> None:
-        (folder/"state.json").write_text(json.dumps({"coef": self.coef_.tolist(), "intercept": self.intercept_}))
+        (folder / "state.json").write_text(json.dumps({"coef": self.coef_.tolist(), "intercept": self.intercept_}))
+
     def _load_state(self, folder: Path) -> None:
-        d = json.loads((folder/"state.json").read_text()); self.coef_, self.intercept_ = np.asarray(d["coef"]), d["intercept"]
+        d = json.loads((folder / "state.json").read_text())
+        self.coef_, self.intercept_ = np.asarray(d["coef"]), d["intercept"]
 
 # %% ../../nbs/10_models.core.ipynb #bfc2bde3
-ENGINES = {"zero": "cryptoml.models.core.ZeroReturnBaseline", "last": "cryptoml.models.core.LastReturnBaseline",
-           "ridge": "cryptoml.models.core.RidgeBaseline", "xgboost": "cryptoml.models.xgb.XGBoostEngine",
-           "lstm": "cryptoml.models.deep.LSTMEngine", "gru": "cryptoml.models.deep.GRUEngine",
-           "transformer": "cryptoml.models.deep.TransformerEngine"}
+ENGINES = {
+    "zero": "cryptoml.models.core.ZeroReturnBaseline",
+    "last": "cryptoml.models.core.LastReturnBaseline",
+    "ridge": "cryptoml.models.core.RidgeBaseline",
+    "xgboost": "cryptoml.models.xgb.XGBoostEngine",
+    "lstm": "cryptoml.models.deep.LSTMEngine",
+    "gru": "cryptoml.models.deep.GRUEngine",
+    "transformer": "cryptoml.models.deep.TransformerEngine",
+}
 
-def make_engine(name: str,  # a key of `ENGINES` (case-insensitive) or an engine class name
-                **params,  # hyperparameters; those the engine does not take are an error
-               ) -> Engine:
+
+def make_engine(
+    name: str,  # a key of `ENGINES` (case-insensitive) or an engine class name
+    **params,  # hyperparameters; those the engine does not take are an error
+) -> Engine:
     "An unfitted engine from its short name."
     import importlib
+
     key = {k: k for k in ENGINES} | {v.rpartition(".")[2].lower(): k for k, v in ENGINES.items()}
     k = key.get(str(name).lower())
-    if k is None: raise ConfigError(f"unknown engine {name!r}; choose from {sorted(ENGINES)}")
+    if k is None:
+        raise ConfigError(f"unknown engine {name!r}; choose from {sorted(ENGINES)}")
     mod, _, cls = ENGINES[k].rpartition(".")
     klass = getattr(importlib.import_module(mod), cls)
     bad = sorted(set(params) - set(klass._get_param_names()))
-    if bad: raise ConfigError(f"{cls} has no parameter(s) {bad}; it takes {klass._get_param_names()}")
+    if bad:
+        raise ConfigError(f"{cls} has no parameter(s) {bad}; it takes {klass._get_param_names()}")
     return klass(**params)
 
 # %% ../../nbs/10_models.core.ipynb #ee6f99f9
-def synthetic_windows(n: int = 200,  # samples
-                      sequence_length: int = 10,  # steps per window
-                      n_features: int = 2,  # features per step
-                      noise: float = 0.1,  # noise std relative to the signal
-                      seed: int = 0,  # RNG seed
-                      task: str = "regression",  # "regression": returns; "classification": 0/1 direction
-                     ) -> tuple[np.ndarray, np.ndarray]:
+def synthetic_windows(
+    n: int = 200,  # samples
+    sequence_length: int = 10,  # steps per window
+    n_features: int = 2,  # features per step
+    noise: float = 0.1,  # noise std relative to the signal
+    seed: int = 0,  # RNG seed
+    task: str = "regression",  # "regression": returns; "classification": 0/1 direction
+) -> tuple[np.ndarray, np.ndarray]:
     "Synthetic windows `(n, seq, f)` and targets with a learnable signal (for tests and examples)."
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, sequence_length, n_features)).astype(np.float32)
@@ -485,13 +667,18 @@ def synthetic_windows(n: int = 200,  # samples
 # %% ../../nbs/10_models.core.ipynb #da989f42
 class WalkForwardResult:
     "Per-fold metrics (`folds`), the mean/std summary over seeds (`summary`) and the test predictions (`predictions`)."
+
     def __init__(self, name: str, folds: pd.DataFrame, predictions: pd.DataFrame):
         self.name, self.folds, self.predictions = name, folds, predictions
 
     @property
     def metrics(self) -> list[str]:
-        return [c for c in self.folds.columns if c not in ("fold", "seed", "n_train", "n_test", "test_start", "test_end", "seconds")
-                and pd.api.types.is_numeric_dtype(self.folds[c])]
+        return [
+            c
+            for c in self.folds.columns
+            if c not in ("fold", "seed", "n_train", "n_test", "test_start", "test_end", "seconds")
+            and pd.api.types.is_numeric_dtype(self.folds[c])
+        ]
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -499,35 +686,45 @@ class WalkForwardResult:
         per_seed = self.folds.groupby("seed")[self.metrics + ["seconds"]].mean()
         return pd.DataFrame({"mean": per_seed.mean(), "std": per_seed.std(ddof=0)})
 
-    def __repr__(self): return f"WalkForwardResult({self.name}: {self.folds['fold'].nunique()} folds x {self.folds['seed'].nunique()} seeds)"
+    def __repr__(self):
+        return f"WalkForwardResult({self.name}: {self.folds['fold'].nunique()} folds x {self.folds['seed'].nunique()} seeds)"
+
 
 def _make(engine) -> Engine:
     return clone(engine) if isinstance(engine, BaseEstimator) else engine()
 
-def walk_forward_evaluate(engine: Engine | Callable[[], Engine],  # an engine (cloned per fold) or a factory
-                          data: pd.DataFrame | np.ndarray,  # OHLCV frame (with `preparation`) or windows X
-                          y: np.ndarray | None = None,  # targets (array input only)
-                          preparation: Preparation | None = None,  # recipe for frame input, fitted per fold
-                          splitter=None,  # a `dataset.WalkForwardSplitter` (default: 3 expanding folds)
-                          seeds: Sequence[int] = (42,),  # seeds for engines that take one
-                          val_fraction: float = 0.1,  # share of each fold's training samples for early stopping
-                          horizon: int = 1,  # prediction horizon of array samples (for the default splitter's purge)
-                          name: str | None = None,  # label of the result
-                         ) -> WalkForwardResult:
+
+def walk_forward_evaluate(
+    engine: Engine | Callable[[], Engine],  # an engine (cloned per fold) or a factory
+    data: pd.DataFrame | np.ndarray,  # OHLCV frame (with `preparation`) or windows X
+    y: np.ndarray | None = None,  # targets (array input only)
+    preparation: Preparation | None = None,  # recipe for frame input, fitted per fold
+    splitter=None,  # a `dataset.WalkForwardSplitter` (default: 3 expanding folds)
+    seeds: Sequence[int] = (42,),  # seeds for engines that take one
+    val_fraction: float = 0.1,  # share of each fold's training samples for early stopping
+    horizon: int = 1,  # prediction horizon of array samples (for the default splitter's purge)
+    name: str | None = None,  # label of the result
+) -> WalkForwardResult:
     "Refit `engine` on every walk-forward fold (and seed) and score it on the fold's test samples."
     from cryptoml.dataset import WalkForwardSplitter
     from cryptoml.evaluation import evaluate_classification, evaluate_regression
+
     proto = _make(engine)
     name = name or type(proto).__name__
     frame = isinstance(data, pd.DataFrame)
     if frame:
         if preparation is None:
-            preparation = Preparation(sequence_length=getattr(proto, "sequence_length", None) or 1,
-                                      target="direction" if proto._task == "classification" else "return")
-        X, yy, idx = preparation.unfitted().fit(data).dataset(data)  # sample layout only; the scaler is refitted per fold
+            preparation = Preparation(
+                sequence_length=getattr(proto, "sequence_length", None) or 1,
+                target="direction" if proto._task == "classification" else "return",
+            )
+        X, yy, idx = (
+            preparation.unfitted().fit(data).dataset(data)
+        )  # sample layout only; the scaler is refitted per fold
         seq, h = preparation.sequence_length, preparation.horizon
     else:
-        if y is None: raise ConfigError("array input needs y")
+        if y is None:
+            raise ConfigError("array input needs y")
         X, yy, idx = check_array(data, "X", ndim=(2, 3)), np.asarray(y, np.float32).reshape(-1), None
         seq, h = (X.shape[1] if X.ndim == 3 else 1), horizon
     splitter = splitter or WalkForwardSplitter(n_splits=3, horizon=h, sequence_length=seq)
@@ -536,41 +733,78 @@ def walk_forward_evaluate(engine: Engine | Callable[[], Engine],  # an engine (c
     for k, (tr, te) in enumerate(splitter.split(len(X))):
         if frame:
             train_end = data.index.get_loc(idx[tr[-1]])
-            prep = preparation.unfitted().fit(data.iloc[:train_end + 1])  # features/scaler see the training rows only
+            prep = preparation.unfitted().fit(data.iloc[: train_end + 1])  # features/scaler see the training rows only
             Xf, yf, idf = prep.dataset(data)
             pos = pd.Index(idf).get_indexer(idx)  # the same samples, scaled with this fold's scaler
             Xk, yk = Xf[pos], yf[pos]
-        else: Xk, yk, prep = X, yy, None
+        else:
+            Xk, yk, prep = X, yy, None
         n_val = int(len(tr) * val_fraction)
         gap = seq + h
-        fit_idx, val_idx = (tr[:-(n_val + gap)], tr[-n_val:]) if n_val and len(tr) > n_val + gap + 1 else (tr, None)
-        for s in (seeds if takes_seed else seeds[:1]):
+        fit_idx, val_idx = (tr[: -(n_val + gap)], tr[-n_val:]) if n_val and len(tr) > n_val + gap + 1 else (tr, None)
+        for s in seeds if takes_seed else seeds[:1]:
             est = _make(engine)
-            if takes_seed: est.set_params(seed=int(s))
-            if prep is not None: est.preparation_ = prep
+            if takes_seed:
+                est.set_params(seed=int(s))
+            if prep is not None:
+                est.preparation_ = prep
             t0 = time.perf_counter()
-            if val_idx is None: est.train(Xk[fit_idx], yk[fit_idx])
-            else: est.train(Xk[fit_idx], yk[fit_idx], Xk[val_idx], yk[val_idx])
+            if val_idx is None:
+                est.train(Xk[fit_idx], yk[fit_idx])
+            else:
+                est.train(Xk[fit_idx], yk[fit_idx], Xk[val_idx], yk[val_idx])
             secs = time.perf_counter() - t0
             p = est._predict_arrays(Xk[te])
-            if est._task == "regression": m = evaluate_regression(yk[te], p)
+            if est._task == "regression":
+                m = evaluate_regression(yk[te], p)
             else:
                 m = evaluate_classification(yk[te].astype(int), (p > 0.5).astype(int), p)
                 m = {k2: v for k2, v in m.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
             t_lab = (lambda i: idx[i]) if idx is not None else (lambda i: int(i))
-            rows.append(dict(fold=k, seed=int(s), n_train=len(fit_idx), n_test=len(te), test_start=t_lab(te[0]),
-                             test_end=t_lab(te[-1]), seconds=secs, **m))
-            preds.append(pd.DataFrame({"fold": k, "seed": int(s), "y_true": yk[te], "y_pred": p},
-                                      index=idx[te] if idx is not None else te))
-        log.info("%s fold %d: %s", name, k, {m_: round(v, 4) for m_, v in rows[-1].items() if m_ in ("rmse", "directional_accuracy", "ic", "accuracy")})
+            rows.append(
+                dict(
+                    fold=k,
+                    seed=int(s),
+                    n_train=len(fit_idx),
+                    n_test=len(te),
+                    test_start=t_lab(te[0]),
+                    test_end=t_lab(te[-1]),
+                    seconds=secs,
+                    **m,
+                )
+            )
+            preds.append(
+                pd.DataFrame(
+                    {"fold": k, "seed": int(s), "y_true": yk[te], "y_pred": p}, index=idx[te] if idx is not None else te
+                )
+            )
+        log.info(
+            "%s fold %d: %s",
+            name,
+            k,
+            {m_: round(v, 4) for m_, v in rows[-1].items() if m_ in ("rmse", "directional_accuracy", "ic", "accuracy")},
+        )
     return WalkForwardResult(name, pd.DataFrame(rows), pd.concat(preds))
 
-def compare_engines(engines: dict[str, Engine | Callable[[], Engine]],  # label -> engine or factory
-                    data, y=None, metrics: Sequence[str] = ("rmse", "directional_accuracy", "ic", "rank_ic"),  # metrics to tabulate
-                    **kwargs,  # passed to `walk_forward_evaluate`
-                   ) -> tuple[pd.DataFrame, dict[str, WalkForwardResult]]:
+
+def compare_engines(
+    engines: dict[str, Engine | Callable[[], Engine]],  # label -> engine or factory
+    data,
+    y=None,
+    metrics: Sequence[str] = ("rmse", "directional_accuracy", "ic", "rank_ic"),  # metrics to tabulate
+    **kwargs,  # passed to `walk_forward_evaluate`
+) -> tuple[pd.DataFrame, dict[str, WalkForwardResult]]:
     "Walk-forward every engine on the same folds; a table of `metric mean` / `metric std` per engine, and the results."
     results = {k: walk_forward_evaluate(e, data, y, name=k, **kwargs) for k, e in engines.items()}
-    table = pd.DataFrame({k: {f"{m} {stat}": r.summary.loc[m, stat] for m in list(metrics) + ["seconds"] for stat in ("mean", "std")
-                              if m in r.summary.index} for k, r in results.items()}).T
+    table = pd.DataFrame(
+        {
+            k: {
+                f"{m} {stat}": r.summary.loc[m, stat]
+                for m in list(metrics) + ["seconds"]
+                for stat in ("mean", "std")
+                if m in r.summary.index
+            }
+            for k, r in results.items()
+        }
+    ).T
     return table, results

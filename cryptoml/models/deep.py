@@ -25,29 +25,41 @@ __all__ = ['log', 'PositionalEncoding', 'KerasEngine', 'LSTMEngine', 'GRUEngine'
 @keras.saving.register_keras_serializable(package="cryptoml")
 class PositionalEncoding(layers.Layer):
     "Adds the fixed sinusoidal position encoding to a `(batch, steps, d_model)` input."
+
     def build(self, input_shape):
         steps, d = int(input_shape[1]), int(input_shape[2])
-        pos = np.arange(steps)[:, None]; i = np.arange(d)[None, :]
+        pos = np.arange(steps)[:, None]
+        i = np.arange(d)[None, :]
         angle = pos / np.power(10000.0, (2 * (i // 2)) / d)
         table = np.where(i % 2 == 0, np.sin(angle), np.cos(angle)).astype("float32")
-        self.table = self.add_weight(shape=(steps, d), initializer=keras.initializers.Constant(table),
-                                     trainable=False, name="table")
+        self.table = self.add_weight(
+            shape=(steps, d), initializer=keras.initializers.Constant(table), trainable=False, name="table"
+        )
         super().build(input_shape)
-    def call(self, x): return x + keras.ops.expand_dims(self.table, 0)
+
+    def call(self, x):
+        return x + keras.ops.expand_dims(self.table, 0)
 
 # %% ../../nbs/11_models.deep.ipynb #d8c32753
 log = get_logger("models")
 
+
 class _EpochLog(keras.callbacks.Callback):
-    def __init__(self, name): super().__init__(); self.name = name
+    def __init__(self, name):
+        super().__init__()
+        self.name = name
+
     def on_epoch_end(self, epoch, logs=None):
         log.info("%s epoch %d: %s", self.name, epoch + 1, ", ".join(f"{k}={v:.4g}" for k, v in (logs or {}).items()))
 
+
 class KerasEngine(Engine):
     "Shared training loop of the Keras sequence engines (subclasses define `_build`)."
+
     _window_input, _scale_target = True, True
 
-    def _build(self, input_shape: tuple, batch_size: int | None = None) -> keras.Model: raise NotImplementedError
+    def _build(self, input_shape: tuple, batch_size: int | None = None) -> keras.Model:
+        raise NotImplementedError
 
     def _head(self, x):
         x = layers.Dense(max(self.hidden_units // 2, 1), activation="relu")(x)
@@ -55,25 +67,46 @@ class KerasEngine(Engine):
 
     def _check_params(self):
         for k in ("sequence_length", "hidden_units", "batch_size", "epochs"):
-            if int(getattr(self, k)) < 1: raise ConfigError(f"{k} must be >= 1, got {getattr(self, k)}")
-        if not 0 <= self.dropout < 1: raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
-        if self.learning_rate <= 0: raise ConfigError(f"learning_rate must be > 0, got {self.learning_rate}")
+            if int(getattr(self, k)) < 1:
+                raise ConfigError(f"{k} must be >= 1, got {getattr(self, k)}")
+        if not 0 <= self.dropout < 1:
+            raise ConfigError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.learning_rate <= 0:
+            raise ConfigError(f"learning_rate must be > 0, got {self.learning_rate}")
 
     def _fit_arrays(self, X, y, X_val, y_val) -> dict:
         self._check_params()
         set_seed(self.seed, frameworks=("keras",))
         model = self._build(X.shape[1:])
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate=self.learning_rate),
-                      loss="binary_crossentropy" if self._task == "classification" else "mse")
+        model.compile(
+            optimizer=keras.optimizers.Adam(learning_rate=self.learning_rate),
+            loss="binary_crossentropy" if self._task == "classification" else "mse",
+        )
         val = X_val is not None
         monitor = "val_loss" if val else "loss"
-        cbs = [keras.callbacks.ReduceLROnPlateau(monitor=monitor, factor=self.reduce_lr_factor,
-                                                 patience=self.reduce_lr_patience, min_lr=1e-6, verbose=0)]
-        if val: cbs.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=self.patience,
-                                                          restore_best_weights=True, verbose=0))
-        if self.verbose: cbs.append(_EpochLog(type(self).__name__))
-        h = model.fit(X, y, validation_data=(X_val, y_val) if val else None, epochs=int(self.epochs),
-                      batch_size=int(self.batch_size), shuffle=True, callbacks=cbs, verbose=1 if self.verbose else 0)
+        cbs = [
+            keras.callbacks.ReduceLROnPlateau(
+                monitor=monitor, factor=self.reduce_lr_factor, patience=self.reduce_lr_patience, min_lr=1e-6, verbose=0
+            )
+        ]
+        if val:
+            cbs.append(
+                keras.callbacks.EarlyStopping(
+                    monitor="val_loss", patience=self.patience, restore_best_weights=True, verbose=0
+                )
+            )
+        if self.verbose:
+            cbs.append(_EpochLog(type(self).__name__))
+        h = model.fit(
+            X,
+            y,
+            validation_data=(X_val, y_val) if val else None,
+            epochs=int(self.epochs),
+            batch_size=int(self.batch_size),
+            shuffle=True,
+            callbacks=cbs,
+            verbose=1 if self.verbose else 0,
+        )
         self.model_ = model
         hist = {k: list(map(float, v)) for k, v in h.history.items()}
         self.best_epoch_ = int(np.argmin(hist["val_loss"])) + 1 if val else len(hist["loss"])
@@ -81,16 +114,17 @@ class KerasEngine(Engine):
 
     def _predict_raw(self, X) -> np.ndarray:
         # predict_on_batch runs the compiled predict function: ~1 ms per call vs ~40 ms for an eager call
-        if len(X) <= 8192: return np.asarray(self.model_.predict_on_batch(X)).reshape(-1)
+        if len(X) <= 8192:
+            return np.asarray(self.model_.predict_on_batch(X)).reshape(-1)
         return self.model_.predict(X, batch_size=4096, verbose=0).reshape(-1)
 
     def _save_state(self, folder: Path) -> None:
-        self.model_.save(folder/"model.keras")
-        (folder/"state.json").write_text(json.dumps({"best_epoch": self.best_epoch_}))
+        self.model_.save(folder / "model.keras")
+        (folder / "state.json").write_text(json.dumps({"best_epoch": self.best_epoch_}))
 
     def _load_state(self, folder: Path) -> None:
-        self.model_ = keras.saving.load_model(folder/"model.keras", compile=False, safe_mode=True)
-        self.best_epoch_ = json.loads((folder/"state.json").read_text())["best_epoch"]
+        self.model_ = keras.saving.load_model(folder / "model.keras", compile=False, safe_mode=True)
+        self.best_epoch_ = json.loads((folder / "state.json").read_text())["best_epoch"]
 
     def rebuild(self, batch_size: int | None = None) -> keras.Model:
         "A fresh copy of the fitted network with a fixed batch size (for TFLite export), weights copied."
@@ -102,22 +136,29 @@ class KerasEngine(Engine):
 # %% ../../nbs/11_models.deep.ipynb #5f6a34b9
 class _RecurrentEngine(KerasEngine):
     _cell = None
-    def __init__(self,
-                 sequence_length: int = 60,  # steps per input window
-                 hidden_units: int = 128,  # units per recurrent layer
-                 dropout: float = 0.2,  # dropout after each recurrent layer
-                 learning_rate: float = 0.001,  # Adam learning rate
-                 batch_size: int = 32,  # samples per gradient step
-                 epochs: int = 100,  # maximum epochs (early stopping may end sooner)
-                 num_layers: int = 2,  # stacked recurrent layers
-                 task: str = "regression",  # "regression" (future return) or "classification" (direction)
-                 patience: int = 10,  # early-stopping patience in epochs (needs validation data)
-                 reduce_lr_patience: int = 5,  # epochs without improvement before halving the learning rate
-                 reduce_lr_factor: float = 0.5,  # learning-rate reduction factor
-                 seed: int = 42,  # seed of weights init, shuffling and dropout
-                 verbose: int = 0,  # 1: progress bar and one log line per epoch
-                ):
-        self.sequence_length, self.hidden_units, self.dropout, self.learning_rate = sequence_length, hidden_units, dropout, learning_rate
+
+    def __init__(
+        self,
+        sequence_length: int = 60,  # steps per input window
+        hidden_units: int = 128,  # units per recurrent layer
+        dropout: float = 0.2,  # dropout after each recurrent layer
+        learning_rate: float = 0.001,  # Adam learning rate
+        batch_size: int = 32,  # samples per gradient step
+        epochs: int = 100,  # maximum epochs (early stopping may end sooner)
+        num_layers: int = 2,  # stacked recurrent layers
+        task: str = "regression",  # "regression" (future return) or "classification" (direction)
+        patience: int = 10,  # early-stopping patience in epochs (needs validation data)
+        reduce_lr_patience: int = 5,  # epochs without improvement before halving the learning rate
+        reduce_lr_factor: float = 0.5,  # learning-rate reduction factor
+        seed: int = 42,  # seed of weights init, shuffling and dropout
+        verbose: int = 0,  # 1: progress bar and one log line per epoch
+    ):
+        self.sequence_length, self.hidden_units, self.dropout, self.learning_rate = (
+            sequence_length,
+            hidden_units,
+            dropout,
+            learning_rate,
+        )
         self.batch_size, self.epochs, self.num_layers, self.task = batch_size, epochs, num_layers, task
         self.patience, self.reduce_lr_patience, self.reduce_lr_factor = patience, reduce_lr_patience, reduce_lr_factor
         self.seed, self.verbose = seed, verbose
@@ -130,42 +171,65 @@ class _RecurrentEngine(KerasEngine):
             x = layers.Dropout(self.dropout)(x)
         return keras.Model(inp, self._head(x), name=type(self).__name__)
 
+
 class LSTMEngine(_RecurrentEngine):
     "Stacked-LSTM forecaster (Keras 3)."
+
     _cell = "LSTM"
+
 
 class GRUEngine(_RecurrentEngine):
     "Stacked-GRU forecaster (Keras 3)."
+
     _cell = "GRU"
 
 # %% ../../nbs/11_models.deep.ipynb #36f35461
 class TransformerEngine(KerasEngine):
     "Small Transformer-encoder forecaster (Keras 3): projection, positional encoding, attention blocks, pooling."
-    def __init__(self,
-                 sequence_length: int = 60,  # steps per input window
-                 hidden_units: int = 128,  # model width (d_model)
-                 dropout: float = 0.2,  # dropout in attention, FFN and head
-                 learning_rate: float = 0.001,  # Adam learning rate
-                 batch_size: int = 32,  # samples per gradient step
-                 epochs: int = 100,  # maximum epochs (early stopping may end sooner)
-                 num_layers: int = 2,  # encoder blocks
-                 num_heads: int = 4,  # attention heads
-                 ff_units: int | None = None,  # feed-forward width (None: 2 * hidden_units)
-                 task: str = "regression",  # "regression" (future return) or "classification" (direction)
-                 patience: int = 10,  # early-stopping patience in epochs (needs validation data)
-                 reduce_lr_patience: int = 5,  # epochs without improvement before halving the learning rate
-                 reduce_lr_factor: float = 0.5,  # learning-rate reduction factor
-                 seed: int = 42,  # seed of weights init, shuffling and dropout
-                 verbose: int = 0,  # 1: progress bar and one log line per epoch
-                ):
-        self.sequence_length, self.hidden_units, self.dropout, self.learning_rate = sequence_length, hidden_units, dropout, learning_rate
-        self.batch_size, self.epochs, self.num_layers, self.num_heads, self.ff_units = batch_size, epochs, num_layers, num_heads, ff_units
-        self.task, self.patience, self.reduce_lr_patience, self.reduce_lr_factor = task, patience, reduce_lr_patience, reduce_lr_factor
+
+    def __init__(
+        self,
+        sequence_length: int = 60,  # steps per input window
+        hidden_units: int = 128,  # model width (d_model)
+        dropout: float = 0.2,  # dropout in attention, FFN and head
+        learning_rate: float = 0.001,  # Adam learning rate
+        batch_size: int = 32,  # samples per gradient step
+        epochs: int = 100,  # maximum epochs (early stopping may end sooner)
+        num_layers: int = 2,  # encoder blocks
+        num_heads: int = 4,  # attention heads
+        ff_units: int | None = None,  # feed-forward width (None: 2 * hidden_units)
+        task: str = "regression",  # "regression" (future return) or "classification" (direction)
+        patience: int = 10,  # early-stopping patience in epochs (needs validation data)
+        reduce_lr_patience: int = 5,  # epochs without improvement before halving the learning rate
+        reduce_lr_factor: float = 0.5,  # learning-rate reduction factor
+        seed: int = 42,  # seed of weights init, shuffling and dropout
+        verbose: int = 0,  # 1: progress bar and one log line per epoch
+    ):
+        self.sequence_length, self.hidden_units, self.dropout, self.learning_rate = (
+            sequence_length,
+            hidden_units,
+            dropout,
+            learning_rate,
+        )
+        self.batch_size, self.epochs, self.num_layers, self.num_heads, self.ff_units = (
+            batch_size,
+            epochs,
+            num_layers,
+            num_heads,
+            ff_units,
+        )
+        self.task, self.patience, self.reduce_lr_patience, self.reduce_lr_factor = (
+            task,
+            patience,
+            reduce_lr_patience,
+            reduce_lr_factor,
+        )
         self.seed, self.verbose = seed, verbose
 
     def _build(self, input_shape, batch_size=None) -> keras.Model:
         d, heads = int(self.hidden_units), int(self.num_heads)
-        if heads < 1 or d % heads: raise ConfigError(f"hidden_units ({d}) must be a multiple of num_heads ({heads})")
+        if heads < 1 or d % heads:
+            raise ConfigError(f"hidden_units ({d}) must be a multiple of num_heads ({heads})")
         inp = keras.Input(shape=tuple(input_shape), batch_size=batch_size)
         x = PositionalEncoding()(layers.Dense(d)(inp))
         for _ in range(max(int(self.num_layers), 1)):

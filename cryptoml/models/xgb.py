@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core import ConfigError, get_logger
+from ..core import ConfigError
 from .core import Engine, to_tabular
 
 # %% auto #0
@@ -21,43 +21,65 @@ __all__ = ['XGBoostEngine']
 # %% ../../nbs/12_models.xgb.ipynb #c293e5f8
 class XGBoostEngine(Engine):
     "Gradient-boosted trees (XGBoost) on tabular features of each window."
-    def __init__(self,
-                 n_estimators: int = 100,  # boosting rounds (maximum, with early stopping)
-                 max_depth: int = 6,  # tree depth
-                 learning_rate: float = 0.1,  # shrinkage per round
-                 subsample: float = 0.8,  # row share per tree
-                 colsample_bytree: float = 0.8,  # column share per tree
-                 window_features: str = "summary",  # windows -> rows: "summary", "flatten" or "last"
-                 early_stopping_rounds: int | None = 10,  # rounds without validation improvement before stopping
-                 task: str = "regression",  # "regression" (future return) or "classification" (direction)
-                 seed: int = 42,  # random seed (row/column sampling)
-                 n_jobs: int | None = None,  # threads (None: all cores)
-                 verbose: int = 0,  # 1: print the evaluation every 10 rounds
-                ):
+
+    def __init__(
+        self,
+        n_estimators: int = 100,  # boosting rounds (maximum, with early stopping)
+        max_depth: int = 6,  # tree depth
+        learning_rate: float = 0.1,  # shrinkage per round
+        subsample: float = 0.8,  # row share per tree
+        colsample_bytree: float = 0.8,  # column share per tree
+        window_features: str = "summary",  # windows -> rows: "summary", "flatten" or "last"
+        early_stopping_rounds: int | None = 10,  # rounds without validation improvement before stopping
+        task: str = "regression",  # "regression" (future return) or "classification" (direction)
+        seed: int = 42,  # random seed (row/column sampling)
+        n_jobs: int | None = None,  # threads (None: all cores)
+        verbose: int = 0,  # 1: print the evaluation every 10 rounds
+    ):
         self.n_estimators, self.max_depth, self.learning_rate = n_estimators, max_depth, learning_rate
         self.subsample, self.colsample_bytree, self.window_features = subsample, colsample_bytree, window_features
-        self.early_stopping_rounds, self.task, self.seed, self.n_jobs, self.verbose = early_stopping_rounds, task, seed, n_jobs, verbose
+        self.early_stopping_rounds, self.task, self.seed, self.n_jobs, self.verbose = (
+            early_stopping_rounds,
+            task,
+            seed,
+            n_jobs,
+            verbose,
+        )
 
     def _estimator(self):
         import xgboost as xgb
-        kw = dict(n_estimators=int(self.n_estimators), max_depth=int(self.max_depth), learning_rate=self.learning_rate,
-                  subsample=self.subsample, colsample_bytree=self.colsample_bytree, random_state=int(self.seed),
-                  n_jobs=self.n_jobs, tree_method="hist")
-        if self._task == "regression": return xgb.XGBRegressor(objective="reg:squarederror", eval_metric="rmse", **kw)
+
+        kw = dict(
+            n_estimators=int(self.n_estimators),
+            max_depth=int(self.max_depth),
+            learning_rate=self.learning_rate,
+            subsample=self.subsample,
+            colsample_bytree=self.colsample_bytree,
+            random_state=int(self.seed),
+            n_jobs=self.n_jobs,
+            tree_method="hist",
+        )
+        if self._task == "regression":
+            return xgb.XGBRegressor(objective="reg:squarederror", eval_metric="rmse", **kw)
         return xgb.XGBClassifier(objective="binary:logistic", eval_metric="logloss", **kw)
 
     def _fit_arrays(self, X, y, X_val, y_val) -> dict:
-        if int(self.n_estimators) < 1: raise ConfigError(f"n_estimators must be >= 1, got {self.n_estimators}")
+        if int(self.n_estimators) < 1:
+            raise ConfigError(f"n_estimators must be >= 1, got {self.n_estimators}")
         T = to_tabular(X, self.window_features)
         m = self._estimator()
         evals = [(T, y)]
         if X_val is not None:
             evals.append((to_tabular(X_val, self.window_features), y_val))
-            if self.early_stopping_rounds: m.set_params(early_stopping_rounds=int(self.early_stopping_rounds))
+            if self.early_stopping_rounds:
+                m.set_params(early_stopping_rounds=int(self.early_stopping_rounds))
         m.fit(T, y, eval_set=evals, verbose=10 if self.verbose else False)
         self.model_ = m
-        self.best_iteration_ = int(getattr(m, "best_iteration", None) if X_val is not None and self.early_stopping_rounds
-                                   else int(self.n_estimators) - 1)
+        self.best_iteration_ = int(
+            getattr(m, "best_iteration", None)
+            if X_val is not None and self.early_stopping_rounds
+            else int(self.n_estimators) - 1
+        )
         ev = m.evals_result()
         return {("loss" if i == 0 else "val_loss"): list(next(iter(v.values()))) for i, v in enumerate(ev.values())}
 
@@ -66,10 +88,11 @@ class XGBoostEngine(Engine):
         return self.model_.predict_proba(T)[:, 1] if self._task == "classification" else self.model_.predict(T)
 
     def _save_state(self, folder: Path) -> None:
-        self.model_.save_model(folder/"model.ubj")
-        (folder/"state.json").write_text(json.dumps({"best_iteration": self.best_iteration_}))
+        self.model_.save_model(folder / "model.ubj")
+        (folder / "state.json").write_text(json.dumps({"best_iteration": self.best_iteration_}))
 
     def _load_state(self, folder: Path) -> None:
-        m = self._estimator(); m.load_model(folder/"model.ubj")
+        m = self._estimator()
+        m.load_model(folder / "model.ubj")
         self.model_ = m
-        self.best_iteration_ = json.loads((folder/"state.json").read_text())["best_iteration"]
+        self.best_iteration_ = json.loads((folder / "state.json").read_text())["best_iteration"]

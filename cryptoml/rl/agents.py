@@ -7,7 +7,7 @@ Docs: https://cryptoml.github.io/cryptoml/rl.agents.html.md"""
 # %% ../../nbs/31_rl.agents.ipynb #be46c7fa
 from __future__ import annotations
 
-import io, json, math, time, zipfile
+import io, json, time, zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -30,40 +30,66 @@ __all__ = ['log', 'STATE_FEATURES', 'ActionChoice', 'QLearningAgent', 'PPOAgent'
 # %% ../../nbs/31_rl.agents.ipynb #e4e0c01f
 class ActionChoice(tuple):
     "An agent's decision `(action, confidence)`; usable directly as the action (`int(...)`, `env.step(...)`)."
+
     __slots__ = ()
-    def __new__(cls, action, confidence: float): return super().__new__(cls, (action, float(confidence)))
+
+    def __new__(cls, action, confidence: float):
+        return super().__new__(cls, (action, float(confidence)))
+
     @property
-    def action(self): return self[0]
+    def action(self):
+        return self[0]
+
     @property
-    def confidence(self) -> float: return self[1]
-    def __index__(self) -> int: return int(self[0])
-    def __int__(self) -> int: return int(self[0])
-    def __repr__(self) -> str: return f"ActionChoice(action={self[0]!r}, confidence={self[1]:.3f})"
+    def confidence(self) -> float:
+        return self[1]
+
+    def __index__(self) -> int:
+        return int(self[0])
+
+    def __int__(self) -> int:
+        return int(self[0])
+
+    def __repr__(self) -> str:
+        return f"ActionChoice(action={self[0]!r}, confidence={self[1]:.3f})"
+
 
 def _action_of(a):
     "The bare action of an `ActionChoice`, a `(action, confidence)` pair or an action."
-    if isinstance(a, ActionChoice): return a.action
-    if isinstance(a, tuple) and len(a) == 2: return a[0]
+    if isinstance(a, ActionChoice):
+        return a.action
+    if isinstance(a, tuple) and len(a) == 2:
+        return a[0]
     return a
 
 # %% ../../nbs/31_rl.agents.ipynb #317ab2ef
 STATE_FEATURES = ("trend", "rsi", "volatility")
-_BUCKETS = {"trend": ("down", "flat", "up"), "rsi": ("oversold", "neutral", "overbought"),
-            "volatility": ("low", "normal", "high"), "position": ("short", "flat", "long")}
+_BUCKETS = {
+    "trend": ("down", "flat", "up"),
+    "rsi": ("oversold", "neutral", "overbought"),
+    "volatility": ("low", "normal", "high"),
+    "position": ("short", "flat", "long"),
+}
+
 
 def _softmax_conf(q: np.ndarray, a: int, temperature: float) -> float:
     "Softmax probability of action `a` at temperature `temperature * max|q|` (uniform if all q are 0)."
     scale = float(np.max(np.abs(q)))
-    if scale == 0 or not np.isfinite(scale): return 1.0 / len(q)
+    if scale == 0 or not np.isfinite(scale):
+        return 1.0 / len(q)
     z = (q - q.max()) / (temperature * scale)
-    p = np.exp(z); p /= p.sum()
+    p = np.exp(z)
+    p /= p.sum()
     return float(p[a])
+
 
 class _Hyperparams:
     "scikit-learn style `get_params`/`set_params` over the names in `_PARAMS`; `_check` validates after a change."
+
     _PARAMS: tuple[str, ...] = ()
 
-    def _check(self) -> None: pass
+    def _check(self) -> None:
+        pass
 
     def get_params(self, deep: bool = True) -> dict:
         "Hyperparameters (scikit-learn style)."
@@ -72,28 +98,38 @@ class _Hyperparams:
     def set_params(self, **params):
         "Set hyperparameters (scikit-learn style), then check them; returns self."
         for k, v in params.items():
-            if k not in self._PARAMS: raise ConfigError(f"{type(self).__name__} has no parameter {k!r}")
+            if k not in self._PARAMS:
+                raise ConfigError(f"{type(self).__name__} has no parameter {k!r}")
             setattr(self, k, v)
         self._check()
         return self
 
+
 class QLearningAgent(_Hyperparams):
     "Tabular Q-learning over a discretized market state (trend, RSI zone, volatility, position), epsilon-greedy."
-    def __init__(self, learning_rate: float = 0.1,  # step size of the Q update
-                 discount_factor: float = 0.95,  # discount of future rewards
-                 epsilon: float = 1.0,  # initial exploration rate
-                 epsilon_decay: float = 0.999,  # epsilon multiplier after each update
-                 epsilon_min: float = 0.05,  # floor of epsilon
-                 n_actions: int = 3,  # number of discrete actions (hold/buy/sell)
-                 trend_threshold: float = 1.0,  # |trend| above this is up/down (standard deviations)
-                 rsi_bounds: tuple[float, float] = (30.0, 70.0),  # oversold / overbought RSI levels
-                 vol_bounds: tuple[float, float] = (0.8, 1.25),  # low / high volatility ratio
-                 temperature: float = 0.5,  # softmax temperature of the confidence, relative to max|Q|
-                 seed: int | None = None,  # seed of exploration
-                ):
+
+    def __init__(
+        self,
+        learning_rate: float = 0.1,  # step size of the Q update
+        discount_factor: float = 0.95,  # discount of future rewards
+        epsilon: float = 1.0,  # initial exploration rate
+        epsilon_decay: float = 0.999,  # epsilon multiplier after each update
+        epsilon_min: float = 0.05,  # floor of epsilon
+        n_actions: int = 3,  # number of discrete actions (hold/buy/sell)
+        trend_threshold: float = 1.0,  # |trend| above this is up/down (standard deviations)
+        rsi_bounds: tuple[float, float] = (30.0, 70.0),  # oversold / overbought RSI levels
+        vol_bounds: tuple[float, float] = (0.8, 1.25),  # low / high volatility ratio
+        temperature: float = 0.5,  # softmax temperature of the confidence, relative to max|Q|
+        seed: int | None = None,  # seed of exploration
+    ):
         self.learning_rate, self.discount_factor = learning_rate, discount_factor
         self.epsilon, self.epsilon_decay, self.epsilon_min = epsilon, epsilon_decay, epsilon_min
-        self.n_actions, self.trend_threshold, self.rsi_bounds, self.vol_bounds = n_actions, trend_threshold, rsi_bounds, vol_bounds
+        self.n_actions, self.trend_threshold, self.rsi_bounds, self.vol_bounds = (
+            n_actions,
+            trend_threshold,
+            rsi_bounds,
+            vol_bounds,
+        )
         self.temperature, self.seed = temperature, seed
         self.q_table: dict[str, list[float]] = {}
         self.epsilon_ = float(epsilon)
@@ -103,15 +139,32 @@ class QLearningAgent(_Hyperparams):
         self._check()
 
     def _check(self):
-        if not 0 < self.learning_rate <= 1: raise ConfigError(f"learning_rate must be in (0, 1], got {self.learning_rate}")
-        if not 0 <= self.discount_factor <= 1: raise ConfigError(f"discount_factor must be in [0, 1], got {self.discount_factor}")
-        if not 0 <= self.epsilon_min <= self.epsilon <= 1: raise ConfigError(f"need 0 <= epsilon_min <= epsilon <= 1, got {self.epsilon_min}, {self.epsilon}")
-        if not 0 < self.epsilon_decay <= 1: raise ConfigError(f"epsilon_decay must be in (0, 1], got {self.epsilon_decay}")
-        if int(self.n_actions) < 2: raise ConfigError(f"n_actions must be >= 2, got {self.n_actions}")
-        if self.temperature <= 0: raise ConfigError(f"temperature must be > 0, got {self.temperature}")
+        if not 0 < self.learning_rate <= 1:
+            raise ConfigError(f"learning_rate must be in (0, 1], got {self.learning_rate}")
+        if not 0 <= self.discount_factor <= 1:
+            raise ConfigError(f"discount_factor must be in [0, 1], got {self.discount_factor}")
+        if not 0 <= self.epsilon_min <= self.epsilon <= 1:
+            raise ConfigError(f"need 0 <= epsilon_min <= epsilon <= 1, got {self.epsilon_min}, {self.epsilon}")
+        if not 0 < self.epsilon_decay <= 1:
+            raise ConfigError(f"epsilon_decay must be in (0, 1], got {self.epsilon_decay}")
+        if int(self.n_actions) < 2:
+            raise ConfigError(f"n_actions must be >= 2, got {self.n_actions}")
+        if self.temperature <= 0:
+            raise ConfigError(f"temperature must be > 0, got {self.temperature}")
 
-    _PARAMS = ("learning_rate", "discount_factor", "epsilon", "epsilon_decay", "epsilon_min", "n_actions",
-               "trend_threshold", "rsi_bounds", "vol_bounds", "temperature", "seed")
+    _PARAMS = (
+        "learning_rate",
+        "discount_factor",
+        "epsilon",
+        "epsilon_decay",
+        "epsilon_min",
+        "n_actions",
+        "trend_threshold",
+        "rsi_bounds",
+        "vol_bounds",
+        "temperature",
+        "seed",
+    )
 
     def __repr__(self) -> str:
         return f"QLearningAgent({len(self.q_table)} states, epsilon={self.epsilon_:.3f}, {self.n_updates_} updates)"
@@ -119,27 +172,39 @@ class QLearningAgent(_Hyperparams):
 # %% ../../nbs/31_rl.agents.ipynb #4dc2255a
 def _bucket(x, lo: float, hi: float) -> int:
     "0 below `lo`, 2 above `hi`, else (and for NaN/None) 1."
-    if x is None: return 1
+    if x is None:
+        return 1
     x = float(x)
-    if x != x: return 1
+    if x != x:
+        return 1
     return 0 if x < lo else (2 if x > hi else 1)
+
 
 @patch
 def discretize(self: QLearningAgent, state) -> str:
     "The table key of a state: a mapping of raw values, an observation of the bound environment, or a key."
-    if isinstance(state, str): return state
-    if isinstance(state, Mapping): get = state.get
+    if isinstance(state, str):
+        return state
+    if isinstance(state, Mapping):
+        get = state.get
     else:
         x = np.asarray(state, dtype=float).reshape(-1)
         idx = self.obs_index_ or _DEFAULT_OBS_INDEX
         if len(x) <= max(idx.values()):
-            raise ConfigError(f"an observation of length {len(x)} does not match the agent's layout {idx}; "
-                              "bind the agent to its environment with agent.bind(env)")
+            raise ConfigError(
+                f"an observation of length {len(x)} does not match the agent's layout {idx}; "
+                "bind the agent to its environment with agent.bind(env)"
+            )
         get = lambda k, d=None: x[idx[k]] if k in idx else d
     th = float(self.trend_threshold)
-    parts = (_bucket(get("trend"), -th, th), _bucket(get("rsi"), *self.rsi_bounds),
-             _bucket(get("volatility"), *self.vol_bounds), _bucket(get("position", 0.0), -1e-9, 1e-9))
+    parts = (
+        _bucket(get("trend"), -th, th),
+        _bucket(get("rsi"), *self.rsi_bounds),
+        _bucket(get("volatility"), *self.vol_bounds),
+        _bucket(get("position", 0.0), -1e-9, 1e-9),
+    )
     return ",".join(_BUCKETS[k][b] for k, b in zip(("trend", "rsi", "volatility", "position"), parts))
+
 
 # layout of the environment `QLearningAgent.create_trading_env` builds (window 1, unscaled state features)
 _DEFAULT_OBS_INDEX = {"trend": 0, "rsi": 1, "volatility": 2, "position": 3}
@@ -151,34 +216,43 @@ def _q(self: QLearningAgent, key: str) -> np.ndarray:
     q = self.q_table.get(key)
     return np.zeros(int(self.n_actions)) if q is None else np.asarray(q, dtype=float)
 
+
 @patch
-def get_action(self: QLearningAgent, state,  # a market state (mapping, observation or key)
-               explore: bool = True,  # epsilon-greedy (training); False: greedy
-              ) -> ActionChoice:
+def get_action(
+    self: QLearningAgent,
+    state,  # a market state (mapping, observation or key)
+    explore: bool = True,  # epsilon-greedy (training); False: greedy
+) -> ActionChoice:
     "Choose an action for `state`: `(action, confidence)`, confidence the softmax probability of the action."
     key = self.discretize(state)
     q = self._q(key)
-    if explore and self._rng.random() < self.epsilon_: a = int(self._rng.integers(int(self.n_actions)))
+    if explore and self._rng.random() < self.epsilon_:
+        a = int(self._rng.integers(int(self.n_actions)))
     else:
         best = np.flatnonzero(q == q.max())
         a = int(best[0] if len(best) == 1 else self._rng.choice(best))  # random among ties
     return ActionChoice(a, _softmax_conf(q, a, self.temperature))
+
 
 @patch
 def predict(self: QLearningAgent, observation) -> ActionChoice:
     "Greedy `(action, confidence)` for an observation or state."
     return self.get_action(observation, explore=False)
 
+
 @patch
-def update(self: QLearningAgent, state,  # state the action was taken in
-           action,  # the action, or the `(action, confidence)` pair from get_action
-           reward: float,  # reward received
-           next_state,  # state reached
-           done: bool = False,  # whether the episode ended there (no bootstrap)
-          ) -> float:
+def update(
+    self: QLearningAgent,
+    state,  # state the action was taken in
+    action,  # the action, or the `(action, confidence)` pair from get_action
+    reward: float,  # reward received
+    next_state,  # state reached
+    done: bool = False,  # whether the episode ended there (no bootstrap)
+) -> float:
     "One Q-learning update; decays epsilon; returns the temporal-difference error."
     a = int(_action_of(action))
-    if not 0 <= a < int(self.n_actions): raise ConfigError(f"action must be in [0, {int(self.n_actions) - 1}], got {a}")
+    if not 0 <= a < int(self.n_actions):
+        raise ConfigError(f"action must be in [0, {int(self.n_actions) - 1}], got {a}")
     key = self.discretize(state)
     q = self._q(key)
     target = float(reward) + (0.0 if done else self.discount_factor * float(self._q(self.discretize(next_state)).max()))
@@ -196,14 +270,18 @@ def _training_env(market_data: pd.DataFrame, episode_length: int, **kwargs) -> T
     n = min(int(episode_length), env.n_steps)
     return env.clone(random_start=True, episode_length=n)
 
+
 @patch
 def bind(self: QLearningAgent, env: TradingEnv) -> QLearningAgent:
     "Read state values from `env`'s observations (it must hold unscaled trend/rsi/volatility at t)."
     names = list(env.obs_names)
     need = {"trend": "trend[t]", "rsi": "rsi[t]", "volatility": "volatility[t]", "position": "position"}
     missing = [v for v in need.values() if v not in names]
-    if missing: raise ConfigError(f"the environment's observations lack {missing}; build it with agent.create_trading_env "
-                                  "or TradingEnv(..., features='state', scaling=None)")
+    if missing:
+        raise ConfigError(
+            f"the environment's observations lack {missing}; build it with agent.create_trading_env "
+            "or TradingEnv(..., features='state', scaling=None)"
+        )
     if env.config["scaling"] is not None:
         raise ConfigError("QLearningAgent's buckets are in raw units; the environment must use scaling=None")
     if env.action_space.n != int(self.n_actions):
@@ -211,11 +289,14 @@ def bind(self: QLearningAgent, env: TradingEnv) -> QLearningAgent:
     self.obs_index_ = {k: names.index(v) for k, v in need.items()}
     return self
 
+
 @patch
-def create_trading_env(self: QLearningAgent, market_data: pd.DataFrame,  # OHLCV candles
-                       episode_length: int = 500,  # steps per training episode
-                       **env_kwargs,  # other TradingEnv settings (fee_bps, execution, reward, ...)
-                      ) -> TradingEnv:
+def create_trading_env(
+    self: QLearningAgent,
+    market_data: pd.DataFrame,  # OHLCV candles
+    episode_length: int = 500,  # steps per training episode
+    **env_kwargs,  # other TradingEnv settings (fee_bps, execution, reward, ...)
+) -> TradingEnv:
     "The environment this agent learns on: unscaled market state, hold/buy/sell, random episodes."
     kw = dict(features="state", scaling=None, window=1, action_mode="orders", reward="log_return")
     kw.update(env_kwargs)
@@ -223,14 +304,18 @@ def create_trading_env(self: QLearningAgent, market_data: pd.DataFrame,  # OHLCV
     self.bind(env)
     return env
 
+
 @patch
-def train(self: QLearningAgent, env: TradingEnv,  # the environment (see create_trading_env)
-          episodes: int | None = None,  # episodes to play (default 50 unless total_timesteps is given)
-          total_timesteps: int | None = None,  # or: stop after this many steps
-         ) -> dict:
+def train(
+    self: QLearningAgent,
+    env: TradingEnv,  # the environment (see create_trading_env)
+    episodes: int | None = None,  # episodes to play (default 50 unless total_timesteps is given)
+    total_timesteps: int | None = None,  # or: stop after this many steps
+) -> dict:
     "Learn from episodes of `env`; returns timesteps, episode rewards and lengths, duration and final epsilon."
     self.bind(env)
-    if episodes is None and total_timesteps is None: episodes = 50
+    if episodes is None and total_timesteps is None:
+        episodes = 50
     t0, steps, rewards, lengths = time.perf_counter(), 0, [], []
     ep = 0
     while (episodes is None or ep < episodes) and (total_timesteps is None or steps < total_timesteps):
@@ -242,73 +327,114 @@ def train(self: QLearningAgent, env: TradingEnv,  # the environment (see create_
             nxt = self.discretize(obs)
             self.update(state, a, r, nxt, done=term)
             state, total, n, steps, done = nxt, total + r, n + 1, steps + 1, term or trunc
-        rewards.append(total); lengths.append(n); ep += 1
+        rewards.append(total)
+        lengths.append(n)
+        ep += 1
     dt = time.perf_counter() - t0
-    return dict(timesteps=steps, episodes=ep, episode_rewards=rewards, episode_lengths=lengths, duration=dt,
-                epsilon=self.epsilon_, n_states=len(self.q_table))
+    return dict(
+        timesteps=steps,
+        episodes=ep,
+        episode_rewards=rewards,
+        episode_lengths=lengths,
+        duration=dt,
+        epsilon=self.epsilon_,
+        n_states=len(self.q_table),
+    )
 
 # %% ../../nbs/31_rl.agents.ipynb #becea198
 _Q_FORMAT = "cryptoml.rl.QLearningAgent"
+
 
 @patch
 def save(self: QLearningAgent, path: str | Path) -> Path:
     "Save the Q-table and settings as JSON (atomic write)."
     path = Path(path)
-    doc = dict(format=_Q_FORMAT, version=1, params={k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items()},
-               epsilon_=self.epsilon_, n_updates_=self.n_updates_, obs_index_=self.obs_index_, q_table=self.q_table)
-    with atomic_write(path) as tmp: tmp.write_text(json.dumps(doc))
+    doc = dict(
+        format=_Q_FORMAT,
+        version=1,
+        params={k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items()},
+        epsilon_=self.epsilon_,
+        n_updates_=self.n_updates_,
+        obs_index_=self.obs_index_,
+        q_table=self.q_table,
+    )
+    with atomic_write(path) as tmp:
+        tmp.write_text(json.dumps(doc))
     return path
+
 
 @patch(cls_method=True)
 def load(cls: QLearningAgent, path: str | Path) -> QLearningAgent:
     "Load an agent saved with `save`."
     path = Path(path)
-    if not path.exists(): raise ModelFileError(f"no Q-learning agent file at {path}")
-    try: doc = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise ModelFileError(f"{path} is not a valid agent file: {e}") from None
+    if not path.exists():
+        raise ModelFileError(f"no Q-learning agent file at {path}")
+    try:
+        doc = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ModelFileError(f"{path} is not a valid agent file: {e}") from None
     if not isinstance(doc, dict) or doc.get("format") != _Q_FORMAT:
-        raise ModelFileError(f"{path} is not a QLearningAgent file (format {doc.get('format') if isinstance(doc, dict) else None!r})")
-    p = dict(doc["params"]); p["rsi_bounds"], p["vol_bounds"] = tuple(p["rsi_bounds"]), tuple(p["vol_bounds"])
+        raise ModelFileError(
+            f"{path} is not a QLearningAgent file (format {doc.get('format') if isinstance(doc, dict) else None!r})"
+        )
+    p = dict(doc["params"])
+    p["rsi_bounds"], p["vol_bounds"] = tuple(p["rsi_bounds"]), tuple(p["vol_bounds"])
     agent = cls(**p)
     agent.q_table = {str(k): [float(x) for x in v] for k, v in doc["q_table"].items()}
     bad = [k for k, v in agent.q_table.items() if len(v) != int(agent.n_actions)]
-    if bad: raise ModelFileError(f"{path}: state {bad[0]!r} has the wrong number of Q-values")
-    agent.epsilon_, agent.n_updates_, agent.obs_index_ = float(doc["epsilon_"]), int(doc["n_updates_"]), doc["obs_index_"]
+    if bad:
+        raise ModelFileError(f"{path}: state {bad[0]!r} has the wrong number of Q-values")
+    agent.epsilon_, agent.n_updates_, agent.obs_index_ = (
+        float(doc["epsilon_"]),
+        int(doc["n_updates_"]),
+        doc["obs_index_"],
+    )
     return agent
 
 # %% ../../nbs/31_rl.agents.ipynb #eb30a523
 class _EpisodeRecorder:
     "SB3 callback body: collect the reward and length of every finished episode (from VecMonitor infos)."
-    def __init__(self): self.rewards, self.lengths = [], []
+
+    def __init__(self):
+        self.rewards, self.lengths = [], []
+
 
 def _recorder_callback(rec: _EpisodeRecorder):
     from stable_baselines3.common.callbacks import BaseCallback
+
     class _CB(BaseCallback):
         def _on_step(self) -> bool:
             for info in self.locals.get("infos", []):
                 ep = info.get("episode")
-                if ep is not None: rec.rewards.append(float(ep["r"])); rec.lengths.append(int(ep["l"]))
+                if ep is not None:
+                    rec.rewards.append(float(ep["r"]))
+                    rec.lengths.append(int(ep["l"]))
             return True
+
     return _CB()
+
 
 class PPOAgent(_Hyperparams):
     "Proximal Policy Optimization (stable-baselines3) on the trading environment."
-    def __init__(self, learning_rate: float = 3e-4,  # Adam learning rate
-                 n_steps: int = 512,  # steps per environment per rollout
-                 batch_size: int = 64,  # minibatch size
-                 n_epochs: int = 10,  # optimization epochs per rollout
-                 gamma: float = 0.99,  # discount factor
-                 gae_lambda: float = 0.95,  # GAE lambda
-                 clip_range: float = 0.2,  # PPO clipping
-                 ent_coef: float = 0.01,  # entropy bonus
-                 net_arch: Sequence[int] = (64, 64),  # hidden layers of the policy and value networks
-                 n_envs: int = 1,  # environment copies stepped together
-                 vec: str = "batched",  # "batched" (numpy VecTradingEnv), "dummy" (SB3, in process) or "subproc" (a process per copy)
-                 seed: int | None = 0,  # seed of PPO and of the environment copies
-                 device: str = "cpu",  # torch device
-                 torch_threads: int | None = 1,  # torch CPU threads while training (None: leave as is)
-                 verbose: int = 0,  # SB3 verbosity
-                ):
+
+    def __init__(
+        self,
+        learning_rate: float = 3e-4,  # Adam learning rate
+        n_steps: int = 512,  # steps per environment per rollout
+        batch_size: int = 64,  # minibatch size
+        n_epochs: int = 10,  # optimization epochs per rollout
+        gamma: float = 0.99,  # discount factor
+        gae_lambda: float = 0.95,  # GAE lambda
+        clip_range: float = 0.2,  # PPO clipping
+        ent_coef: float = 0.01,  # entropy bonus
+        net_arch: Sequence[int] = (64, 64),  # hidden layers of the policy and value networks
+        n_envs: int = 1,  # environment copies stepped together
+        vec: str = "batched",  # "batched" (numpy VecTradingEnv), "dummy" (SB3, in process) or "subproc" (a process per copy)
+        seed: int | None = 0,  # seed of PPO and of the environment copies
+        device: str = "cpu",  # torch device
+        torch_threads: int | None = 1,  # torch CPU threads while training (None: leave as is)
+        verbose: int = 0,  # SB3 verbosity
+    ):
         self.learning_rate, self.n_steps, self.batch_size, self.n_epochs = learning_rate, n_steps, batch_size, n_epochs
         self.gamma, self.gae_lambda, self.clip_range, self.ent_coef = gamma, gae_lambda, clip_range, ent_coef
         self.net_arch, self.n_envs, self.vec, self.seed = tuple(net_arch), n_envs, vec, seed
@@ -317,20 +443,39 @@ class PPOAgent(_Hyperparams):
         self._check()
 
     def _check(self) -> None:
-        if self.vec not in ("batched", "dummy", "subproc"): raise ConfigError(f"vec must be 'batched', 'dummy' or 'subproc', got {self.vec!r}")
-        if int(self.n_envs) < 1: raise ConfigError(f"n_envs must be >= 1, got {self.n_envs}")
+        if self.vec not in ("batched", "dummy", "subproc"):
+            raise ConfigError(f"vec must be 'batched', 'dummy' or 'subproc', got {self.vec!r}")
+        if int(self.n_envs) < 1:
+            raise ConfigError(f"n_envs must be >= 1, got {self.n_envs}")
 
-    _PARAMS = ("learning_rate", "n_steps", "batch_size", "n_epochs", "gamma", "gae_lambda", "clip_range", "ent_coef",
-               "net_arch", "n_envs", "vec", "seed", "device", "torch_threads", "verbose")
+    _PARAMS = (
+        "learning_rate",
+        "n_steps",
+        "batch_size",
+        "n_epochs",
+        "gamma",
+        "gae_lambda",
+        "clip_range",
+        "ent_coef",
+        "net_arch",
+        "n_envs",
+        "vec",
+        "seed",
+        "device",
+        "torch_threads",
+        "verbose",
+    )
 
     def __repr__(self) -> str:
         state = f"trained {self.model_.num_timesteps} timesteps" if self.model_ is not None else "untrained"
         return f"PPOAgent({state}, n_envs={self.n_envs})"
 
-    def create_trading_env(self, market_data: pd.DataFrame,  # OHLCV candles
-                           episode_length: int = 1000,  # steps per training episode
-                           **env_kwargs,  # other TradingEnv settings (features, window, fee_bps, reward, ...)
-                          ) -> TradingEnv:
+    def create_trading_env(
+        self,
+        market_data: pd.DataFrame,  # OHLCV candles
+        episode_length: int = 1000,  # steps per training episode
+        **env_kwargs,  # other TradingEnv settings (features, window, fee_bps, reward, ...)
+    ) -> TradingEnv:
         "The environment PPO learns on: scaled feature window + position, short/flat/long, random episodes."
         kw = dict(features="basic", window=16, action_mode="positions", reward="log_return", reward_scale=100.0)
         kw.update(env_kwargs)
@@ -338,49 +483,82 @@ class PPOAgent(_Hyperparams):
 
     def _vec_env(self, env: TradingEnv):
         from stable_baselines3.common.vec_env import VecMonitor
+
         return VecMonitor(make_vec_env(env, int(self.n_envs), self.vec, seed=self.seed))
 
-    def train(self, env: TradingEnv,  # the environment (see create_trading_env)
-              total_timesteps: int = 100_000,  # environment steps to learn from (over all copies)
-              callback=None,  # extra SB3 callback(s)
-             ) -> dict:
+    def train(
+        self,
+        env: TradingEnv,  # the environment (see create_trading_env)
+        total_timesteps: int = 100_000,  # environment steps to learn from (over all copies)
+        callback=None,  # extra SB3 callback(s)
+    ) -> dict:
         "Train (or continue training) PPO on copies of `env`; returns timesteps, episode rewards and duration."
         import torch
         from stable_baselines3 import PPO
-        if not isinstance(env, TradingEnv): raise ConfigError(f"train needs a TradingEnv, got {type(env).__name__}")
-        if self.torch_threads: torch.set_num_threads(int(self.torch_threads))
+
+        if not isinstance(env, TradingEnv):
+            raise ConfigError(f"train needs a TradingEnv, got {type(env).__name__}")
+        if self.torch_threads:
+            torch.set_num_threads(int(self.torch_threads))
         venv = self._vec_env(env)
         rec = _EpisodeRecorder()
-        cbs = [_recorder_callback(rec)] + (list(callback) if isinstance(callback, (list, tuple)) else [callback] if callback else [])
+        cbs = [_recorder_callback(rec)] + (
+            list(callback) if isinstance(callback, (list, tuple)) else [callback] if callback else []
+        )
         t0 = time.perf_counter()
         try:
             if self.model_ is None:
-                if self.seed is not None: set_seed(int(self.seed), frameworks=("torch",))
-                self.model_ = PPO("MlpPolicy", venv, learning_rate=self.learning_rate, n_steps=int(self.n_steps),
-                                  batch_size=int(self.batch_size), n_epochs=int(self.n_epochs), gamma=self.gamma,
-                                  gae_lambda=self.gae_lambda, clip_range=self.clip_range, ent_coef=self.ent_coef,
-                                  policy_kwargs=dict(net_arch=list(self.net_arch)), seed=self.seed, device=self.device,
-                                  verbose=self.verbose)
+                if self.seed is not None:
+                    set_seed(int(self.seed), frameworks=("torch",))
+                self.model_ = PPO(
+                    "MlpPolicy",
+                    venv,
+                    learning_rate=self.learning_rate,
+                    n_steps=int(self.n_steps),
+                    batch_size=int(self.batch_size),
+                    n_epochs=int(self.n_epochs),
+                    gamma=self.gamma,
+                    gae_lambda=self.gae_lambda,
+                    clip_range=self.clip_range,
+                    ent_coef=self.ent_coef,
+                    policy_kwargs=dict(net_arch=list(self.net_arch)),
+                    seed=self.seed,
+                    device=self.device,
+                    verbose=self.verbose,
+                )
                 first = True
             else:
-                if self.model_.observation_space.shape != env.observation_space.shape or self.model_.action_space != env.action_space:
+                if (
+                    self.model_.observation_space.shape != env.observation_space.shape
+                    or self.model_.action_space != env.action_space
+                ):
                     raise ConfigError("the environment's spaces differ from those the model was trained on")
-                self.model_.set_env(venv); first = False
+                self.model_.set_env(venv)
+                first = False
             before = self.model_.num_timesteps
             self.model_.learn(int(total_timesteps), callback=cbs, reset_num_timesteps=first)
         finally:
             venv.close()
         dt = time.perf_counter() - t0
         steps = int(self.model_.num_timesteps - (0 if first else before))
-        return dict(timesteps=steps, episode_rewards=rec.rewards, episode_lengths=rec.lengths, duration=dt,
-                    fps=steps / dt if dt > 0 else float("nan"))
+        return dict(
+            timesteps=steps,
+            episode_rewards=rec.rewards,
+            episode_lengths=rec.lengths,
+            duration=dt,
+            fps=steps / dt if dt > 0 else float("nan"),
+        )
 
-    def predict(self, observation,  # one observation, or a batch (n, obs_dim)
-                deterministic: bool = True,  # most likely action; False: sample from the policy
-               ):
+    def predict(
+        self,
+        observation,  # one observation, or a batch (n, obs_dim)
+        deterministic: bool = True,  # most likely action; False: sample from the policy
+    ):
         "`(action, confidence)` for an observation (arrays of both for a batch)."
         import torch
-        if self.model_ is None: raise NotFittedError("PPOAgent is not trained: call train(env, ...) or load a saved agent")
+
+        if self.model_ is None:
+            raise NotFittedError("PPOAgent is not trained: call train(env, ...) or load a saved agent")
         policy = self.model_.policy
         obs = np.asarray(observation, dtype=np.float32)
         obs_t, vectorized = policy.obs_to_tensor(obs)
@@ -396,9 +574,11 @@ class PPOAgent(_Hyperparams):
                 sp = self.model_.action_space
                 act = np.clip(raw, sp.low, sp.high).astype(np.float32)
                 from scipy.stats import norm
+
                 same = np.where(act >= 0, norm.sf(0, loc=mean, scale=std), norm.cdf(0, loc=mean, scale=std))
                 conf = same.reshape(len(act), -1).mean(1)
-        if vectorized: return act, conf
+        if vectorized:
+            return act, conf
         a = int(act[0]) if act.ndim == 1 else act[0]
         return ActionChoice(a, float(conf[0]))
 
@@ -409,62 +589,91 @@ class PPOAgent(_Hyperparams):
 # %% ../../nbs/31_rl.agents.ipynb #26b3cdd0
 _PPO_META = "cryptoml_agent.json"
 
+
 @patch
 def save(self: PPOAgent, path: str | Path) -> Path:
     "Save the trained model (SB3 zip) with the agent's settings, atomically."
-    if self.model_ is None: raise NotFittedError("nothing to save: the PPOAgent is not trained")
+    if self.model_ is None:
+        raise NotFittedError("nothing to save: the PPOAgent is not trained")
     path = Path(path)
     buf = io.BytesIO()
     self.model_.save(buf)
     with zipfile.ZipFile(buf, "a") as z:
-        z.writestr(_PPO_META, json.dumps(dict(format="cryptoml.rl.PPOAgent", version=1,
-                                              params={k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items()})))
-    with atomic_write(path) as tmp: tmp.write_bytes(buf.getvalue())
+        z.writestr(
+            _PPO_META,
+            json.dumps(
+                dict(
+                    format="cryptoml.rl.PPOAgent",
+                    version=1,
+                    params={k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items()},
+                )
+            ),
+        )
+    with atomic_write(path) as tmp:
+        tmp.write_bytes(buf.getvalue())
     return path
+
 
 @patch(cls_method=True)
 def load(cls: PPOAgent, path: str | Path) -> PPOAgent:
     "Load an agent saved with `save`."
     from stable_baselines3 import PPO
+
     path = Path(path)
-    if not path.exists(): raise ModelFileError(f"no PPO agent file at {path}")
+    if not path.exists():
+        raise ModelFileError(f"no PPO agent file at {path}")
     try:
-        with zipfile.ZipFile(path) as z: meta = json.loads(z.read(_PPO_META))
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as e: raise ModelFileError(f"{path} is not a PPOAgent file: {e}") from None
+        with zipfile.ZipFile(path) as z:
+            meta = json.loads(z.read(_PPO_META))
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as e:
+        raise ModelFileError(f"{path} is not a PPOAgent file: {e}") from None
     agent = cls(**meta["params"])
-    try: agent.model_ = PPO.load(path, device=agent.device)
-    except Exception as e: raise ModelFileError(f"{path}: the PPO model could not be loaded: {e}") from None
+    try:
+        agent.model_ = PPO.load(path, device=agent.device)
+    except Exception as e:
+        raise ModelFileError(f"{path}: the PPO model could not be loaded: {e}") from None
     return agent
 
 # %% ../../nbs/31_rl.agents.ipynb #f683e361
 class RandomAgent:
     "Uniformly random actions: the no-skill baseline."
-    def __init__(self, action_space: spaces.Space,  # the environment's action space
-                 seed: int | None = None,  # random seed
-                ):
+
+    def __init__(
+        self,
+        action_space: spaces.Space,  # the environment's action space
+        seed: int | None = None,  # random seed
+    ):
         self.action_space, self.seed = action_space, seed
         self._rng = np.random.default_rng(seed)
 
     def predict(self, observation) -> ActionChoice:
         "A random action (confidence 1/n for n discrete actions, 0.5 for a continuous one)."
         sp = self.action_space
-        if isinstance(sp, spaces.Discrete): return ActionChoice(int(self._rng.integers(sp.n)), 1.0 / sp.n)
+        if isinstance(sp, spaces.Discrete):
+            return ActionChoice(int(self._rng.integers(sp.n)), 1.0 / sp.n)
         return ActionChoice(self._rng.uniform(sp.low, sp.high).astype(np.float32), 0.5)
+
 
 class BuyAndHoldAgent:
     "Always long: the passive benchmark."
+
     def __init__(self, env: TradingEnv):  # the environment (its action mode decides what 'long' is)
-        if env.action_mode == "positions": self._a = env.targets.index(1.0)
-        elif env.action_mode == "orders": self._a = 1  # buy (and keep buying: the position stays long)
-        else: self._a = np.ones(1, np.float32)
+        if env.action_mode == "positions":
+            self._a = env.targets.index(1.0)
+        elif env.action_mode == "orders":
+            self._a = 1  # buy (and keep buying: the position stays long)
+        else:
+            self._a = np.ones(1, np.float32)
 
     def predict(self, observation) -> ActionChoice:
         "The long action, with confidence 1."
         return ActionChoice(self._a, 1.0)
 
+
 @dataclass
 class AgentEvaluation:
     "One agent's out-of-sample pass: equity curve, positions, actions and statistics."
+
     name: str  # agent name
     seed: int | None  # training/acting seed
     equity: pd.Series  # equity at each candle close, starting at 1
@@ -473,41 +682,58 @@ class AgentEvaluation:
     stats: dict  # performance statistics
     action_share: dict  # share of each action name
 
+
 def _action_share(actions: pd.Series, env: TradingEnv) -> dict:
     a = actions.dropna().to_numpy()
     if env.action_mode == "continuous":
-        names, codes = ("short", "flat", "long"), np.digitize(a, [-1/3, 1/3])
-    else: names, codes = env.action_names, a.astype(int)
+        names, codes = ("short", "flat", "long"), np.digitize(a, [-1 / 3, 1 / 3])
+    else:
+        names, codes = env.action_names, a.astype(int)
     n = max(len(a), 1)
     return {nm: float((codes == i).sum() / n) for i, nm in enumerate(names)}
 
-def evaluate_agent(agent,  # anything with predict(obs) -> (action, confidence) or action
-                   env: TradingEnv,  # evaluation environment (a full pass is played)
-                   start: int | pd.Timestamp | None = None,  # first candle (index or timestamp); default: env's first
-                   name: str | None = None,  # label (default: the agent's class name)
-                   seed: int | None = None,  # recorded with the result
-                  ) -> AgentEvaluation:
+
+def evaluate_agent(
+    agent,  # anything with predict(obs) -> (action, confidence) or action
+    env: TradingEnv,  # evaluation environment (a full pass is played)
+    start: int | pd.Timestamp | None = None,  # first candle (index or timestamp); default: env's first
+    name: str | None = None,  # label (default: the agent's class name)
+    seed: int | None = None,  # recorded with the result
+) -> AgentEvaluation:
     "Play one greedy pass of `env` with `agent`; equity, positions, actions and statistics."
     if env.random_start or env.episode_length is not None:
         env = env.clone(random_start=False, episode_length=None)
     if start is not None and not isinstance(start, (int, np.integer)):
-        try: start = int(env.index.get_loc(pd.Timestamp(start)))
-        except KeyError: raise ConfigError(f"start {start} is not a candle of the evaluation data") from None
+        try:
+            start = int(env.index.get_loc(pd.Timestamp(start)))
+        except KeyError:
+            raise ConfigError(f"start {start} is not a candle of the evaluation data") from None
     if start is not None and start < env.first_step:
-        raise ConfigError(f"evaluation starts at {env.index[start]}, before the features are complete ({env.index[env.first_step]}); "
-                          "give the environment earlier candles")
+        raise ConfigError(
+            f"evaluation starts at {env.index[start]}, before the features are complete ({env.index[env.first_step]}); "
+            "give the environment earlier candles"
+        )
     h = run_episode(env, agent.predict, options=None if start is None else {"start": int(start)})
     eq = (h.equity / h.equity.iloc[0]).rename("equity")
     st = performance_stats(eq)
     dpos = h.position.diff().abs().fillna(h.position.abs())
-    st.update(n_trades=int((dpos > 0).sum()), turnover=float(dpos.sum()), exposure=float(h.position.abs().mean()),
-              long_share=float((h.position > 0).mean()), short_share=float((h.position < 0).mean()), final_equity=float(eq.iloc[-1]))
-    return AgentEvaluation(name or type(agent).__name__, seed, eq, h.position, h.action, st, _action_share(h.action, env))
+    st.update(
+        n_trades=int((dpos > 0).sum()),
+        turnover=float(dpos.sum()),
+        exposure=float(h.position.abs().mean()),
+        long_share=float((h.position > 0).mean()),
+        short_share=float((h.position < 0).mean()),
+        final_equity=float(eq.iloc[-1]),
+    )
+    return AgentEvaluation(
+        name or type(agent).__name__, seed, eq, h.position, h.action, st, _action_share(h.action, env)
+    )
 
 # %% ../../nbs/31_rl.agents.ipynb #a5b6a20b
 @dataclass
 class Comparison:
     "Out-of-sample results of several agents over several seeds."
+
     evaluations: list[AgentEvaluation]  # one per agent and seed (baselines included)
     training: dict[str, list[dict]]  # agent name -> the train() result of each seed
     train_period: tuple  # first and last training candle
@@ -515,7 +741,8 @@ class Comparison:
     agents: dict = field(default_factory=dict, repr=False)  # agent name -> the trained agent of each seed
 
     @property
-    def names(self) -> list[str]: return list(dict.fromkeys(e.name for e in self.evaluations))
+    def names(self) -> list[str]:
+        return list(dict.fromkeys(e.name for e in self.evaluations))
 
     def summary(self) -> pd.DataFrame:
         "Mean and standard deviation over seeds of the main statistics, one row per agent."
@@ -535,62 +762,84 @@ class Comparison:
 
     def action_stats(self) -> pd.DataFrame:
         "Mean share of each action per agent (agents with different action sets have NaN elsewhere)."
-        return pd.DataFrame({nm: pd.DataFrame([e.action_share for e in self.evaluations if e.name == nm]).mean()
-                             for nm in self.names}).T
+        return pd.DataFrame(
+            {nm: pd.DataFrame([e.action_share for e in self.evaluations if e.name == nm]).mean() for nm in self.names}
+        ).T
 
     def learning_curves(self, name: str) -> pd.DataFrame:
         "Training episode rewards of one agent, one column per seed."
-        return pd.DataFrame({i: pd.Series(r["episode_rewards"], dtype=float) for i, r in enumerate(self.training.get(name, []))})
+        return pd.DataFrame(
+            {i: pd.Series(r["episode_rewards"], dtype=float) for i, r in enumerate(self.training.get(name, []))}
+        )
 
     def plot_equity(self, ax=None):
         "Mean out-of-sample equity of each agent, with a min-max band over seeds."
         import matplotlib.pyplot as plt
-        if ax is None: _, ax = plt.subplots(figsize=(10, 4))
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(10, 4))
         for nm in self.names:
             eq = self.equity(nm)
-            line, = ax.plot(eq.index, eq.mean(1), label=nm)
-            if eq.shape[1] > 1: ax.fill_between(eq.index, eq.min(1), eq.max(1), color=line.get_color(), alpha=0.15)
-        ax.set_ylabel("equity (start = 1)"); ax.set_title("out-of-sample equity"); ax.legend()
+            (line,) = ax.plot(eq.index, eq.mean(1), label=nm)
+            if eq.shape[1] > 1:
+                ax.fill_between(eq.index, eq.min(1), eq.max(1), color=line.get_color(), alpha=0.15)
+        ax.set_ylabel("equity (start = 1)")
+        ax.set_title("out-of-sample equity")
+        ax.legend()
         return ax
 
     def plot_learning_curves(self, window: int = 5, ax=None):
         "Training episode rewards (rolling mean over `window` episodes) of the trained agents."
         import matplotlib.pyplot as plt
+
         names = [n for n in self.training if self.training[n]]
-        if ax is None: _, ax = plt.subplots(1, max(len(names), 1), figsize=(5 * max(len(names), 1), 3.5), squeeze=False)
+        if ax is None:
+            _, ax = plt.subplots(1, max(len(names), 1), figsize=(5 * max(len(names), 1), 3.5), squeeze=False)
         axes = np.ravel(ax)
         for a, nm in zip(axes, names):
             lc = self.learning_curves(nm)
-            for c in lc: a.plot(lc[c].rolling(window, min_periods=1).mean(), alpha=0.8, label=f"seed {c}")
-            a.set_title(f"{nm}: episode reward"); a.set_xlabel("episode"); a.legend(fontsize=8)
+            for c in lc:
+                a.plot(lc[c].rolling(window, min_periods=1).mean(), alpha=0.8, label=f"seed {c}")
+            a.set_title(f"{nm}: episode reward")
+            a.set_xlabel("episode")
+            a.legend(fontsize=8)
         return ax
 
     def plot_actions(self, ax=None):
         "Share of each action per agent (bar chart)."
         import matplotlib.pyplot as plt
-        if ax is None: _, ax = plt.subplots(figsize=(8, 3.5))
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(8, 3.5))
         self.action_stats().plot.bar(ax=ax, rot=0)
-        ax.set_ylabel("share of decisions"); ax.set_title("action distribution (out of sample)")
+        ax.set_ylabel("share of decisions")
+        ax.set_title("action distribution (out of sample)")
         return ax
 
-def compare_agents(agents: Mapping[str, Callable[[int], Any]],  # name -> factory(seed) returning an untrained agent
-                   train_data: pd.DataFrame,  # earlier candles (training)
-                   test_data: pd.DataFrame,  # later candles (evaluation)
-                   seeds: Sequence[int] = (0, 1, 2),  # one training run per seed
-                   total_timesteps: int | Mapping[str, int] = 20_000,  # training steps per run (or per agent name)
-                   env_kwargs: Mapping | None = None,  # TradingEnv settings shared by all (fee_bps, execution, ...)
-                   baselines: bool = True,  # add buy-and-hold and random agents
-                  ) -> Comparison:
+
+def compare_agents(
+    agents: Mapping[str, Callable[[int], Any]],  # name -> factory(seed) returning an untrained agent
+    train_data: pd.DataFrame,  # earlier candles (training)
+    test_data: pd.DataFrame,  # later candles (evaluation)
+    seeds: Sequence[int] = (0, 1, 2),  # one training run per seed
+    total_timesteps: int | Mapping[str, int] = 20_000,  # training steps per run (or per agent name)
+    env_kwargs: Mapping | None = None,  # TradingEnv settings shared by all (fee_bps, execution, ...)
+    baselines: bool = True,  # add buy-and-hold and random agents
+) -> Comparison:
     "Train each agent on the earlier period and evaluate it on the later one, over seeds, against baselines."
-    if len(train_data) == 0 or len(test_data) == 0: raise ConfigError("train_data and test_data must both have candles")
+    if len(train_data) == 0 or len(test_data) == 0:
+        raise ConfigError("train_data and test_data must both have candles")
     if test_data.index[0] <= train_data.index[-1]:
-        raise ConfigError(f"test_data must start after train_data ends ({test_data.index[0]} <= {train_data.index[-1]})")
+        raise ConfigError(
+            f"test_data must start after train_data ends ({test_data.index[0]} <= {train_data.index[-1]})"
+        )
     full = pd.concat([train_data, test_data])
     start = len(train_data)
     kw = dict(env_kwargs or {})
     steps = dict(total_timesteps) if isinstance(total_timesteps, Mapping) else {nm: total_timesteps for nm in agents}
     missing = [nm for nm in agents if nm not in steps]
-    if missing: raise ConfigError(f"total_timesteps has no entry for agent(s) {missing}")
+    if missing:
+        raise ConfigError(f"total_timesteps has no entry for agent(s) {missing}")
     evals, training, trained = [], {}, {}
     for nm, factory in agents.items():
         training[nm], trained[nm] = [], []
@@ -598,14 +847,26 @@ def compare_agents(agents: Mapping[str, Callable[[int], Any]],  # name -> factor
             agent = factory(int(s))
             env = agent.create_trading_env(train_data, **kw)
             res = agent.train(env, total_timesteps=int(steps[nm]))
-            training[nm].append(res); trained[nm].append(agent)
+            training[nm].append(res)
+            trained[nm].append(agent)
             test_env = env.clone(full, random_start=False, episode_length=None)
             ev = evaluate_agent(agent, test_env, start=start, name=nm, seed=int(s))
             evals.append(ev)
-            log.info("%s seed %s: trained %d steps in %.1fs; test return %.2f%%", nm, s, res["timesteps"],
-                     res["duration"], 100 * ev.stats["total_return"])
+            log.info(
+                "%s seed %s: trained %d steps in %.1fs; test return %.2f%%",
+                nm,
+                s,
+                res["timesteps"],
+                res["duration"],
+                100 * ev.stats["total_return"],
+            )
     if baselines:
         benv = TradingEnv(full, **{**dict(features="state", scaling=None, window=1), **kw})
         evals.append(evaluate_agent(BuyAndHoldAgent(benv), benv, start=start, name="buy_and_hold", seed=None))
-        evals += [evaluate_agent(RandomAgent(benv.action_space, int(s)), benv, start=start, name="random", seed=int(s)) for s in seeds]
-    return Comparison(evals, training, (train_data.index[0], train_data.index[-1]), (test_data.index[0], test_data.index[-1]), trained)
+        evals += [
+            evaluate_agent(RandomAgent(benv.action_space, int(s)), benv, start=start, name="random", seed=int(s))
+            for s in seeds
+        ]
+    return Comparison(
+        evals, training, (train_data.index[0], train_data.index[-1]), (test_data.index[0], test_data.index[-1]), trained
+    )

@@ -8,7 +8,6 @@ Docs: https://cryptoml.github.io/cryptoml/rl.env.html.md"""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import gymnasium as gym
@@ -23,6 +22,7 @@ from ..dataset import normalize_features
 from ..features import extract_features, rsi, warmup_rows
 
 from ..backtest import CostModel
+
 log = get_logger("rl.env")
 
 # %% auto #0
@@ -30,41 +30,62 @@ __all__ = ['log', 'REWARDS', 'SCALERS', 'ACTION_MODES', 'EXECUTIONS', 'VEC_KINDS
            'causal_zscore', 'TradingEnv', 'run_episode', 'make_vec_env', 'VecTradingEnv']
 
 # %% ../../nbs/30_rl.env.ipynb #1ac5bd8c
-def market_state_features(df: pd.DataFrame,  # OHLCV candles
-                          trend_window: int = 20,  # moving-average window of `trend`
-                          rsi_window: int = 14,  # RSI period
-                          vol_short: int = 20,  # short realized-volatility window
-                          vol_long: int = 100,  # long realized-volatility window
-                         ) -> pd.DataFrame:
+def market_state_features(
+    df: pd.DataFrame,  # OHLCV candles
+    trend_window: int = 20,  # moving-average window of `trend`
+    rsi_window: int = 14,  # RSI period
+    vol_short: int = 20,  # short realized-volatility window
+    vol_long: int = 100,  # long realized-volatility window
+) -> pd.DataFrame:
     "Unscaled `trend`, `rsi`, `volatility` columns describing the market state at each candle (causal)."
     df = validate_ohlcv(df)
     c = df["close"].astype(float)
     ma, sd = c.rolling(trend_window).mean(), c.rolling(trend_window).std()
     r = np.log(c).diff()
-    return pd.DataFrame({"trend": ((c - ma) / sd.where(sd > 0)).fillna(0.0).where(ma.notna()),
-                         "rsi": rsi(c, rsi_window).rename(None),
-                         "volatility": r.rolling(vol_short).std() / r.rolling(vol_long).std()}, index=df.index)
+    return pd.DataFrame(
+        {
+            "trend": ((c - ma) / sd.where(sd > 0)).fillna(0.0).where(ma.notna()),
+            "rsi": rsi(c, rsi_window).rename(None),
+            "volatility": r.rolling(vol_short).std() / r.rolling(vol_long).std(),
+        },
+        index=df.index,
+    )
 
-def basic_features(df: pd.DataFrame,  # OHLCV candles
-                  ) -> pd.DataFrame:
+
+def basic_features(
+    df: pd.DataFrame,  # OHLCV candles
+) -> pd.DataFrame:
     "A small set of stationary, causal features: log returns (1, 4, 24 bars), range, RSI, trend, volatility ratio, volume."
     df = validate_ohlcv(df)
-    c = df["close"].astype(float); lc = np.log(c)
+    c = df["close"].astype(float)
+    lc = np.log(c)
     st = market_state_features(df)
     v = np.log1p(df["volume"].astype(float))
-    return pd.DataFrame({"ret_1": lc.diff(), "ret_4": lc.diff(4), "ret_24": lc.diff(24),
-                         "range": np.log(df["high"] / df["low"]), "gap": np.log(df["open"] / c.shift()),
-                         "rsi": st["rsi"] / 100 - 0.5, "trend": st["trend"], "volatility": st["volatility"],
-                         "volume": v - v.rolling(24).mean()}, index=df.index)
+    return pd.DataFrame(
+        {
+            "ret_1": lc.diff(),
+            "ret_4": lc.diff(4),
+            "ret_24": lc.diff(24),
+            "range": np.log(df["high"] / df["low"]),
+            "gap": np.log(df["open"] / c.shift()),
+            "rsi": st["rsi"] / 100 - 0.5,
+            "trend": st["trend"],
+            "volatility": st["volatility"],
+            "volume": v - v.rolling(24).mean(),
+        },
+        index=df.index,
+    )
 
 # %% ../../nbs/30_rl.env.ipynb #ca832be2
-def causal_zscore(features: pd.DataFrame,  # features, one column each
-                  window: int = 200,  # rolling window (rows)
-                  min_periods: int | None = None,  # rows needed before a value is produced (default min(50, window))
-                  clip: float = 5.0,  # clip the scaled values to [-clip, clip]
-                 ) -> pd.DataFrame:
+def causal_zscore(
+    features: pd.DataFrame,  # features, one column each
+    window: int = 200,  # rolling window (rows)
+    min_periods: int | None = None,  # rows needed before a value is produced (default min(50, window))
+    clip: float = 5.0,  # clip the scaled values to [-clip, clip]
+) -> pd.DataFrame:
     "Rolling z-score of each column using only rows up to and including the current one."
-    if window < 2: raise ConfigError(f"window must be >= 2, got {window}")
+    if window < 2:
+        raise ConfigError(f"window must be >= 2, got {window}")
     mp = min(50, window) if min_periods is None else min_periods
     x = features.astype(float)
     r = x.rolling(window, min_periods=mp)
@@ -79,52 +100,87 @@ SCALERS = ("zscore", "minmax", "standard", "robust")
 ACTION_MODES = ("positions", "orders", "continuous")
 EXECUTIONS = ("next_open", "next_close")
 
+
 class TradingEnv(gym.Env):
     "Gymnasium trading environment over candles and causal features (costs and fills as `cryptoml.backtest`)."
+
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
 
-    def __init__(self, df: pd.DataFrame,  # OHLCV candles (UTC DatetimeIndex)
-                 features: str | pd.DataFrame | Callable = "basic",  # "basic", "state", a `cryptoml.features` set ("default", "minimal"), a frame aligned with `df`, or df -> frame
-                 window: int = 16,  # candles of features in each observation
-                 action_mode: str = "positions",  # "positions", "orders" (hold/buy/sell) or "continuous"
-                 reward: str = "log_return",  # "pnl", "log_return" or "sharpe"
-                 costs: CostModel | None = None,  # cost model (default `CostModel()`: 10 bps fee, no slippage)
-                 fee_bps: float | None = None,  # shortcut: overrides `costs.fee_bps`
-                 slippage_bps: float | None = None,  # shortcut: overrides `costs.slippage_bps`
-                 execution: str = "next_open",  # fill decisions at the next candle's "next_open" or "next_close"
-                 rebalance: str = "on_change",  # "on_change" (hold units between trades) or "every_bar" (constant weights)
-                 allow_short: bool = True,  # allow negative positions
-                 episode_length: int | None = None,  # steps per episode (None: until the data ends)
-                 random_start: bool = False,  # start each episode at a random candle (training)
-                 scaling: str | Any | None = "zscore",  # "zscore" (causal rolling); "minmax"/"standard"/"robust" fitted here; a fitted scaler; None
-                 scale_window: int = 200,  # rolling window of the z-score
-                 initial_cash: float = 1.0,  # equity at the start of each episode
-                 reward_scale: float = 1.0,  # multiply rewards by this
-                 sharpe_eta: float = 0.01,  # adaptation rate of the differential Sharpe ratio
-                 render_mode: str | None = None,  # None or "ansi"
-                ):
+    def __init__(
+        self,
+        df: pd.DataFrame,  # OHLCV candles (UTC DatetimeIndex)
+        features: str
+        | pd.DataFrame
+        | Callable = "basic",  # "basic", "state", a `cryptoml.features` set ("default", "minimal"), a frame aligned with `df`, or df -> frame
+        window: int = 16,  # candles of features in each observation
+        action_mode: str = "positions",  # "positions", "orders" (hold/buy/sell) or "continuous"
+        reward: str = "log_return",  # "pnl", "log_return" or "sharpe"
+        costs: CostModel | None = None,  # cost model (default `CostModel()`: 10 bps fee, no slippage)
+        fee_bps: float | None = None,  # shortcut: overrides `costs.fee_bps`
+        slippage_bps: float | None = None,  # shortcut: overrides `costs.slippage_bps`
+        execution: str = "next_open",  # fill decisions at the next candle's "next_open" or "next_close"
+        rebalance: str = "on_change",  # "on_change" (hold units between trades) or "every_bar" (constant weights)
+        allow_short: bool = True,  # allow negative positions
+        episode_length: int | None = None,  # steps per episode (None: until the data ends)
+        random_start: bool = False,  # start each episode at a random candle (training)
+        scaling: str
+        | Any
+        | None = "zscore",  # "zscore" (causal rolling); "minmax"/"standard"/"robust" fitted here; a fitted scaler; None
+        scale_window: int = 200,  # rolling window of the z-score
+        initial_cash: float = 1.0,  # equity at the start of each episode
+        reward_scale: float = 1.0,  # multiply rewards by this
+        sharpe_eta: float = 0.01,  # adaptation rate of the differential Sharpe ratio
+        render_mode: str | None = None,  # None or "ansi"
+    ):
         super().__init__()
-        if action_mode not in ACTION_MODES: raise ConfigError(f"action_mode must be one of {ACTION_MODES}, got {action_mode!r}")
-        if reward not in REWARDS: raise ConfigError(f"reward must be one of {REWARDS}, got {reward!r}")
-        if execution not in EXECUTIONS: raise ConfigError(f"execution must be one of {EXECUTIONS}, got {execution!r}")
-        if rebalance not in ("on_change", "every_bar"): raise ConfigError(f"rebalance must be 'on_change' or 'every_bar', got {rebalance!r}")
-        if int(window) < 1: raise ConfigError(f"window must be >= 1, got {window}")
-        if episode_length is not None and int(episode_length) < 1: raise ConfigError(f"episode_length must be >= 1, got {episode_length}")
-        if initial_cash <= 0: raise ConfigError(f"initial_cash must be > 0, got {initial_cash}")
-        if render_mode not in (None, "ansi"): raise ConfigError(f"render_mode must be None or 'ansi', got {render_mode!r}")
+        if action_mode not in ACTION_MODES:
+            raise ConfigError(f"action_mode must be one of {ACTION_MODES}, got {action_mode!r}")
+        if reward not in REWARDS:
+            raise ConfigError(f"reward must be one of {REWARDS}, got {reward!r}")
+        if execution not in EXECUTIONS:
+            raise ConfigError(f"execution must be one of {EXECUTIONS}, got {execution!r}")
+        if rebalance not in ("on_change", "every_bar"):
+            raise ConfigError(f"rebalance must be 'on_change' or 'every_bar', got {rebalance!r}")
+        if int(window) < 1:
+            raise ConfigError(f"window must be >= 1, got {window}")
+        if episode_length is not None and int(episode_length) < 1:
+            raise ConfigError(f"episode_length must be >= 1, got {episode_length}")
+        if initial_cash <= 0:
+            raise ConfigError(f"initial_cash must be > 0, got {initial_cash}")
+        if render_mode not in (None, "ansi"):
+            raise ConfigError(f"render_mode must be None or 'ansi', got {render_mode!r}")
         costs = costs if costs is not None else CostModel()
         if fee_bps is not None or slippage_bps is not None:
-            costs = CostModel(fee_bps=float(costs.fee_bps if fee_bps is None else fee_bps),
-                              slippage_bps=float(costs.slippage_bps if slippage_bps is None else slippage_bps))
-        self.config = dict(features=features, window=int(window), action_mode=action_mode, reward=reward, costs=costs,
-                           execution=execution, rebalance=rebalance, allow_short=bool(allow_short), episode_length=episode_length,
-                           random_start=bool(random_start), scaling=scaling, scale_window=scale_window,
-                           initial_cash=float(initial_cash), reward_scale=float(reward_scale),
-                           sharpe_eta=float(sharpe_eta), render_mode=render_mode)
+            costs = CostModel(
+                fee_bps=float(costs.fee_bps if fee_bps is None else fee_bps),
+                slippage_bps=float(costs.slippage_bps if slippage_bps is None else slippage_bps),
+            )
+        self.config = dict(
+            features=features,
+            window=int(window),
+            action_mode=action_mode,
+            reward=reward,
+            costs=costs,
+            execution=execution,
+            rebalance=rebalance,
+            allow_short=bool(allow_short),
+            episode_length=episode_length,
+            random_start=bool(random_start),
+            scaling=scaling,
+            scale_window=scale_window,
+            initial_cash=float(initial_cash),
+            reward_scale=float(reward_scale),
+            sharpe_eta=float(sharpe_eta),
+            render_mode=render_mode,
+        )
         self.window, self.action_mode, self.reward_type, self.costs = int(window), action_mode, reward, costs
         self.execution, self.allow_short, self.random_start = execution, bool(allow_short), bool(random_start)
         self.episode_length = None if episode_length is None else int(episode_length)
-        self.initial_cash, self.reward_scale, self.sharpe_eta = float(initial_cash), float(reward_scale), float(sharpe_eta)
+        self.initial_cash, self.reward_scale, self.sharpe_eta = (
+            float(initial_cash),
+            float(reward_scale),
+            float(sharpe_eta),
+        )
         self.render_mode = render_mode
         self._rate = costs.rate
         self._mode, self._rt = ACTION_MODES.index(action_mode), ("log_return", "pnl", "sharpe").index(reward)
@@ -150,34 +206,60 @@ class TradingEnv(gym.Env):
         big = float(np.finfo(np.float32).max)  # finite bounds for unscaled features
         fb = 5.0 if scaling == "zscore" else big
         n = self._n_obs - 2
-        self.observation_space = spaces.Box(np.r_[np.full(n, -fb), lo, -big].astype(np.float32),
-                                            np.r_[np.full(n, fb), 1.0, big].astype(np.float32), dtype=np.float32)
+        self.observation_space = spaces.Box(
+            np.r_[np.full(n, -fb), lo, -big].astype(np.float32),
+            np.r_[np.full(n, fb), 1.0, big].astype(np.float32),
+            dtype=np.float32,
+        )
         self._t = self._start = self.first_step
-        self._pos, self._equity, self._eplus, self._fs, self._log_fs = 0.0, self.initial_cash, self.initial_cash, 1.0, 0.0
+        self._pos, self._equity, self._eplus, self._fs, self._log_fs = (
+            0.0,
+            self.initial_cash,
+            self.initial_cash,
+            1.0,
+            0.0,
+        )
         self._A, self._B, self._end = 0.0, 0.0, self.last_step + 1
         self._hp, self._he = [], []
 
     def _set_data(self, df, features, scaling, scale_window):
         df = validate_ohlcv(df)
         self.df = df
-        if isinstance(features, pd.DataFrame): feats = features
-        elif callable(features): feats = features(df)
-        elif features == "basic": feats = basic_features(df)
-        elif features == "state": feats = market_state_features(df)
-        elif isinstance(features, str): feats = extract_features(df, feature_set=features)  # a cryptoml.features set
-        else: raise ConfigError(f"features must be 'basic', 'state', a cryptoml.features set name, a DataFrame or a callable, got {features!r}")
-        if not isinstance(feats, pd.DataFrame): raise DataValidationError(f"features must be a DataFrame, got {type(feats).__name__}")
+        if isinstance(features, pd.DataFrame):
+            feats = features
+        elif callable(features):
+            feats = features(df)
+        elif features == "basic":
+            feats = basic_features(df)
+        elif features == "state":
+            feats = market_state_features(df)
+        elif isinstance(features, str):
+            feats = extract_features(df, feature_set=features)  # a cryptoml.features set
+        else:
+            raise ConfigError(
+                f"features must be 'basic', 'state', a cryptoml.features set name, a DataFrame or a callable, got {features!r}"
+            )
+        if not isinstance(feats, pd.DataFrame):
+            raise DataValidationError(f"features must be a DataFrame, got {type(feats).__name__}")
         if len(feats) != len(df) or not feats.index.equals(df.index):
-            raise DataValidationError(f"features must be aligned with the candles' index ({len(feats)} rows vs {len(df)})")
+            raise DataValidationError(
+                f"features must be aligned with the candles' index ({len(feats)} rows vs {len(df)})"
+            )
         nonnum = [c for c in feats.columns if not pd.api.types.is_numeric_dtype(feats[c])]
-        if nonnum: raise DataValidationError(f"feature column(s) {nonnum} are not numeric")
+        if nonnum:
+            raise DataValidationError(f"feature column(s) {nonnum} are not numeric")
         self.scaler_ = None
-        if scaling == "zscore": feats = causal_zscore(feats, scale_window)
+        if scaling == "zscore":
+            feats = causal_zscore(feats, scale_window)
         elif isinstance(scaling, str):
-            if scaling not in SCALERS: raise ConfigError(f"scaling must be one of {SCALERS}, None or a fitted scaler, got {scaling!r}")
-            feats, self.scaler_ = normalize_features(feats, method=scaling)  # fitted on these candles (the training period)
+            if scaling not in SCALERS:
+                raise ConfigError(f"scaling must be one of {SCALERS}, None or a fitted scaler, got {scaling!r}")
+            feats, self.scaler_ = normalize_features(
+                feats, method=scaling
+            )  # fitted on these candles (the training period)
         elif scaling is not None:
-            if not hasattr(scaling, "transform"): raise ConfigError("a scaler passed as `scaling` needs a .transform method")
+            if not hasattr(scaling, "transform"):
+                raise ConfigError("a scaler passed as `scaling` needs a .transform method")
             out = scaling.transform(feats)
             feats = pd.DataFrame(np.asarray(out, dtype=float), index=feats.index, columns=feats.columns)
             self.scaler_ = scaling
@@ -185,20 +267,29 @@ class TradingEnv(gym.Env):
         self.feature_names = [str(c) for c in feats.columns]
         self.features = feats
         T, F, w = len(X), X.shape[1], self.window
-        if F == 0: raise DataValidationError("no feature columns")
+        if F == 0:
+            raise DataValidationError("no feature columns")
         first = warmup_rows(feats)  # leading warm-up rows; a NaN after them is an error
         self.first_step = first + w - 1  # first candle with a complete window
         self.last_step = T - 2  # last candle an action can be taken at (filled at T-1)
         if self.last_step < self.first_step:
-            raise DataValidationError(f"too few candles: {T} rows, {first} warm-up rows and a window of {w} leave no step")
-        if self.episode_length is not None and self.random_start and self.last_step - self.first_step + 1 < self.episode_length:
-            raise ConfigError(f"episode_length {self.episode_length} is longer than the {self.last_step - self.first_step + 1} steps available")
+            raise DataValidationError(
+                f"too few candles: {T} rows, {first} warm-up rows and a window of {w} leave no step"
+            )
+        if (
+            self.episode_length is not None
+            and self.random_start
+            and self.last_step - self.first_step + 1 < self.episode_length
+        ):
+            raise ConfigError(
+                f"episode_length {self.episode_length} is longer than the {self.last_step - self.first_step + 1} steps available"
+            )
         n = w * F
         self._n_obs = n + 2
         Xc = np.ascontiguousarray(np.where(np.isfinite(X), X, 0.0).astype(np.float32))
         win = np.lib.stride_tricks.as_strided(Xc, shape=(T - w + 1, n), strides=(F * 4, 4), writeable=False)
         self._obs = np.zeros((T, n + 2), np.float32)  # row t: window ending at t, then 2 position slots
-        self._obs[w - 1:, :n] = win
+        self._obs[w - 1 :, :n] = win
         self._rows = list(self._obs)  # row views: list indexing is faster than array indexing in `step`
         o, c = df["open"].to_numpy(float), df["close"].to_numpy(float)
         fill = o[1:] if self._next_open else c[1:]  # index t: the price a decision at close t is filled at
@@ -207,20 +298,28 @@ class TradingEnv(gym.Env):
         r2 = pd.Series(np.r_[np.nan, c[1:] / c[:-1] - 1.0] ** 2).rolling(scale_window, min_periods=2).mean()
         self._r2 = r2.where(r2 > 0).fillna(1e-4).tolist()  # causal prior of the Sharpe reward's second moment
         self.index = df.index
-        self.obs_names = [f"{c}[t-{k}]" if k else f"{c}[t]" for k in range(w - 1, -1, -1) for c in self.feature_names] + ["position", "unrealized"]
+        self.obs_names = [
+            f"{c}[t-{k}]" if k else f"{c}[t]" for k in range(w - 1, -1, -1) for c in self.feature_names
+        ] + ["position", "unrealized"]
 
     @property
     def n_steps(self) -> int:
         "Number of steps of a full pass from the first complete window to the end of the data."
         return self.last_step - self.first_step + 1
 
-    def clone(self, df: pd.DataFrame | None = None,  # new candles (default: the same)
-              **overrides) -> "TradingEnv":
+    def clone(
+        self,
+        df: pd.DataFrame | None = None,  # new candles (default: the same)
+        **overrides,
+    ) -> "TradingEnv":
         "A new environment with the same configuration, on other candles and/or with some settings changed."
         cfg = {**self.config, **overrides}
-        if self.scaler_ is not None and "scaling" not in overrides: cfg["scaling"] = self.scaler_  # never refit on other candles
+        if self.scaler_ is not None and "scaling" not in overrides:
+            cfg["scaling"] = self.scaler_  # never refit on other candles
         if df is not None and isinstance(cfg["features"], pd.DataFrame) and "features" not in overrides:
-            raise ConfigError("this environment was built on a precomputed feature frame; pass features= for the new candles")
+            raise ConfigError(
+                "this environment was built on a precomputed feature frame; pass features= for the new candles"
+            )
         return TradingEnv(self.df if df is None else df, **cfg)
 
     def _observe(self) -> np.ndarray:
@@ -244,11 +343,20 @@ class TradingEnv(gym.Env):
         elif self.random_start:
             hi = self.last_step - (self.episode_length - 1 if self.episode_length else 0)
             start = int(self.np_random.integers(self.first_step, hi + 1))
-        else: start = self.first_step
+        else:
+            start = self.first_step
         self._t = self._start = start
-        self._pos, self._equity, self._eplus, self._fs, self._log_fs = 0.0, self.initial_cash, self.initial_cash, 1.0, 0.0
+        self._pos, self._equity, self._eplus, self._fs, self._log_fs = (
+            0.0,
+            self.initial_cash,
+            self.initial_cash,
+            1.0,
+            0.0,
+        )
         self._A, self._B = 0.0, self._r2[start]
-        self._end = self.last_step + 1 if self.episode_length is None else min(self.last_step + 1, start + self.episode_length)
+        self._end = (
+            self.last_step + 1 if self.episode_length is None else min(self.last_step + 1, start + self.episode_length)
+        )
         self._hp, self._he = [0.0], [self._equity]
         return self._observe(), self._info()
 
@@ -256,18 +364,25 @@ class TradingEnv(gym.Env):
         "The target position an action asks for, given the current position `p0`."
         mode = self._mode
         if mode == 0:
-            try: return self._target_of[action]
+            try:
+                return self._target_of[action]
             except (KeyError, TypeError):
-                try: return self._target_of[action.__index__()]
-                except (AttributeError, KeyError, TypeError): raise ConfigError(f"invalid action {action!r} for {self.action_space}") from None
+                try:
+                    return self._target_of[action.__index__()]
+                except (AttributeError, KeyError, TypeError):
+                    raise ConfigError(f"invalid action {action!r} for {self.action_space}") from None
         if mode == 1:
             a = int(action)
-            if a == 0: return p0
-            if a == 1: return p0 + 1.0 if p0 < 0.0 else 1.0
-            if a == 2: return p0 - 1.0 if p0 > self._lo else self._lo
+            if a == 0:
+                return p0
+            if a == 1:
+                return p0 + 1.0 if p0 < 0.0 else 1.0
+            if a == 2:
+                return p0 - 1.0 if p0 > self._lo else self._lo
             raise ConfigError(f"invalid action {action!r}: orders are 0 hold, 1 buy, 2 sell")
         a = float(np.asarray(getattr(action, "action", action), dtype=float).reshape(-1)[0])
-        if a != a: raise ConfigError("the continuous action is NaN")
+        if a != a:
+            raise ConfigError("the continuous action is NaN")
         return 1.0 if a > 1.0 else (a if a > self._lo else self._lo)
 
     def step(self, action):
@@ -276,9 +391,12 @@ class TradingEnv(gym.Env):
         p0 = self._pos
         fast = self._fast
         if fast:
-            try: p1 = self._target_of[action]
-            except (KeyError, TypeError): p1 = self._decode(action, p0)
-        else: p1 = self._decode(action, p0)
+            try:
+                p1 = self._target_of[action]
+            except (KeyError, TypeError):
+                p1 = self._decode(action, p0)
+        else:
+            p1 = self._decode(action, p0)
         t = self._t
         e0 = self._equity
         if p1 != p0 or (self._every_bar and p1):  # a trade at the next fill price (the backtester's rebalance)
@@ -288,43 +406,65 @@ class TradingEnv(gym.Env):
                 g = 1.0 + p0 * (f / self._fs - 1.0)  # segment growth up to the fill
                 epre = ep * g
                 v = p0 * (f / self._fs) / g if g > 0.0 else 0.0  # drifted weight just before the trade
-            else: epre, v = ep, 0.0
+            else:
+                epre, v = ep, 0.0
             rate = self._rate
-            if p1 > v: ep = epre * (1.0 + rate * v) / (1.0 + rate * p1)
-            elif p1 < v: ep = epre * (1.0 - rate * v) / (1.0 - rate * p1)
-            else: ep = epre
+            if p1 > v:
+                ep = epre * (1.0 + rate * v) / (1.0 + rate * p1)
+            elif p1 < v:
+                ep = epre * (1.0 - rate * v) / (1.0 - rate * p1)
+            else:
+                ep = epre
             self._eplus, self._fs, self._log_fs = ep, f, self._log_fill[t]
         t += 1
         e1 = self._eplus * (1.0 + p1 * (self._close[t] / self._fs - 1.0)) if p1 else self._eplus
-        self._hp.append(p1); self._he.append(e1)  # floats in two lists: nothing for the garbage collector to track
+        self._hp.append(p1)
+        self._he.append(e1)  # floats in two lists: nothing for the garbage collector to track
         o = self._rows[t].copy()
         o[-2] = p1
         o[-1] = p1 * (self._logc[t] - self._log_fs) if p1 else 0.0
         if fast and e1 > 0.0:
             self._equity, self._pos, self._t = e1, p1, t
-            return o, math.log(e1 / e0) * self.reward_scale, False, t >= self._end, {"equity": e1, "position": p1, "t": t}
+            return (
+                o,
+                math.log(e1 / e0) * self.reward_scale,
+                False,
+                t >= self._end,
+                {"equity": e1, "position": p1, "t": t},
+            )
         terminated = not e1 > 0.0
-        if terminated: e1 = 0.0; self._he[-1] = 0.0  # ruin: the account is closed
+        if terminated:
+            e1 = 0.0
+            self._he[-1] = 0.0  # ruin: the account is closed
         self._equity, self._pos, self._t = e1, p1, t
         rt = self._rt
-        if rt == 0: rew = math.log(e1 / e0) if e1 > 0.0 else -30.0
-        elif rt == 1: rew = (e1 - e0) / self.initial_cash
-        else: rew = self._diff_sharpe(e1 / e0 - 1.0)
-        return o, rew * self.reward_scale, terminated, t >= self._end and not terminated, {"equity": e1, "position": p1, "t": t}
+        if rt == 0:
+            rew = math.log(e1 / e0) if e1 > 0.0 else -30.0
+        elif rt == 1:
+            rew = (e1 - e0) / self.initial_cash
+        else:
+            rew = self._diff_sharpe(e1 / e0 - 1.0)
+        return (
+            o,
+            rew * self.reward_scale,
+            terminated,
+            t >= self._end and not terminated,
+            {"equity": e1, "position": p1, "t": t},
+        )
 
     def _diff_sharpe(self, r: float) -> float:
         "Differential Sharpe ratio of return `r` (Moody & Saffell), updating the running moments."
         A, B, eta = self._A, self._B, self.sharpe_eta
         dA, dB = r - A, r * r - B
         var = B - A * A
-        d = (B * dA - 0.5 * A * dB) / var ** 1.5 if var > 1e-12 else 0.0
+        d = (B * dA - 0.5 * A * dB) / var**1.5 if var > 1e-12 else 0.0
         self._A, self._B = A + eta * dA, B + eta * dB
         return max(min(d, 10.0), -10.0)
 
     def history(self) -> pd.DataFrame:
         "Positions and equity of the current episode, one row per candle from the start (position held after each fill)."
         n = len(self._he)
-        return pd.DataFrame({"position": self._hp, "equity": self._he}, index=self.index[self._start:self._start + n])
+        return pd.DataFrame({"position": self._hp, "equity": self._he}, index=self.index[self._start : self._start + n])
 
     def render(self):
         "A one-line text summary of the current state (render_mode='ansi')."
@@ -332,12 +472,13 @@ class TradingEnv(gym.Env):
             return f"{self.index[self._t]} position={self._pos:+.2f} equity={self._equity:.4f}"
 
 # %% ../../nbs/30_rl.env.ipynb #908c4db3
-def run_episode(env: TradingEnv,  # the environment (reset here)
-                policy: Callable | Sequence,  # obs -> action (or an agent's `(action, confidence)`), or a sequence of actions
-                seed: int | None = None,  # reset seed
-                options: dict | None = None,  # reset options, e.g. {"start": i}
-                max_steps: int | None = None,  # stop after this many steps
-               ) -> pd.DataFrame:
+def run_episode(
+    env: TradingEnv,  # the environment (reset here)
+    policy: Callable | Sequence,  # obs -> action (or an agent's `(action, confidence)`), or a sequence of actions
+    seed: int | None = None,  # reset seed
+    options: dict | None = None,  # reset options, e.g. {"start": i}
+    max_steps: int | None = None,  # stop after this many steps
+) -> pd.DataFrame:
     "Play one episode; return its per-candle history (position, equity, action, reward, target)."
     obs, info = env.reset(seed=seed, options=options)
     acts, rews = [], [np.nan]
@@ -345,12 +486,16 @@ def run_episode(env: TradingEnv,  # the environment (reset here)
     k, done = 0, False
     while not done and (max_steps is None or k < max_steps):
         if seq is not None:
-            if k >= len(seq): break
+            if k >= len(seq):
+                break
             a = seq[k]
-        else: a = policy(obs)
+        else:
+            a = policy(obs)
         obs, r, term, trunc, info = env.step(a)
-        acts.append(np.asarray(getattr(a, "action", a), dtype=float).reshape(-1)[0]); rews.append(r)
-        k += 1; done = term or trunc
+        acts.append(np.asarray(getattr(a, "action", a), dtype=float).reshape(-1)[0])
+        rews.append(r)
+        k += 1
+        done = term or trunc
     h = env.history()
     h["action"] = acts + [np.nan]
     h["reward"] = rews
@@ -360,43 +505,61 @@ def run_episode(env: TradingEnv,  # the environment (reset here)
 # %% ../../nbs/30_rl.env.ipynb #96491ff3
 class _EnvFactory:
     "Picklable constructor of an environment clone (for subprocess vector environments)."
-    def __init__(self, env: TradingEnv, overrides: dict): self.df, self.cfg = env.df, {**env.config, **overrides}
-    def __call__(self) -> TradingEnv: return TradingEnv(self.df, **self.cfg)
+
+    def __init__(self, env: TradingEnv, overrides: dict):
+        self.df, self.cfg = env.df, {**env.config, **overrides}
+
+    def __call__(self) -> TradingEnv:
+        return TradingEnv(self.df, **self.cfg)
+
 
 VEC_KINDS = ("dummy", "subproc", "sync", "async", "batched")
 
-def make_vec_env(env: TradingEnv,  # the environment to copy
-                 n_envs: int = 4,  # number of copies
-                 kind: str = "dummy",  # "dummy"/"subproc" (stable-baselines3), "sync"/"async" (gymnasium) or "batched" (numpy)
-                 seed: int | None = 0,  # seed of the first copy; copy i gets seed + i
-                 start_method: str | None = None,  # multiprocessing start method for "subproc"/"async"
-                 **overrides,  # environment settings to change in the copies (e.g. random_start=True)
-                ):
+
+def make_vec_env(
+    env: TradingEnv,  # the environment to copy
+    n_envs: int = 4,  # number of copies
+    kind: str = "dummy",  # "dummy"/"subproc" (stable-baselines3), "sync"/"async" (gymnasium) or "batched" (numpy)
+    seed: int | None = 0,  # seed of the first copy; copy i gets seed + i
+    start_method: str | None = None,  # multiprocessing start method for "subproc"/"async"
+    **overrides,  # environment settings to change in the copies (e.g. random_start=True)
+):
     "Run `n_envs` copies of `env` at once as an SB3 VecEnv or a gymnasium vector environment."
-    if kind not in VEC_KINDS: raise ConfigError(f"kind must be one of {VEC_KINDS}, got {kind!r}")
-    if int(n_envs) < 1: raise ConfigError(f"n_envs must be >= 1, got {n_envs}")
-    if kind == "batched": return VecTradingEnv(env, int(n_envs), seed=seed, **overrides)
+    if kind not in VEC_KINDS:
+        raise ConfigError(f"kind must be one of {VEC_KINDS}, got {kind!r}")
+    if int(n_envs) < 1:
+        raise ConfigError(f"n_envs must be >= 1, got {n_envs}")
+    if kind == "batched":
+        return VecTradingEnv(env, int(n_envs), seed=seed, **overrides)
     fns = [_EnvFactory(env, overrides) for _ in range(int(n_envs))]
     if kind in ("dummy", "subproc"):
         from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
+
         venv = DummyVecEnv(fns) if kind == "dummy" else SubprocVecEnv(fns, start_method=start_method)
-        if seed is not None: venv.seed(seed)
+        if seed is not None:
+            venv.seed(seed)
         return venv
     from gymnasium.vector import AsyncVectorEnv, SyncVectorEnv
+
     venv = SyncVectorEnv(fns) if kind == "sync" else AsyncVectorEnv(fns, context=start_method)
-    if seed is not None: venv.reset(seed=[seed + i for i in range(int(n_envs))])
+    if seed is not None:
+        venv.reset(seed=[seed + i for i in range(int(n_envs))])
     return venv
 
 # %% ../../nbs/30_rl.env.ipynb #9b966d57
 class VecTradingEnv(VecEnv):
     "`n_envs` copies of a `TradingEnv` stepped together with numpy (an SB3 VecEnv)."
-    def __init__(self, env: TradingEnv,  # the environment to copy (its data, features and settings)
-                 n_envs: int = 8,  # number of copies
-                 seed: int | None = 0,  # seed of the copies' random episode starts
-                 **overrides,  # environment settings to change in the copies
-                ):
+
+    def __init__(
+        self,
+        env: TradingEnv,  # the environment to copy (its data, features and settings)
+        n_envs: int = 8,  # number of copies
+        seed: int | None = 0,  # seed of the copies' random episode starts
+        **overrides,  # environment settings to change in the copies
+    ):
         base = env.clone(**overrides) if overrides else env
-        if int(n_envs) < 1: raise ConfigError(f"n_envs must be >= 1, got {n_envs}")
+        if int(n_envs) < 1:
+            raise ConfigError(f"n_envs must be >= 1, got {n_envs}")
         self.env = base
         super().__init__(int(n_envs), base.observation_space, base.action_space)
         self._O = base._obs
@@ -421,14 +584,24 @@ class VecTradingEnv(VecEnv):
 
     def _reset_idx(self, idx: np.ndarray):
         e = self.env
-        if self._starts is not None: st = np.asarray(self._starts, np.int64)[idx]
+        if self._starts is not None:
+            st = np.asarray(self._starts, np.int64)[idx]
         elif e.random_start:
             hi = e.last_step - (e.episode_length - 1 if e.episode_length else 0)
             st = self._rng.integers(e.first_step, hi + 1, len(idx))
-        else: st = np.full(len(idx), e.first_step, np.int64)
+        else:
+            st = np.full(len(idx), e.first_step, np.int64)
         self._t[idx] = st
-        self._end[idx] = e.last_step + 1 if e.episode_length is None else np.minimum(e.last_step + 1, st + e.episode_length)
-        self._pos[idx], self._eq[idx], self._ep[idx], self._fs[idx], self._lfs[idx] = 0.0, e.initial_cash, e.initial_cash, 1.0, 0.0
+        self._end[idx] = (
+            e.last_step + 1 if e.episode_length is None else np.minimum(e.last_step + 1, st + e.episode_length)
+        )
+        self._pos[idx], self._eq[idx], self._ep[idx], self._fs[idx], self._lfs[idx] = (
+            0.0,
+            e.initial_cash,
+            e.initial_cash,
+            1.0,
+            0.0,
+        )
         self._A[idx], self._B[idx] = 0.0, self._r2[st]
 
     def _observe(self, idx=None) -> np.ndarray:
@@ -455,20 +628,27 @@ class VecTradingEnv(VecEnv):
         p0 = self._pos
         if e._mode == 0:
             ai = a.reshape(-1)
-            if ai.dtype.kind not in "iu": ai = ai.astype(np.int64)
-            if ai.min() < 0 or ai.max() >= len(self._targets): raise ConfigError(f"invalid action(s) {a} for {e.action_space}")
+            if ai.dtype.kind not in "iu":
+                ai = ai.astype(np.int64)
+            if ai.min() < 0 or ai.max() >= len(self._targets):
+                raise ConfigError(f"invalid action(s) {a} for {e.action_space}")
             p1 = self._targets[ai]
         elif e._mode == 1:
             ai = a.astype(np.int64).reshape(-1)
-            if ai.min() < 0 or ai.max() > 2: raise ConfigError(f"invalid action(s) {a}: orders are 0 hold, 1 buy, 2 sell")
-            p1 = np.where(ai == 1, np.where(p0 < 0, p0 + 1.0, 1.0), np.where(ai == 2, np.where(p0 > e._lo, p0 - 1.0, e._lo), p0))
+            if ai.min() < 0 or ai.max() > 2:
+                raise ConfigError(f"invalid action(s) {a}: orders are 0 hold, 1 buy, 2 sell")
+            p1 = np.where(
+                ai == 1, np.where(p0 < 0, p0 + 1.0, 1.0), np.where(ai == 2, np.where(p0 > e._lo, p0 - 1.0, e._lo), p0)
+            )
         else:
             af = a.astype(float).reshape(self.num_envs, -1)[:, 0]
-            if np.isnan(af).any(): raise ConfigError("a continuous action is NaN")
+            if np.isnan(af).any():
+                raise ConfigError("a continuous action is NaN")
             p1 = np.minimum(np.maximum(af, e._lo), 1.0)
         t = self._t
         trade = p1 != p0
-        if e._every_bar: trade |= p1 != 0.0
+        if e._every_bar:
+            trade |= p1 != 0.0
         if trade.any():
             # same arithmetic as TradingEnv.step; with p0 == 0 it reduces exactly to epre = ep, v = 0
             f, fs, ep = self._fill[t], self._fs, self._ep
@@ -488,10 +668,14 @@ class VecTradingEnv(VecEnv):
         if any_term:
             e1 = np.where(term, 0.0, e1)
             lr = np.log(e1 / e0, out=np.full_like(e1, -30.0), where=~term)
-        else: lr = np.log(e1 / e0) if e._rt == 0 else None
-        if e._rt == 0: rew = lr
-        elif e._rt == 1: rew = (e1 - e0) / e.initial_cash
-        else: rew = self._diff_sharpe(e1 / e0 - 1.0)
+        else:
+            lr = np.log(e1 / e0) if e._rt == 0 else None
+        if e._rt == 0:
+            rew = lr
+        elif e._rt == 1:
+            rew = (e1 - e0) / e.initial_cash
+        else:
+            rew = self._diff_sharpe(e1 / e0 - 1.0)
         self._eq, self._pos, self._t = e1, p1, t
         obs = self._O[t]
         obs[:, -2] = p1
@@ -505,7 +689,8 @@ class VecTradingEnv(VecEnv):
                 infos[i]["TimeLimit.truncated"] = not term[i]
             self._reset_idx(idx)
             obs[idx] = self._observe(idx)
-        if e.reward_scale != 1.0: rew = rew * e.reward_scale
+        if e.reward_scale != 1.0:
+            rew = rew * e.reward_scale
         return obs, rew.astype(np.float32), done, infos
 
     def _diff_sharpe(self, r: np.ndarray) -> np.ndarray:
@@ -517,7 +702,8 @@ class VecTradingEnv(VecEnv):
         self._A, self._B = A + eta * dA, B + eta * dB
         return np.clip(d, -10.0, 10.0)
 
-    def close(self) -> None: pass
+    def close(self) -> None:
+        pass
 
     def get_attr(self, attr_name: str, indices=None) -> list:
         return [getattr(self.env, attr_name)] * len(self._get_indices(indices))
