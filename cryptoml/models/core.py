@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
-from ..core import ConfigError, DataValidationError, NotFittedError, get_logger
+from ..core import Artifact, ConfigError, DataValidationError, NotFittedError, get_logger
 
 # %% auto #0
 __all__ = ['SCALE_FREE_MINIMAL', 'log', 'ENGINES', 'TrainResult', 'directional_accuracy', 'check_array', 'to_tabular',
@@ -256,7 +256,7 @@ def _load_scaler(qualname: str, state: Any):
 log = get_logger("models")
 
 
-class Engine(BaseEstimator):
+class Engine(Artifact, BaseEstimator):
     "Base forecasting engine: scikit-learn estimator underneath, `train`/`predict`/`predict_batch` on top."
 
     _window_input = False  # True: the model itself consumes windows (n, seq, f)
