@@ -425,12 +425,16 @@ def _read_json(path: Path):
         raise ModelFileError(f"{path} is corrupt: {e}") from None
 
 
-def _check_file(folder: Path, name: str, info) -> None:
-    "One manifest entry: a safe file type inside the folder, with the listed size and SHA-256."
+def _check_name(folder: Path, name: str) -> None:
+    "A manifest entry must name a file of a safe type inside the folder."
     rel = PurePosixPath(str(name))
     if rel.is_absolute() or ".." in rel.parts or rel.suffix not in SAFE_SUFFIXES:
         raise ModelFileError(f"{folder}: refusing manifest entry {name!r} (only {SAFE_SUFFIXES} files in the folder)")
-    f, want = folder / rel, info.get("bytes") if isinstance(info, dict) else None
+
+
+def _check_file(folder: Path, name: str, info) -> None:
+    "A manifest entry's file must exist with the listed size and SHA-256."
+    f, want = folder / PurePosixPath(str(name)), info.get("bytes") if isinstance(info, dict) else None
     if not f.is_file():
         raise ModelFileError(f"{folder}: file {name} listed in the manifest is missing")
     if (size := f.stat().st_size) != want:
@@ -469,6 +473,8 @@ def verify_artifact(
         raise ModelFileError(f"{folder / MANIFEST} lists no files; refusing an empty model")
     if missing := sorted({_spec_file(m), "metadata.json"} - set(files)):
         raise ModelFileError(f"{folder / MANIFEST} does not list {missing}")
+    for name in files:  # every name first: nothing is read before the whole list is known to be safe
+        _check_name(folder, name)
     for name, info in files.items():
         _check_file(folder, name, info)
     held = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
