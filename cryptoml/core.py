@@ -321,7 +321,7 @@ def _publish(path: Path, tmp: Path) -> None:
     if before not in (None, path):
         shutil.rmtree(before, ignore_errors=True)
     elif before == path and (path / MANIFEST).is_file():  # the older layout's files, listed in its manifest
-        with contextlib.suppress(ValueError, AttributeError):
+        with contextlib.suppress(ValueError, AttributeError, TypeError):
             for f in [*json.loads((path / MANIFEST).read_text())["files"], MANIFEST]:
                 (path / PurePosixPath(f).name).unlink(missing_ok=True)
     for p in path.iterdir():  # versions no pointer names (a killed save), once too old to be another save's
@@ -358,7 +358,7 @@ def load_artifact_class(
         raise ModelFileError(f"refusing to load class {qualname!r}: only cryptoml classes can be loaded")
     try:
         klass = getattr(importlib.import_module(mod), name)
-    except (ImportError, AttributeError) as e:
+    except (ImportError, AttributeError, ValueError) as e:
         raise ModelFileError(f"class {qualname!r} is not available: {e}") from None
     home = getattr(klass, "__module__", "")
     if not (isinstance(klass, type) and issubclass(klass, Artifact) and home.partition(".")[0] == "cryptoml"):
