@@ -19,7 +19,7 @@ from fastcore.basics import patch
 __all__ = ['STALE_AFTER', 'POINTER', 'MANIFEST', 'FORMAT_VERSION', 'SAFE_SUFFIXES', 'CryptoMLError', 'DataValidationError',
            'ConfigError', 'DataSourceError', 'NotFittedError', 'ModelFileError', 'PipelineError', 'project_root',
            'data_dir', 'models_dir', 'reports_dir', 'shared_data_dir', 'set_seed', 'get_logger', 'setup_logging',
-           'fsync_dir', 'atomic_write', 'atomic_dir', 'file_sha256', 'current_version', 'versioned_dir', 'Artifact',
+           'fsync_dir', 'atomic_write', 'file_sha256', 'atomic_dir', 'current_version', 'versioned_dir', 'Artifact',
            'load_artifact_class', 'write_artifact', 'verify_artifact', 'read_artifact']
 
 # %% ../nbs/00_core.ipynb #e06d1782
@@ -204,6 +204,15 @@ def atomic_write(
         tmp.unlink(missing_ok=True)
 
 
+def file_sha256(path: str | Path) -> str:
+    "Hex SHA-256 of a file's bytes."
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+# %% ../nbs/00_core.ipynb #0de0a285
 def _recover_dir(path: Path) -> None:
     "Finish an interrupted `atomic_dir` replace: bring `.<name>.old` back if `path` is gone, else drop it."
     old = path.with_name(f".{path.name}.old")
@@ -239,15 +248,6 @@ def atomic_dir(
         fsync_dir(path.parent)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def file_sha256(path: str | Path) -> str:
-    "Hex SHA-256 of a file's bytes."
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 # %% ../nbs/00_core.ipynb #0926dbf4
 POINTER = "CURRENT"  # file naming the current version inside a versioned folder
@@ -306,7 +306,7 @@ def versioned_dir(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-
+# %% ../nbs/00_core.ipynb #7aab1bb5
 def _publish(path: Path, tmp: Path) -> None:
     "Move `tmp` into `path` as a new version, point `CURRENT` at it, then remove what it replaced and stale leftovers."
     path.mkdir(exist_ok=True)
