@@ -673,6 +673,8 @@ def model_path(
     "The folder of a saved model; `ConfigError` for an invalid id (no path traversal), `ModelFileError` if absent."
     import re
 
+    from cryptoml.core import current_version
+
     if (
         not isinstance(model_id, str)
         or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}", model_id)
@@ -683,43 +685,43 @@ def model_path(
     p = root / model_id
     if p.resolve().parent != root:
         raise ConfigError(f"invalid model id {model_id!r}: it points outside the models directory")
-    if not (p / "manifest.json").is_file():
+    if not p.is_dir() or not (current_version(p) / "manifest.json").is_file():
         raise ModelFileError(f"no saved model {model_id!r}")
     return p
 
 
 def list_models(root: Path | None = None) -> list[ModelInfo]:
     "Saved models (folders with a manifest) under the models directory, with their model cards."
+    from cryptoml.core import current_version
+
     root = root or models_dir()
     out = []
     if not root.is_dir():
         return out
     for d in sorted(root.iterdir()):
-        if d.name.startswith(".") or not (d / "manifest.json").is_file():
+        if d.name.startswith(".") or not ((d / "CURRENT").is_file() or (d / "manifest.json").is_file()):
             continue
         try:
-            out.append(
-                ModelInfo(
-                    model_id=d.name, metadata=ModelMetadata.model_validate_json((d / "metadata.json").read_text())
-                )
-            )
+            card = (current_version(d) / "metadata.json").read_text()
+            out.append(ModelInfo(model_id=d.name, metadata=ModelMetadata.model_validate_json(card)))
         except Exception as e:
             out.append(ModelInfo(model_id=d.name, error=f"{type(e).__name__}: {str(e)[:200]}"))
     return out
 
 
 class ModelCache:
-    "A few loaded models, keyed by id and manifest time."
+    "A few loaded models, keyed by id and current version."
 
     def __init__(self, size: int = 4):
         self.size, self._d, self._lock = size, OrderedDict(), threading.Lock()
 
     def get(self, model_id: str):
         "(model, metadata) of a saved model, loaded once."
+        from cryptoml.core import current_version
         from cryptoml.persistence import load_model
 
         p = model_path(model_id)
-        key = (model_id, (p / "manifest.json").stat().st_mtime_ns)
+        key = (model_id, current_version(p).name)
         with self._lock:
             if key in self._d:
                 self._d.move_to_end(key)

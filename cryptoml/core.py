@@ -1,4 +1,4 @@
-"""Project paths, seeding, logging, atomic writes and the error types every other module uses.
+"""Project paths, seeding, logging, durable atomic writes, the saved-model format and the error types of every module.
 
 Docs: https://cryptoml.github.io/cryptoml/core.html.md"""
 
@@ -7,16 +7,20 @@ Docs: https://cryptoml.github.io/cryptoml/core.html.md"""
 # %% ../nbs/00_core.ipynb #aacc0f05
 from __future__ import annotations
 
-import contextlib, hashlib, logging, os, random, sys, tempfile
-from pathlib import Path
+import contextlib, hashlib, importlib, inspect, json, logging, os, random, re, secrets, shutil, sys, tempfile, time
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
 from typing import Iterator
 
 import numpy as np
+from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['CryptoMLError', 'DataValidationError', 'ConfigError', 'DataSourceError', 'NotFittedError', 'ModelFileError',
-           'PipelineError', 'project_root', 'data_dir', 'models_dir', 'reports_dir', 'shared_data_dir', 'set_seed',
-           'get_logger', 'setup_logging', 'atomic_write', 'atomic_dir', 'file_sha256']
+__all__ = ['STALE_AFTER', 'POINTER', 'MANIFEST', 'FORMAT_VERSION', 'SAFE_SUFFIXES', 'CryptoMLError', 'DataValidationError',
+           'ConfigError', 'DataSourceError', 'NotFittedError', 'ModelFileError', 'PipelineError', 'project_root',
+           'data_dir', 'models_dir', 'reports_dir', 'shared_data_dir', 'set_seed', 'get_logger', 'setup_logging',
+           'fsync_dir', 'atomic_write', 'file_sha256', 'atomic_dir', 'current_version', 'versioned_dir', 'Artifact',
+           'load_artifact_class', 'write_artifact', 'verify_artifact', 'read_artifact']
 
 # %% ../nbs/00_core.ipynb #e06d1782
 class CryptoMLError(Exception):
@@ -139,14 +143,54 @@ def setup_logging(
         log.addHandler(h)
     return log
 
+# %% ../nbs/00_core.ipynb #a5d9cc17
+STALE_AFTER = 3600.0  # seconds after which a temporary file or folder left by an interrupted write is removed
+
+
+def fsync_dir(
+    path: str | Path,  # a folder whose entries (created, renamed, removed) must reach the disk
+) -> None:
+    "Flush a folder's entries to disk (a no-op on Windows, where folders cannot be opened)."
+    if os.name == "nt":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(root: Path) -> None:
+    "Sync every file and folder under `root`, deepest first, `root` last."
+    for d, _, files in os.walk(root, topdown=False):
+        for f in files:
+            with open(os.path.join(d, f), "rb") as fh:
+                os.fsync(fh.fileno())
+        fsync_dir(d)
+
+
+def _clean_stale(folder: Path, prefix: str, suffix: str, max_age: float | None = None) -> None:
+    "Remove leftovers `folder/<prefix>...<suffix>` of interrupted writes older than `max_age` (`STALE_AFTER`) seconds."
+    max_age = STALE_AFTER if max_age is None else max_age
+    for p in folder.iterdir() if folder.is_dir() else ():
+        if p.name.startswith(prefix) and p.name.endswith(suffix):
+            with contextlib.suppress(FileNotFoundError):
+                if time.time() - p.lstat().st_mtime < max_age:
+                    continue
+                if p.is_dir() and not p.is_symlink():
+                    shutil.rmtree(p)
+                else:
+                    p.unlink()
+
 # %% ../nbs/00_core.ipynb #2ccd2b7d
 @contextlib.contextmanager
 def atomic_write(
     path: str | Path,  # final destination
 ) -> Iterator[Path]:
-    "Yield a temporary path beside `path`; rename it over `path` only if the block succeeds."
+    "Yield a temporary path beside `path`; on success sync it, rename it over `path` and sync the folder."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _clean_stale(path.parent, f".{path.name}.", ".tmp")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp)
@@ -155,32 +199,9 @@ def atomic_write(
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
+        fsync_dir(path.parent)
     finally:
         tmp.unlink(missing_ok=True)
-
-
-@contextlib.contextmanager
-def atomic_dir(
-    path: str | Path,  # final folder; replaced as a whole if it exists
-) -> Iterator[Path]:
-    "Yield a temporary folder beside `path`; move it to `path` only if the block succeeds."
-    import shutil
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
-    try:
-        yield tmp
-        if path.exists():
-            old = path.with_name(f".{path.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def file_sha256(path: str | Path) -> str:
@@ -190,3 +211,319 @@ def file_sha256(path: str | Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+# %% ../nbs/00_core.ipynb #0de0a285
+def _recover_dir(path: Path) -> None:
+    "Finish an interrupted `atomic_dir` replace: bring `.<name>.old` back if `path` is gone, else drop it."
+    old = path.with_name(f".{path.name}.old")
+    if old.is_dir():
+        if path.exists():
+            shutil.rmtree(old)
+        else:
+            os.replace(old, path)
+            fsync_dir(path.parent)
+    _clean_stale(path.parent, f".{path.name}.", ".tmp")
+
+
+@contextlib.contextmanager
+def atomic_dir(
+    path: str | Path,  # final folder; replaced as a whole if it exists
+) -> Iterator[Path]:
+    "Yield a temporary folder beside `path`; on success sync it and move it to `path` (replacing an old one)."
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _recover_dir(path)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        yield tmp
+        _fsync_tree(tmp)
+        if path.exists():
+            old = path.with_name(f".{path.name}.old")
+            os.replace(path, old)  # a kill here leaves the old folder at .<name>.old; _recover_dir restores it
+            os.replace(tmp, path)
+            fsync_dir(path.parent)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, path)
+        fsync_dir(path.parent)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+# %% ../nbs/00_core.ipynb #0926dbf4
+POINTER = "CURRENT"  # file naming the current version inside a versioned folder
+MANIFEST = "manifest.json"  # file list with sizes and SHA-256 inside every saved version
+_VERSION_RE = re.compile(r"v-[0-9]{8}T[0-9]{12}Z-[0-9a-f]{8}")
+
+
+def current_version(
+    path: str | Path,  # a versioned folder (or a plain folder, which is its own version)
+) -> Path:
+    "The folder holding the current version: the one `path/CURRENT` names, else `path` itself."
+    path = Path(path)
+    ptr = path / POINTER
+    if not ptr.is_file():
+        return path
+    with open(ptr, "rb") as f:
+        name = f.read(100).decode("ascii", "replace").strip()
+    if not _VERSION_RE.fullmatch(name) or not (path / name).is_dir():
+        raise ModelFileError(f"{ptr} names {name[:60]!r}, which is not a version folder inside {path}")
+    return path / name
+
+
+def _holds_version(path: Path) -> bool:
+    "Whether folder `path` holds a saved version (a pointer, or a manifest of the older single-folder layout)."
+    return (path / POINTER).is_file() or (path / MANIFEST).is_file()
+
+
+def _check_target(path: Path, overwrite: bool) -> None:
+    "Refuse to write a versioned folder over a file, a foreign folder, or (unless `overwrite`) a saved version."
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{path} is a file; a saved model is a folder (choose another path)")
+    if path.is_dir() and _holds_version(path):
+        if not overwrite:
+            raise ConfigError(f"{path} already holds a saved model; pass overwrite=True to replace it")
+    elif path.is_dir():
+        other = [p.name for p in path.iterdir() if not (p.name.startswith(".") or _VERSION_RE.fullmatch(p.name))]
+        if other:
+            raise ConfigError(f"{path} is a folder holding other files ({other[:3]}); refusing to save a model into it")
+
+# %% ../nbs/00_core.ipynb #c6271d0c
+@contextlib.contextmanager
+def versioned_dir(
+    path: str | Path,  # the versioned folder (created if missing)
+    overwrite: bool = False,  # replace the current version if there is one; else that is a `ConfigError`
+) -> Iterator[Path]:
+    "Yield a temporary folder; on success sync it and make it the current version of `path` (one atomic replace)."
+    path = Path(path)
+    _check_target(path, overwrite)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _clean_stale(path.parent, f".{path.name}.", ".tmp")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        yield tmp
+        _fsync_tree(tmp)
+        _publish(path, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+# %% ../nbs/00_core.ipynb #7aab1bb5
+def _publish(path: Path, tmp: Path) -> None:
+    "Move `tmp` into `path` as a new version, point `CURRENT` at it, then remove what it replaced and stale leftovers."
+    path.mkdir(exist_ok=True)
+    name = f"v-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}Z-{secrets.token_hex(4)}"
+    os.replace(tmp, path / name)
+    fsync_dir(path)
+    before = None  # the version being replaced (`path` itself: none yet, or the older layout); None: a bad pointer
+    with contextlib.suppress(ModelFileError):
+        before = current_version(path)
+    with atomic_write(path / POINTER) as t:  # the switch: the old version until this replace, the new one after it
+        t.write_text(name + "\n")
+    if before not in (None, path):
+        shutil.rmtree(before, ignore_errors=True)
+    elif before == path and (path / MANIFEST).is_file():  # the older layout's files, listed in its manifest
+        with contextlib.suppress(ValueError, AttributeError, TypeError):
+            for f in [*json.loads((path / MANIFEST).read_text())["files"], MANIFEST]:
+                (path / PurePosixPath(f).name).unlink(missing_ok=True)
+    for p in path.iterdir():  # versions no pointer names (a killed save), once too old to be another save's
+        if _VERSION_RE.fullmatch(p.name) and time.time() - p.stat().st_mtime >= STALE_AFTER:
+            if current_version(path) != p:
+                shutil.rmtree(p, ignore_errors=True)
+    fsync_dir(path)
+
+# %% ../nbs/00_core.ipynb #cd913aed
+class Artifact:
+    "Mixin of everything fitted that saves into the model folder format: hooks for its state in a folder."
+
+    def _save_state(self, folder: Path) -> None:
+        "Write the fitted state into `folder` as JSON, UBJ, .keras, safetensors or NumPy files (never pickle)."
+
+    def _load_state(self, folder: Path) -> None:
+        "Read back what `_save_state` wrote into this object (built from its saved hyperparameters)."
+
+    def _fitted_json(self) -> dict:
+        "Fitted state kept as JSON beside the hyperparameters (default: none; state files come from `_save_state`)."
+        return {}
+
+    def _set_fitted_json(self, d: dict) -> None:
+        "Restore what `_fitted_json` returned."
+
+
+def load_artifact_class(
+    qualname: str,  # dotted class path read from a saved file, e.g. "cryptoml.dataset.FeatureScaler"
+    base: type | None = None,  # the class must also subclass this one (default: any `Artifact`)
+) -> type:
+    "The class `qualname` names if it is an `Artifact` defined in a `cryptoml` module, else `ModelFileError`."
+    mod, _, name = str(qualname).rpartition(".")
+    if not (mod == "cryptoml" or mod.startswith("cryptoml.")) or not name.isidentifier():
+        raise ModelFileError(f"refusing to load class {qualname!r}: only cryptoml classes can be loaded")
+    try:
+        klass = getattr(importlib.import_module(mod), name)
+    except (ImportError, AttributeError, ValueError) as e:
+        raise ModelFileError(f"class {qualname!r} is not available: {e}") from None
+    home = getattr(klass, "__module__", "")
+    if not (isinstance(klass, type) and issubclass(klass, Artifact) and home.partition(".")[0] == "cryptoml"):
+        raise ModelFileError(f"{qualname!r} is not a cryptoml artifact class (a subclass of cryptoml.core.Artifact)")
+    if base is not None and not issubclass(klass, base):
+        raise ModelFileError(f"{qualname!r} is not a {base.__name__}")
+    return klass
+
+# %% ../nbs/00_core.ipynb #9fc3898f
+FORMAT_VERSION = 2  # on-disk layout written by `write_artifact` (1: the older single-folder engine layout, still read)
+SAFE_SUFFIXES = (".json", ".ubj", ".keras", ".safetensors", ".npy", ".npz")  # the only file types in a saved model
+
+
+def _json_default(o):
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(f"{type(o).__name__} is not JSON serializable")
+
+
+def _write_json(path: Path, obj) -> None:
+    path.write_text(json.dumps(obj, indent=1, default=_json_default))
+
+
+def _manifest(folder: Path) -> dict:
+    "Size and SHA-256 of every file under `folder`; a file of an unsafe type is a `ConfigError`."
+    files = {}
+    for p in sorted(folder.rglob("*")):
+        if p.is_file():
+            if p.suffix not in SAFE_SUFFIXES:
+                raise ConfigError(f"{p.name}: a saved model may hold only {SAFE_SUFFIXES} files (no pickle)")
+            files[p.relative_to(folder).as_posix()] = {"sha256": file_sha256(p), "bytes": p.stat().st_size}
+    return {"format": "cryptoml.model", "format_version": FORMAT_VERSION, "files": files}
+
+# %% ../nbs/00_core.ipynb #bd9222c5
+def write_artifact(
+    obj: Artifact,  # a fitted artifact (an engine, scaler, regime or sentiment model, RL agent)
+    path: str | Path,  # its folder (version folders and the `CURRENT` pointer)
+    card: dict,  # the model card, JSON-ready, written as metadata.json
+    overwrite: bool = False,  # replace the current version of a model saved at `path`
+) -> Path:
+    "Save `obj` as a new version of `path`: artifact.json, its state files, the card and a SHA-256 manifest."
+    if not isinstance(obj, Artifact):
+        raise ConfigError(f"{type(obj).__name__} is not a cryptoml artifact; it cannot be saved as a model")
+    klass = type(obj)
+    try:
+        spec = {"class": f"{klass.__module__}.{klass.__qualname__}", "params": obj.get_params(deep=False)}
+        spec["fitted"] = obj._fitted_json()
+        with versioned_dir(path, overwrite) as tmp:
+            _write_json(tmp / "artifact.json", spec)
+            obj._save_state(tmp)
+            _write_json(tmp / "metadata.json", card)
+            _write_json(tmp / MANIFEST, _manifest(tmp))
+    except NotFittedError as e:
+        raise NotFittedError(f"cannot save an unfitted {klass.__name__}; train it first ({e})") from None
+    return Path(path)
+
+# %% ../nbs/00_core.ipynb #b8f0bf74
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ModelFileError(f"{path} is corrupt: {e}") from None
+
+
+def _check_name(folder: Path, name: str) -> None:
+    "A manifest entry must name a file of a safe type inside the folder."
+    rel = PurePosixPath(str(name))
+    if rel.is_absolute() or ".." in rel.parts or rel.suffix not in SAFE_SUFFIXES:
+        raise ModelFileError(f"{folder}: refusing manifest entry {name!r} (only {SAFE_SUFFIXES} files in the folder)")
+
+
+def _check_file(folder: Path, name: str, info) -> None:
+    "A manifest entry's file must exist with the listed size and SHA-256."
+    f, want = folder / PurePosixPath(str(name)), info.get("bytes") if isinstance(info, dict) else None
+    if not f.is_file():
+        raise ModelFileError(f"{folder}: file {name} listed in the manifest is missing")
+    if (size := f.stat().st_size) != want:
+        what = "truncated" if isinstance(want, int) and size < want else "modified"
+        raise ModelFileError(f"{folder}: {name} is {what} ({size} bytes, the manifest says {want})")
+    if file_sha256(f) != info.get("sha256"):
+        raise ModelFileError(f"{folder}: {name} fails its SHA-256 check (corrupted or tampered with)")
+
+
+def _spec_file(manifest: dict) -> str:
+    return "engine.json" if manifest["format_version"] == 1 else "artifact.json"
+
+# %% ../nbs/00_core.ipynb #06102985
+def verify_artifact(
+    path: str | Path,  # a folder written by `write_artifact` / `save_model` (or one of its versions)
+) -> tuple[Path, dict]:
+    "Check a saved model's manifest, format version, file types, sizes and checksums; returns `(version, manifest)`."
+    path = Path(path)
+    if not path.is_dir():
+        what = "a file; cryptoml saves models as folders" if path.exists() else "nothing there"
+        raise ModelFileError(f"no saved model at {path}: not a folder ({what})")
+    folder = current_version(path)
+    if not (folder / MANIFEST).is_file():
+        raise ModelFileError(f"{folder} has no {MANIFEST}; not a cryptoml model folder, or an incomplete copy")
+    m = _read_json(folder / MANIFEST)
+    if not isinstance(m, dict) or m.get("format") != "cryptoml.model":
+        raise ModelFileError(f"{folder / MANIFEST} is not a cryptoml model manifest")
+    if (fv := m.get("format_version")) not in (1, FORMAT_VERSION):
+        v = getattr(sys.modules.get("cryptoml"), "__version__", "?")
+        raise ModelFileError(
+            f"{path} was saved in model format version {fv}; this cryptoml ({v}) reads format versions 1 and "
+            f"{FORMAT_VERSION}. Load it with a matching cryptoml version, or retrain."
+        )
+    files = m.get("files")
+    if not isinstance(files, dict) or not files:
+        raise ModelFileError(f"{folder / MANIFEST} lists no files; refusing an empty model")
+    if missing := sorted({_spec_file(m), "metadata.json"} - set(files)):
+        raise ModelFileError(f"{folder / MANIFEST} does not list {missing}")
+    for name in files:  # every name first: nothing is read before the whole list is known to be safe
+        _check_name(folder, name)
+    for name, info in files.items():
+        _check_file(folder, name, info)
+    held = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    if extra := sorted(held - {*files, MANIFEST}):
+        raise ModelFileError(f"{folder} holds files its manifest does not list: {extra[:5]}")
+    return folder, m
+
+# %% ../nbs/00_core.ipynb #48eab700
+def read_artifact(
+    path: str | Path,  # a folder written by `write_artifact` / `save_model`
+    base: type | None = None,  # the class the object must be (or subclass); default any artifact
+) -> tuple[Artifact, dict]:
+    "Verify a saved artifact, then rebuild it from its JSON and state files; returns `(object, card)`."
+    folder, m = verify_artifact(path)
+    spec, card = _read_json(folder / _spec_file(m)), _read_json(folder / "metadata.json")
+    if not (isinstance(spec, dict) and isinstance(spec.get("params"), dict) and isinstance(card, dict)):
+        raise ModelFileError(f"{folder}: malformed {_spec_file(m)} or metadata.json")
+    named = spec.get("class")  # the caller's own class needs no import; any other must pass the allow-list
+    mine = base is not None and named == f"{base.__module__}.{base.__qualname__}"
+    klass = base if mine else load_artifact_class(named, base)
+    sig = inspect.signature(klass).parameters  # JSON turned tuples into lists: give tuple parameters tuples back
+    tup = lambda k, v: isinstance(v, list) and k in sig and isinstance(sig[k].default, tuple)
+    try:
+        obj = klass(**{k: tuple(v) if tup(k, v) else v for k, v in spec["params"].items()})
+        obj._set_fitted_json(spec.get("fitted") or {})
+        obj._load_state(folder)
+    except ModelFileError:
+        raise
+    except Exception as e:
+        raise ModelFileError(f"{path}: could not restore the {klass.__name__}: {type(e).__name__}: {e}") from e
+    return obj, card
+
+# %% ../nbs/00_core.ipynb #92f539a9
+@patch
+def save(
+    self: Artifact,
+    path: str | Path,  # the model folder
+    overwrite: bool = True,  # replace a model saved there; False: that is a `ConfigError`
+) -> Path:
+    "Save into the model folder format with a minimal model card; returns the folder."
+    now = datetime.now(timezone.utc).isoformat()
+    card = dict(model_type=type(self).__name__, format_version=FORMAT_VERSION, created_at=now)
+    return write_artifact(self, path, {**card, "config": self.get_params(deep=False)}, overwrite)
+
+
+@patch(cls_method=True)
+def load(
+    cls: Artifact,
+    path: str | Path,  # a folder written by `save` or `persistence.save_model`
+):
+    "Load an object of this class (or a subclass) from a saved model folder."
+    return read_artifact(path, cls)[0]
