@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     "Every `CRYPTOML_*` environment variable the package reads, typed, with its default (read with `settings()`)."
 
     model_config = SettingsConfigDict(env_prefix="CRYPTOML_", env_ignore_empty=True, str_strip_whitespace=True)
-    home: Path | None = None  # the project checkout (default: the folder with pyproject.toml above the package, or the cwd)
+    home: Path | None = None  # the project checkout (default: the folder with pyproject.toml above the package)
     data_dir: Path | None = None  # local market-data cache (default: `<home>/data`)
     models_dir: Path | None = None  # persisted models and the job table (default: `<home>/models`)
     reports_dir: Path | None = None  # pipeline runs and HTML reports (default: `<home>/reports`)
@@ -525,7 +525,7 @@ class DaskExecutor:
     def __init__(
         self,
         workers: int | None = None,  # accepted for a uniform signature (the cluster decides)
-        address: str | Any | None = None,  # scheduler address or `Client`; None: the worker's, else `CRYPTOML_DASK_ADDRESS`
+        address: str | Any | None = None,  # scheduler address or `Client` (None: the worker's, or the settings')
         install: Callable | None = None,  # accepted for a uniform signature (every task carries its function)
         timeout: float = 10.0,  # seconds to connect
     ):
