@@ -864,7 +864,8 @@ class JobManager:
             else executor
         )
         self.grace = s.cancel_grace if grace is None else grace
-        self.poll, self.heartbeat, self.stale_after, self._lease_kind = poll, heartbeat, stale_after, lease
+        self.poll, self.stale_after, self._lease_kind = poll, stale_after, lease
+        self.heartbeat = min(heartbeat, stale_after / 3)  # several beats before a worker counts as gone
         self._entry = _own("run_job" if getattr(self.tasks, "isolates", False) else "run_job_isolated")
         self._futures, self._kill_at, self._done = {}, {}, deque()
         self._lock, self._stop, self._thread, self._lease = threading.RLock(), threading.Event(), None, None

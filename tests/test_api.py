@@ -241,7 +241,9 @@ def test_second_server_on_one_job_table_is_refused(tmp_path):
     try:
         env = {**srv.env, "CRYPTOML_API_RATE": "0"}
         code = f"import sys; from cryptoml.api import serve_main; sys.exit(serve_main(['--port', '{_free_port()}']))"
-        res = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+        res = subprocess.run(
+            [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
+        )
         assert res.returncode == 2 and "already served by another job executor" in res.stderr, res.stderr[-2000:]
         assert httpx.get(srv.url + f"{API_PREFIX}/health", timeout=5).json()["jobs"]["lease"] == "held"
     finally:
