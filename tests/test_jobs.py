@@ -67,8 +67,8 @@ def test_second_manager_on_a_table_is_refused(tmp_path):
 def test_lease_of_a_killed_server_is_free_at_once(tmp_path):
     "The lock file lease is released by the OS when its holder dies, even by SIGKILL."
     db = tmp_path / "jobs.sqlite"
-    code = f"from cryptoml.jobs import JobManager; import time; JobManager({str(db)!r}, 'local').start(); print('up', flush=True)"
-    code += "; time.sleep(300)"
+    code = f"from cryptoml.jobs import JobManager; JobManager({str(db)!r}, 'local').start(); print('up', flush=True)"
+    code += "; import time; time.sleep(300)"
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=ROOT)
     try:
         assert proc.stdout.readline().strip() == "up"
