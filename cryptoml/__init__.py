@@ -2,6 +2,7 @@
 
 Modules:
 
-- `cryptoml.pipeline`: `MLPipeline`: the original one-object API (load, extract features, scale, window) and `prepare`, which turns a symbol and a `PrepareConfig` into train / validation / test arrays, reproducibly and without leakage."""
+- `cryptoml.models.core`: The engine contract every forecaster follows, the baselines, the engine registry, `TrainResult` and walk-forward evaluation.
+- `cryptoml.pipeline`: `Preparation`, the one fitted recipe from candles (one coin or a panel of coins) to model input, with its hold-out and walk-forward split policies, and `MLPipeline`, the original one-object API over it."""
 
 __version__ = "0.1.0"

@@ -23,12 +23,14 @@ log = get_logger("features")
 OHLCV = ("open", "high", "low", "close", "volume")
 
 # %% auto #0
-__all__ = ['log', 'OHLCV', 'FEATURE_SETS', 'sma', 'ema', 'wilder_smooth', 'returns', 'candle_shape', 'rsi', 'macd', 'bollinger',
-           'true_range', 'atr', 'adx', 'stochastic', 'williams_r', 'cci', 'roc', 'moving_averages', 'obv', 'mfi', 'cmf',
-           'rolling_vwap', 'volume_features', 'volatility', 'streak', 'patterns', 'calendar', 'FeatureSpec',
-           'register_feature', 'FeatureSet', 'feature_set', 'register_feature_set', 'extract_features',
-           'describe_features', 'feature_names', 'compare_with_ta', 'CausalityError', 'audit_causality',
-           'future_return', 'future_direction', 'future_volatility', 'make_targets', 'warmup_rows']
+__all__ = ['log', 'OHLCV', 'FEATURE_SETS', 'VARIANCE_ESTIMATORS', 'VARIANCE_FLOOR', 'TARGETS', 'sma', 'ema', 'wilder_smooth',
+           'returns', 'candle_shape', 'rsi', 'macd', 'bollinger', 'true_range', 'atr', 'adx', 'stochastic',
+           'williams_r', 'cci', 'roc', 'moving_averages', 'obv', 'mfi', 'cmf', 'rolling_vwap', 'volume_features',
+           'volatility', 'streak', 'patterns', 'calendar', 'FeatureSpec', 'register_feature', 'FeatureSet',
+           'feature_set', 'register_feature_set', 'extract_features', 'describe_features', 'feature_names',
+           'compare_with_ta', 'CausalityError', 'audit_causality', 'future_return', 'future_direction',
+           'future_volatility', 'make_targets', 'candle_variance', 'realized_variance', 'Target', 'register_target',
+           'get_target', 'cross_sectional_features', 'warmup_rows']
 
 # %% ../nbs/02_features.ipynb #e0e82107
 def _validate(df: pd.DataFrame, requires: Iterable[str] = OHLCV, what: str = "features") -> pd.DataFrame:
@@ -615,13 +617,14 @@ for _n, _f, _g, _p, _r in [
 ]:
     register_feature(_n, _f, _g, _p, _r, overwrite=True)
 
-# %% ../nbs/02_features.ipynb #7115d8b2
+# %% ../nbs/02_features.ipynb #3a1428b0
 @dataclass
 class FeatureSet:
     "A named selection of registered features with parameter overrides (feature name -> params)."
 
     name: str
     features: dict[str, dict] = field(default_factory=dict)
+    columns: list[str] | None = None  # keep only these output columns (None: every column the features make)
 
     def __post_init__(self):
         self.features = {
@@ -643,6 +646,14 @@ FEATURE_SETS: dict[str, FeatureSet] = {
         {"returns": {"horizons": (1, 6, 24)}, "rsi": {}, "macd": {}, "bollinger": {}, "atr": {}, "calendar": {}},
     ),
 }
+# returns, oscillators, relative band widths and calendar: no price or volume levels, which drift out of the range
+# a scaler fitted on an earlier period has seen
+FEATURE_SETS["scale_free"] = FeatureSet(
+    "scale_free",
+    FEATURE_SETS["minimal"].features,
+    columns=["logret_1", "logret_6", "logret_24", "rsi_14", "bb_pctb", "bb_width", "atr_pct_14"]
+    + ["hour_sin", "hour_cos", "dow_sin", "dow_cos"],
+)
 
 
 def _spec(name: str) -> FeatureSpec:
@@ -689,7 +700,7 @@ def feature_set(
         if bad := [p for p in v if spec.params and p not in spec.params]:
             raise ConfigError(f"feature {k!r} has no parameter(s) {bad}; it takes {sorted(spec.params)}")
         feats[k] = {**spec.params, **v}
-    return FeatureSet(base.name, feats)
+    return FeatureSet(base.name, feats, None if base.columns is None else list(base.columns))
 
 
 def register_feature_set(
@@ -705,7 +716,7 @@ def register_feature_set(
     FEATURE_SETS[name] = fs
     return fs
 
-# %% ../nbs/02_features.ipynb #7890fb78
+# %% ../nbs/02_features.ipynb #eeb4d432
 def _leading_nans(out: pd.DataFrame) -> dict[str, int]:
     "Number of leading NaN rows per column (the warm-up actually observed)."
     res = {}
@@ -740,6 +751,10 @@ def _compute(df: pd.DataFrame, fs: FeatureSet) -> tuple[pd.DataFrame, dict[str, 
                 raise ConfigError(f"feature {spec.name!r} returned non-numeric values: {e}") from None
         parts[k] = out
     res = pd.concat(list(parts.values()), axis=1) if parts else pd.DataFrame(index=df.index)
+    if fs.columns is not None:
+        if missing := [c for c in fs.columns if c not in res.columns]:
+            raise ConfigError(f"feature set {fs.name!r} keeps column(s) {missing} that its features do not make")
+        res = res[list(fs.columns)]
     res.attrs = {"feature_set": fs.name, "warmup": _leading_nans(res)}
     return res, owner
 
@@ -1000,6 +1015,138 @@ def make_targets(
         raise ConfigError(f"unknown target(s) {bad}; choose from {list(fns)}")
     hs = [horizon] if isinstance(horizon, (int, np.integer)) else list(horizon)
     return _frame({s.name: s.to_numpy() for h in hs for t in targets for s in [fns[t](h)]}, df.index)
+
+# %% ../nbs/02_features.ipynb #38fe9c7e
+VARIANCE_ESTIMATORS = ("cc", "parkinson", "gk", "rs")
+VARIANCE_FLOOR = 1e-12  # smallest variance a log-variance model sees (a flat market has zero realized variance)
+
+
+def candle_variance(
+    df: pd.DataFrame,  # OHLCV frame
+    estimator: str = "cc",  # "cc" (squared log return), "parkinson", "gk" (Garman-Klass) or "rs" (Rogers-Satchell)
+) -> pd.Series:
+    "Variance estimate of each candle's log return (NaN on the first row for `cc`)."
+    if estimator not in VARIANCE_ESTIMATORS:
+        raise ConfigError(f"estimator must be one of {VARIANCE_ESTIMATORS}, got {estimator!r}")
+    d = _validate(df, ("close",) if estimator == "cc" else ("open", "high", "low", "close"), "candle_variance")
+    c = d["close"].to_numpy(np.float64)
+    if estimator == "cc":
+        return pd.Series(np.diff(np.log(c), prepend=np.nan) ** 2, index=df.index, name="var_cc")
+    o, h, l = (d[k].to_numpy(np.float64) for k in ("open", "high", "low"))
+    if estimator == "parkinson":
+        v = np.log(h / l) ** 2 / (4 * math.log(2))
+    elif estimator == "gk":
+        v = 0.5 * np.log(h / l) ** 2 - (2 * math.log(2) - 1) * np.log(c / o) ** 2
+    else:
+        v = np.log(h / c) * np.log(h / o) + np.log(l / c) * np.log(l / o)
+    return pd.Series(v, index=df.index, name=f"var_{estimator}")
+
+# %% ../nbs/02_features.ipynb #ad3681f9
+def realized_variance(
+    df: pd.DataFrame,  # OHLCV frame
+    horizon: int = 24,  # candles ahead (24: the next day of hourly candles)
+    estimator: str = "cc",  # per-candle estimator (see `candle_variance`)
+) -> pd.Series:
+    "Sum of the next `horizon` candles' variance (LOOKS AHEAD), `target_fwd_rv_<estimator>_<horizon>`; NaN at the end."
+    h = _check_period(horizon, "horizon")
+    v = candle_variance(df, estimator)
+    fwd = v.rolling(h, min_periods=h).sum().shift(-h)
+    return fwd.rename(f"target_fwd_rv_{estimator}_{h}")
+
+# %% ../nbs/02_features.ipynb #4fa42dde
+@dataclass(frozen=True)
+class Target:
+    "A forward label: per-asset values at each decision time, an optional cross-sectional step, its task and link."
+
+    name: str  # registry name
+    fn: Callable[..., pd.Series]  # fn(candles, horizon, **options) -> Series on the candles' index
+    task: str = "regression"  # "regression" or "classification" (labels 0/1)
+    cross: Callable[[pd.DataFrame], pd.DataFrame] | None = None  # panels: time x symbol labels -> final labels
+    link: str = "identity"  # "identity" or "log" (the model learns log(label); predictions come back as exp)
+    doc: str = ""  # one line for listings
+
+    def labels(self, df: pd.DataFrame, horizon: int = 1, **options) -> pd.Series:
+        "The per-asset label of every candle of `df` (LOOKS AHEAD)."
+        return self.fn(df, _check_period(horizon, "horizon"), **options).astype(np.float64)
+
+    def to_model(self, y):
+        "Labels in the space the model learns (logs for a log link)."
+        return np.log(np.maximum(y, VARIANCE_FLOOR)) if self.link == "log" else y
+
+    def from_model(self, p):
+        "Model outputs back on the label's scale."
+        return np.exp(p) if self.link == "log" else p
+
+# %% ../nbs/02_features.ipynb #315bded0
+def _direction(df, horizon, dead_zone: float = 0.0):
+    r = future_return(df, horizon, "log")
+    return r.where(r.isna(), (r > dead_zone).astype(np.float64))
+
+
+TARGETS: dict[str, Target] = {}
+
+
+def register_target(
+    target: Target,  # the target to add (its `name` is the registry key)
+    overwrite: bool = False,  # replace a registered target of the same name
+) -> Target:
+    "Add a `Target` to `TARGETS`."
+    if target.task not in ("regression", "classification") or target.link not in ("identity", "log"):
+        raise ConfigError(f"target {target.name!r}: task must be regression/classification and link identity/log")
+    if target.name in TARGETS and not overwrite:
+        raise ConfigError(f"target {target.name!r} is already registered (pass overwrite=True to replace it)")
+    TARGETS[target.name] = target
+    return target
+
+
+for _t in [
+    Target("return", lambda d, h, kind="log": future_return(d, h, kind), doc="forward log (or simple) return"),
+    Target("direction", _direction, "classification", doc="1 if the forward log return > dead_zone, else 0"),
+    Target("volatility", realized_variance, link="log", doc="realized variance of the next horizon candles"),
+    Target(
+        "excess_return",
+        lambda d, h: future_return(d, h),
+        cross=lambda y: y.sub(y.mean(axis=1), axis=0),
+        doc="forward log return minus the cross-sectional mean",
+    ),
+    Target(
+        "rank",
+        lambda d, h: future_return(d, h),
+        cross=lambda y: y.rank(axis=1, pct=True),
+        doc="percentile rank of the forward log return across assets",
+    ),
+]:
+    register_target(_t, overwrite=True)
+
+
+def get_target(
+    target: str | Target,  # a registered name or a `Target`
+) -> Target:
+    "The `Target` a name refers to."
+    if isinstance(target, Target):
+        return target
+    if target not in TARGETS:
+        raise ConfigError(f"unknown target {target!r}; registered: {sorted(TARGETS)}")
+    return TARGETS[target]
+
+# %% ../nbs/02_features.ipynb #0e7b6bbf
+def cross_sectional_features(
+    features: Mapping[str, pd.DataFrame],  # per-asset feature frames (symbol -> frame on that asset's candles)
+    columns: Sequence[str],  # per-asset columns to compare across the assets
+) -> dict[str, pd.DataFrame]:
+    "Percentile rank (`<col>_xrank`) and z-score (`<col>_xz`) of each column across the assets present at each time."
+    out = {sym: {} for sym in features}
+    for col in columns:
+        if missing := [sym for sym, f in features.items() if col not in f.columns]:
+            raise ConfigError(f"cross-sectional column {col!r} is not a feature of {missing}")
+        wide = pd.DataFrame({sym: f[col] for sym, f in features.items()})
+        sd = wide.std(axis=1, ddof=0)
+        z = wide.sub(wide.mean(axis=1), axis=0).div(sd.where(sd > 0), axis=0).where(wide.notna())
+        rank = wide.rank(axis=1, pct=True)
+        for sym, f in features.items():
+            out[sym][f"{col}_xrank"] = rank[sym].reindex(f.index).to_numpy()
+            out[sym][f"{col}_xz"] = z[sym].reindex(f.index).fillna(0.0).where(f[col].notna()).to_numpy()
+    return {sym: _frame(cols, features[sym].index) for sym, cols in out.items()}
 
 # %% ../nbs/02_features.ipynb #b274f184
 def warmup_rows(
