@@ -277,8 +277,15 @@ def check_picklable(
 _INSTALLED: dict = {}
 
 
-def _install(fn) -> None:
+def _start_worker(fn, barrier) -> None:
+    "Initializer of a pool worker: install `fn`, then wait until every worker is up (so the first tasks spread out)."
     _INSTALLED["fn"] = fn
+    with contextlib.suppress(Exception):
+        barrier.wait(60)
+
+
+def _noop() -> None:
+    pass
 
 
 def _call_installed(*args):
@@ -298,13 +305,11 @@ class ProcessExecutor:
             raise ConfigError(f"workers must be >= 1, got {workers}")
         if install is not None:
             check_picklable(install)
-        self.workers, self._fn = int(workers), install
-        self._pool = cf.ProcessPoolExecutor(
-            self.workers,
-            mp_context=mp.get_context(mp_context),
-            initializer=_install if install is not None else None,
-            initargs=(install,) if install is not None else (),
-        )
+        self.workers, self._fn, ctx = int(workers), install, mp.get_context(mp_context)
+        init = (install, ctx.Barrier(self.workers))
+        self._pool = cf.ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_start_worker, initargs=init)
+        for _ in range(self.workers):  # start every worker now: the pool would start them one by one, as tasks come
+            self._pool.submit(_noop)
 
     def submit(self, fn: Callable, *args) -> cf.Future:
         "Run `fn(*args)` in a worker; returns its future."
