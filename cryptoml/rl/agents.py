@@ -7,7 +7,7 @@ Docs: https://cryptoml.github.io/cryptoml/rl.agents.html.md"""
 # %% ../../nbs/31_rl.agents.ipynb #be46c7fa
 from __future__ import annotations
 
-import json, time
+import functools, json, time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -20,12 +20,12 @@ from sklearn.base import BaseEstimator
 
 from ..backtest import performance_stats
 from ..core import Artifact, ConfigError, ModelFileError, NotFittedError, get_logger, set_seed
-from .env import TradingEnv, make_vec_env, run_episode
+from .env import TradingEnv, VecTradingEnv, make_vec_env, run_episode
 
 log = get_logger("rl.agents")
 
 # %% auto #0
-__all__ = ['log', 'STATE_FEATURES', 'ActionChoice', 'QLearningAgent', 'PPOAgent', 'RandomAgent', 'BuyAndHoldAgent',
+__all__ = ['log', 'STATE_FEATURES', 'ActionChoice', 'QLearningAgent', 'PPOAgent', 'sb3_vec_env', 'RandomAgent', 'BuyAndHoldAgent',
            'AgentEvaluation', 'evaluate_agent', 'Comparison', 'compare_agents']
 
 # %% ../../nbs/31_rl.agents.ipynb #e4e0c01f
@@ -438,7 +438,7 @@ class PPOAgent(_Hyperparams):
     def _vec_env(self, env: TradingEnv):
         from stable_baselines3.common.vec_env import VecMonitor
 
-        return VecMonitor(make_vec_env(env, int(self.n_envs), self.vec, seed=self.seed))
+        return VecMonitor(sb3_vec_env(env, int(self.n_envs), self.vec, seed=self.seed))
 
     def train(
         self,
@@ -524,6 +524,30 @@ class PPOAgent(_Hyperparams):
     def get_action(self, state, explore: bool = False) -> ActionChoice:
         "Same as `predict` (sampling from the policy when `explore`), for the Q-learning agent's interface."
         return self.predict(state, deterministic=not explore)
+
+# %% ../../nbs/31_rl.agents.ipynb #cbcade61
+@functools.cache
+def _sb3_vec_class() -> type:
+    "`VecTradingEnv` as a stable-baselines3 `VecEnv` (made on first use: importing this module loads no SB3)."
+    from stable_baselines3.common.vec_env import VecEnv
+
+    class SB3VecTradingEnv(VecTradingEnv, VecEnv):
+        "The numpy `VecTradingEnv`, accepted by stable-baselines3 as a `VecEnv`."
+
+    return SB3VecTradingEnv
+
+
+def sb3_vec_env(
+    env: TradingEnv,  # the environment to copy
+    n_envs: int = 4,  # number of copies
+    kind: str = "batched",  # "batched" (numpy), "dummy" or "subproc" (SB3)
+    seed: int | None = 0,  # seed of the copies
+    **overrides,  # environment settings to change in the copies
+):
+    "`n_envs` copies of `env` as a stable-baselines3 `VecEnv`."
+    if kind == "batched":
+        return _sb3_vec_class()(env, int(n_envs), seed=seed, **overrides)
+    return make_vec_env(env, n_envs, kind, seed=seed, **overrides)
 
 # %% ../../nbs/31_rl.agents.ipynb #26b3cdd0
 def _space_json(sp: spaces.Space) -> dict:
