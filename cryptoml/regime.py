@@ -15,17 +15,17 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
-from fastcore.basics import patch
+from fastcore.basics import patch, patch_to
 from pydantic import BaseModel, Field
 from sklearn.base import BaseEstimator
 
 from .core import Artifact, ConfigError, DataValidationError, ModelFileError, NotFittedError, get_logger
 from .features import adx, macd, rsi
 
-log = get_logger("regime")
+_log = get_logger("regime")
 
 # %% auto #0
-__all__ = ['log', 'MIN_OBSERVATIONS', 'market_regime_service', 'MarketRegime', 'RegimeMetrics', 'RegimeResult', 'regime_metrics',
+__all__ = ['MIN_OBSERVATIONS', 'market_regime_service', 'MarketRegime', 'RegimeMetrics', 'RegimeResult', 'regime_metrics',
            'RegimeRules', 'classify_regime', 'regime_series', 'MarketRegimeService', 'GaussianHMMRegimes',
            'regime_runs', 'regime_durations', 'transition_matrix', 'returns_by_regime']
 
@@ -39,7 +39,7 @@ class MarketRegime(str, Enum):
     volatile = "volatile"  # volatility far above the series' own norm (takes precedence)
     trending = "trending"  # a significant trend whose momentum does not (or no longer) confirm it
 
-
+# %% ../nbs/41_regime.ipynb #2b06ef3d
 class RegimeMetrics(BaseModel):
     "The measurements behind a regime call (all computed from data up to `timestamp`)."
 
@@ -54,7 +54,7 @@ class RegimeMetrics(BaseModel):
     macd_signal: float  # MACD signal line, percent of price
     timestamp: datetime  # time of the last observation (UTC; now when no times were given)
 
-
+# %% ../nbs/41_regime.ipynb #5e20c62b
 class RegimeResult(BaseModel):
     "A regime call with its confidence, metrics and the thresholds it was judged by."
 
@@ -68,7 +68,8 @@ class RegimeResult(BaseModel):
 MIN_OBSERVATIONS = 60  # shortest series accepted (MACD needs 34 candles, ADX 28, the drift window 50)
 
 
-def _check_series(prices, volumes=None, min_len: int = MIN_OBSERVATIONS) -> tuple[np.ndarray, np.ndarray | None]:
+def _check_prices(prices, min_len: int) -> np.ndarray:
+    "Prices as floats: numbers, at least `min_len` of them, finite and positive."
     try:
         p = np.asarray(prices, dtype=np.float64).ravel()
     except (TypeError, ValueError):
@@ -81,23 +82,74 @@ def _check_series(prices, volumes=None, min_len: int = MIN_OBSERVATIONS) -> tupl
     bad = np.flatnonzero(p <= 0)
     if len(bad):
         raise DataValidationError(f"prices must be positive: {p[bad[0]]} at position {bad[0]}")
-    if volumes is None:
-        return p, None
+    return p
+
+# %% ../nbs/41_regime.ipynb #ee034818
+def _check_volumes(volumes, n: int) -> np.ndarray:
+    "Volumes as floats: numbers, one per price (`n`), finite and non-negative."
     try:
         v = np.asarray(volumes, dtype=np.float64).ravel()
     except (TypeError, ValueError):
         raise DataValidationError("volumes must be a sequence of numbers") from None
-    if len(v) != len(p):
-        raise DataValidationError(f"prices and volumes have different lengths ({len(p)} vs {len(v)})")
+    if len(v) != n:
+        raise DataValidationError(f"prices and volumes have different lengths ({n} vs {len(v)})")
     bad = np.flatnonzero(~np.isfinite(v))
     if len(bad):
         raise DataValidationError(f"volumes has a non-finite value ({v[bad[0]]}) at position {bad[0]}")
     bad = np.flatnonzero(v < 0)
     if len(bad):
         raise DataValidationError(f"volumes must be non-negative: {v[bad[0]]} at position {bad[0]}")
-    return p, v
+    return v
 
+# %% ../nbs/41_regime.ipynb #b1f824ba
+def _check_series(prices, volumes=None, min_len: int = MIN_OBSERVATIONS) -> tuple[np.ndarray, np.ndarray | None]:
+    "Checked prices and (when given) volumes, as float arrays."
+    p = _check_prices(prices, min_len)
+    return p, (None if volumes is None else _check_volumes(volumes, len(p)))
 
+# %% ../nbs/41_regime.ipynb #1c57ce5d
+def _drift_z(
+    r: pd.Series,  # log returns
+    lookback: int,  # drift window (candles)
+) -> np.ndarray:
+    "Drift z-score of `r` over `lookback` candles; NaN for the first `lookback` rows."
+    mu, sd = r.rolling(lookback).mean().to_numpy(), r.rolling(lookback).std().to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(
+            sd > 1e-12, mu / sd * math.sqrt(lookback), np.sign(mu) * 3.0
+        )  # no dispersion: a pure drift or flat
+    z[:lookback] = np.nan
+    return z
+
+# %% ../nbs/41_regime.ipynb #1cc38b45
+def _trend_strength(a: np.ndarray, z: np.ndarray, adx_range: tuple[float, float]) -> np.ndarray:
+    "Mean of ADX mapped from `adx_range` to [0, 1] and |z| mapped from [1, 3] to [0, 1]."
+    lo, hi = adx_range
+    return 0.5 * np.clip((a - lo) / (hi - lo), 0, 1) + 0.5 * np.clip((np.abs(z) - 1) / 2, 0, 1)
+
+# %% ../nbs/41_regime.ipynb #0cda9cfa
+def _volatility(r: pd.Series, vol_window: int) -> tuple[np.ndarray, np.ndarray]:
+    "Rolling volatility of `r` as its expanding percentile and as a ratio to its expanding median."
+    vol = r.rolling(vol_window).std()
+    vol_pct = vol.expanding().rank(pct=True)
+    vol_med = vol.expanding().median()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(
+            vol_med.to_numpy() > 0, vol.to_numpy() / vol_med.to_numpy(), np.where(vol.to_numpy() > 0, np.inf, 1.0)
+        )
+    return vol_pct.to_numpy(), ratio
+
+# %% ../nbs/41_regime.ipynb #61aed927
+def _volume_trend(df: pd.DataFrame) -> np.ndarray:
+    "tanh(log(mean volume of the last 10 candles / mean of the 20 before)); zeros without a `volume` column."
+    if "volume" not in df:
+        return np.zeros(len(df))
+    v = df["volume"].astype(np.float64)
+    recent, earlier = v.rolling(10).mean(), v.shift(10).rolling(20).mean()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.tanh(np.log((recent.to_numpy() + 1e-12) / (earlier.to_numpy() + 1e-12)))
+
+# %% ../nbs/41_regime.ipynb #8990b3de
 def regime_metrics(
     df: pd.DataFrame,  # frame with `close`, and optionally `high`, `low`, `volume`
     lookback: int = 50,  # drift window (candles)
@@ -116,37 +168,18 @@ def regime_metrics(
     h, l = (df["high"].astype(np.float64), df["low"].astype(np.float64)) if hl else (c, c)
     a = adx(h, l, c, 14)["adx"].to_numpy()
     r = np.log(c).diff()
-    mu, sd = r.rolling(lookback).mean().to_numpy(), r.rolling(lookback).std().to_numpy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(
-            sd > 1e-12, mu / sd * math.sqrt(lookback), np.sign(mu) * 3.0
-        )  # no dispersion: a pure drift or flat
-    z[:lookback] = np.nan
-    lo, hi = adx_range or ((25.0, 50.0) if hl else (18.0, 40.0))
-    ts = 0.5 * np.clip((a - lo) / (hi - lo), 0, 1) + 0.5 * np.clip((np.abs(z) - 1) / 2, 0, 1)
-    vol = r.rolling(vol_window).std()
-    vol_pct = vol.expanding().rank(pct=True)
-    vol_med = vol.expanding().median()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(
-            vol_med.to_numpy() > 0, vol.to_numpy() / vol_med.to_numpy(), np.where(vol.to_numpy() > 0, np.inf, 1.0)
-        )
-    if "volume" in df:
-        v = df["volume"].astype(np.float64)
-        recent, earlier = v.rolling(10).mean(), v.shift(10).rolling(20).mean()
-        with np.errstate(divide="ignore", invalid="ignore"):
-            vt = np.tanh(np.log((recent.to_numpy() + 1e-12) / (earlier.to_numpy() + 1e-12)))
-    else:
-        vt = np.zeros(len(c))
+    z = _drift_z(r, lookback)
+    ts = _trend_strength(a, z, adx_range or ((25.0, 50.0) if hl else (18.0, 40.0)))
+    vol_pct, ratio = _volatility(r, vol_window)
     m = macd(c, 12, 26, 9)
     return pd.DataFrame(
         {
             "trend_strength": ts,
             "trend_direction": np.tanh(z / 2),
             "adx": a,
-            "volatility": vol_pct.to_numpy(),
+            "volatility": vol_pct,
             "volatility_ratio": np.minimum(ratio, 1e6),
-            "volume_trend": vt,
+            "volume_trend": _volume_trend(df),
             "rsi": rsi(c, 14).to_numpy(),
             "macd": (100 * m["macd"] / c).to_numpy(),
             "macd_signal": (100 * m["macd_signal"] / c).to_numpy(),
@@ -164,7 +197,7 @@ class RegimeRules(BaseModel):
     trend_threshold: float = Field(default=0.4, ge=0, le=1)
     rsi_mid: float = Field(default=50.0, ge=0, le=100)
 
-
+# %% ../nbs/41_regime.ipynb #08655586
 def classify_regime(
     m: dict | pd.Series,  # one row of `regime_metrics`
     rules: RegimeRules | None = None,  # thresholds; None: the defaults
@@ -199,7 +232,7 @@ def classify_regime(
         f"{'up' if up else 'down'}-trend (strength {ts:.2f}) not confirmed by momentum",
     )
 
-
+# %% ../nbs/41_regime.ipynb #b736589b
 def regime_series(
     df: pd.DataFrame,  # OHLCV frame (at least `close`; `volume`, `high`, `low` used when present)
     rules: RegimeRules | None = None,  # thresholds
@@ -233,42 +266,52 @@ class MarketRegimeService:
     ):
         self.rules, self.lookback, self.vol_window = rules or RegimeRules(), lookback, vol_window
 
-    def detect_regime(
-        self,
-        prices: Sequence[float],  # closes, oldest first (at least `MIN_OBSERVATIONS`)
-        volumes: Sequence[float] | None = None,  # volumes of the same candles (optional)
-        timestamps: Sequence | None = None,  # times of the candles (optional; the last one is reported)
-    ) -> RegimeResult:
-        "Regime of the last observation, with confidence and metrics."
-        p, v = _check_series(prices, volumes, max(MIN_OBSERVATIONS, self.lookback + 10))
-        if timestamps is not None and len(timestamps) != len(p):
-            raise DataValidationError(f"prices and timestamps have different lengths ({len(p)} vs {len(timestamps)})")
-        df = pd.DataFrame({"close": p} | ({"volume": v} if v is not None else {}))
-        m = regime_metrics(df, self.lookback, self.vol_window, use_high_low=False).iloc[-1]
-        if m.isna().any():
-            raise DataValidationError(f"not enough history for {list(m.index[m.isna()])}; pass more prices")
-        g, conf, why = classify_regime(m, self.rules)
-        if timestamps is not None:
-            t = pd.Timestamp(timestamps[-1])
-            t = t.tz_localize("UTC") if t.tz is None else t.tz_convert("UTC")
-            ts = t.to_pydatetime()
-        else:
-            ts = datetime.now(timezone.utc)
-        metrics = RegimeMetrics(
-            trend_strength=float(m.trend_strength),
-            trend_direction=float(m.trend_direction),
-            adx=float(np.clip(m.adx, 0, 100)),
-            volatility=float(m.volatility),
-            volatility_ratio=float(m.volatility_ratio),
-            volume_trend=float(m.volume_trend),
-            rsi=float(np.clip(m.rsi, 0, 100)),
-            macd=float(m.macd),
-            macd_signal=float(m.macd_signal),
-            timestamp=ts,
-        )
-        return RegimeResult(
-            regime=g, confidence=float(np.clip(conf, 0, 1)), metrics=metrics, n_observations=len(p), reason=why
-        )
+# %% ../nbs/41_regime.ipynb #e160ac92
+def _last_time(timestamps: Sequence | None) -> datetime:
+    "The last of `timestamps` as a UTC datetime (naive times read as UTC); now when there are none."
+    if timestamps is not None:
+        t = pd.Timestamp(timestamps[-1])
+        t = t.tz_localize("UTC") if t.tz is None else t.tz_convert("UTC")
+        return t.to_pydatetime()
+    return datetime.now(timezone.utc)
+
+# %% ../nbs/41_regime.ipynb #74564481
+def _metrics_at(m: pd.Series, ts: datetime) -> RegimeMetrics:
+    "One row of `regime_metrics` as a `RegimeMetrics` at time `ts`."
+    return RegimeMetrics(
+        trend_strength=float(m.trend_strength),
+        trend_direction=float(m.trend_direction),
+        adx=float(np.clip(m.adx, 0, 100)),
+        volatility=float(m.volatility),
+        volatility_ratio=float(m.volatility_ratio),
+        volume_trend=float(m.volume_trend),
+        rsi=float(np.clip(m.rsi, 0, 100)),
+        macd=float(m.macd),
+        macd_signal=float(m.macd_signal),
+        timestamp=ts,
+    )
+
+# %% ../nbs/41_regime.ipynb #848c66c7
+@patch
+def detect_regime(
+    self: MarketRegimeService,
+    prices: Sequence[float],  # closes, oldest first (at least `MIN_OBSERVATIONS`)
+    volumes: Sequence[float] | None = None,  # volumes of the same candles (optional)
+    timestamps: Sequence | None = None,  # times of the candles (optional; the last one is reported)
+) -> RegimeResult:
+    "Regime of the last observation, with confidence and metrics."
+    p, v = _check_series(prices, volumes, max(MIN_OBSERVATIONS, self.lookback + 10))
+    if timestamps is not None and len(timestamps) != len(p):
+        raise DataValidationError(f"prices and timestamps have different lengths ({len(p)} vs {len(timestamps)})")
+    df = pd.DataFrame({"close": p} | ({"volume": v} if v is not None else {}))
+    m = regime_metrics(df, self.lookback, self.vol_window, use_high_low=False).iloc[-1]
+    if m.isna().any():
+        raise DataValidationError(f"not enough history for {list(m.index[m.isna()])}; pass more prices")
+    g, conf, why = classify_regime(m, self.rules)
+    metrics = _metrics_at(m, _last_time(timestamps))
+    return RegimeResult(
+        regime=g, confidence=float(np.clip(conf, 0, 1)), metrics=metrics, n_observations=len(p), reason=why
+    )
 
 
 market_regime_service = MarketRegimeService()
@@ -277,7 +320,7 @@ market_regime_service = MarketRegimeService()
 def _log_gauss(x: np.ndarray, mu: np.ndarray, var: np.ndarray) -> np.ndarray:
     return -0.5 * (np.log(2 * np.pi * var)[None, :] + (x[:, None] - mu[None, :]) ** 2 / var[None, :])
 
-
+# %% ../nbs/41_regime.ipynb #a5d2bf70
 def _forward(logb: np.ndarray, pi: np.ndarray, A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     "Scaled forward pass: filtered state probabilities and per-step log normalisers."
     T, K = logb.shape
@@ -295,7 +338,53 @@ def _forward(logb: np.ndarray, pi: np.ndarray, A: np.ndarray) -> tuple[np.ndarra
         prev = alpha[t]
     return alpha, logc
 
+# %% ../nbs/41_regime.ipynb #c343433f
+def _hmm_init(
+    x: np.ndarray,  # standardised returns
+    K: int,  # states
+    min_var: float,  # variance floor
+    rng: np.random.Generator,  # jitter of the means
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    "Starting means, variances, transition matrix and start probabilities of EM."
+    # init: states by volatility (quantiles of |x|), means of each bucket
+    q = np.quantile(np.abs(x), np.linspace(0, 1, K + 1))
+    idx = np.clip(np.searchsorted(q, np.abs(x), side="right") - 1, 0, K - 1)
+    mu = np.array([x[idx == k].mean() if (idx == k).any() else 0.0 for k in range(K)]) + rng.normal(0, 0.01, K)
+    var = np.array([max(x[idx == k].var(), min_var) if (idx == k).sum() > 1 else 1.0 for k in range(K)])
+    A = np.full((K, K), 0.05 / (K - 1))
+    np.fill_diagonal(A, 0.95)
+    pi = np.full(K, 1.0 / K)
+    return mu, var, A, pi
 
+# %% ../nbs/41_regime.ipynb #1fd37f49
+def _em_step(
+    x: np.ndarray,  # standardised returns
+    mu: np.ndarray,  # state means
+    var: np.ndarray,  # state variances
+    A: np.ndarray,  # transition matrix
+    pi: np.ndarray,  # start probabilities
+    min_var: float,  # variance floor
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    "New `(mu, var, A, pi)` and the log-likelihood per observation of the old ones."
+    K = len(mu)
+    logb = _log_gauss(x, mu, var)
+    alpha, logc = _forward(logb, pi, A)
+    b = np.exp(logb - logb.max(axis=1, keepdims=True))
+    c = np.exp(logc - logb.max(axis=1))  # rescaled emissions
+    beta = np.ones_like(alpha)
+    xi = np.zeros((K, K))
+    for t in range(len(x) - 2, -1, -1):
+        w = b[t + 1] * beta[t + 1] / c[t + 1]
+        beta[t] = A @ w
+        xi += alpha[t][:, None] * A * w[None, :]
+    gamma = alpha * beta
+    gamma /= gamma.sum(axis=1, keepdims=True)
+    g = gamma.sum(axis=0) + 1e-12
+    mu_new = (gamma * x[:, None]).sum(axis=0) / g
+    var_new = np.maximum((gamma * (x[:, None] - mu_new) ** 2).sum(axis=0) / g, min_var)
+    return mu_new, var_new, xi / xi.sum(axis=1, keepdims=True), gamma[0], float(logc.sum()) / len(x)
+
+# %% ../nbs/41_regime.ipynb #a13e9011
 class GaussianHMMRegimes(Artifact, BaseEstimator):
     "A small Gaussian hidden-Markov model of log returns; fitted by EM, used through the forward filter only."
 
@@ -309,111 +398,104 @@ class GaussianHMMRegimes(Artifact, BaseEstimator):
     ):
         self.n_states, self.n_iter, self.tol, self.min_var, self.seed = n_states, n_iter, tol, min_var, seed
 
-    @staticmethod
-    def _returns(x) -> np.ndarray:
-        if isinstance(x, pd.DataFrame):
-            if "close" not in x:
-                raise DataValidationError("GaussianHMMRegimes needs a 'close' column")
-            x = x["close"]
-        p, _ = _check_series(x, min_len=2)
-        return np.diff(np.log(p))
+# %% ../nbs/41_regime.ipynb #6ab6095d
+@patch_to(GaussianHMMRegimes, static_method=True)
+def _returns(x) -> np.ndarray:
+    "Log returns of closes `x` (a frame's `close` column, a Series or a list), checked."
+    if isinstance(x, pd.DataFrame):
+        if "close" not in x:
+            raise DataValidationError("GaussianHMMRegimes needs a 'close' column")
+        x = x["close"]
+    p, _ = _check_series(x, min_len=2)
+    return np.diff(np.log(p))
 
-    def fit(self, prices: pd.DataFrame | pd.Series | Sequence[float]) -> GaussianHMMRegimes:
-        "Fit by EM on the log returns of `prices` (a training part: it is never used on later data)."
-        if not 2 <= int(self.n_states) <= 6:
-            raise ConfigError(f"n_states must be in [2, 6], got {self.n_states}")
-        r = self._returns(prices)
-        K = int(self.n_states)
-        if len(r) < 20 * K:
-            raise DataValidationError(f"need at least {20 * K} returns to fit {K} states, got {len(r)}")
-        self.scale_ = float(r.std()) or 1.0
-        x = r / self.scale_
-        rng = np.random.default_rng(self.seed)
-        # init: states by volatility (quantiles of |x|), means of each bucket
-        q = np.quantile(np.abs(x), np.linspace(0, 1, K + 1))
-        idx = np.clip(np.searchsorted(q, np.abs(x), side="right") - 1, 0, K - 1)
-        mu = np.array([x[idx == k].mean() if (idx == k).any() else 0.0 for k in range(K)]) + rng.normal(0, 0.01, K)
-        var = np.array([max(x[idx == k].var(), self.min_var) if (idx == k).sum() > 1 else 1.0 for k in range(K)])
-        A = np.full((K, K), 0.05 / (K - 1))
-        np.fill_diagonal(A, 0.95)
-        pi = np.full(K, 1.0 / K)
-        ll_old = -np.inf
-        for it in range(int(self.n_iter)):
-            logb = _log_gauss(x, mu, var)
-            alpha, logc = _forward(logb, pi, A)
-            b = np.exp(logb - logb.max(axis=1, keepdims=True))
-            c = np.exp(logc - logb.max(axis=1))  # rescaled emissions
-            beta = np.ones_like(alpha)
-            xi = np.zeros((K, K))
-            for t in range(len(x) - 2, -1, -1):
-                w = b[t + 1] * beta[t + 1] / c[t + 1]
-                beta[t] = A @ w
-                xi += alpha[t][:, None] * A * w[None, :]
-            gamma = alpha * beta
-            gamma /= gamma.sum(axis=1, keepdims=True)
-            pi = gamma[0]
-            A = xi / xi.sum(axis=1, keepdims=True)
-            g = gamma.sum(axis=0) + 1e-12
-            mu = (gamma * x[:, None]).sum(axis=0) / g
-            var = np.maximum((gamma * (x[:, None] - mu) ** 2).sum(axis=0) / g, self.min_var)
-            ll = float(logc.sum()) / len(x)
-            if ll - ll_old < self.tol:
-                break
-            ll_old = ll
-        order = np.argsort(var)  # states sorted by volatility
-        self.means_, self.vars_ = mu[order] * self.scale_, var[order] * self.scale_**2
-        self.transmat_, self.startprob_ = A[np.ix_(order, order)], pi[order]
-        self.n_iter_, self.loglik_ = it + 1, ll
-        self.state_names_ = self._names()
-        return self
+# %% ../nbs/41_regime.ipynb #0432ce24
+def _unique_names(names: list[str]) -> list[str]:
+    "`names` with each repeat suffixed by its count so far: ['ranging', 'ranging_2']."
+    seen = {}
+    for k, n in enumerate(names):  # keep names unique
+        seen[n] = seen.get(n, 0) + 1
+        if seen[n] > 1:
+            names[k] = f"{n}_{seen[n]}"
+    return names
 
-    def _names(self) -> list[str]:
-        K = len(self.means_)
-        names = [None] * K
-        rest = list(range(K))
-        if K >= 3:
-            names[K - 1] = MarketRegime.volatile.value
-            rest = rest[:-1]
-        sd = np.sqrt(self.vars_)
-        for k in rest:
-            z = self.means_[k] / sd[k]
-            names[k] = (
-                MarketRegime.bullish.value
-                if z > 0.05
-                else MarketRegime.bearish.value
-                if z < -0.05
-                else MarketRegime.ranging.value
-            )
-        seen = {}
-        for k, n in enumerate(names):  # keep names unique
-            seen[n] = seen.get(n, 0) + 1
-            if seen[n] > 1:
-                names[k] = f"{n}_{seen[n]}"
-        return names
-
-    def _check_fitted(self):
-        if not hasattr(self, "means_"):
-            raise NotFittedError("GaussianHMMRegimes is not fitted: call fit() on a training part")
-
-    def predict_proba(self, prices: pd.DataFrame | pd.Series | Sequence[float]) -> pd.DataFrame:
-        "Forward-filtered state probabilities (given data up to each row); row 0 has no return and is NaN."
-        self._check_fitted()
-        r = self._returns(prices)
-        alpha, _ = _forward(_log_gauss(r, self.means_, self.vars_), self.startprob_, self.transmat_)
-        idx = prices.index if isinstance(prices, (pd.DataFrame, pd.Series)) else pd.RangeIndex(len(r) + 1)
-        return pd.DataFrame(np.vstack([np.full(len(self.means_), np.nan), alpha]), index=idx, columns=self.state_names_)
-
-    def predict(self, prices: pd.DataFrame | pd.Series | Sequence[float]) -> pd.Series:
-        "Most probable state name of each row under the forward filter (None on row 0)."
-        P = self.predict_proba(prices)
-        out = pd.Series(
-            P.columns.to_numpy()[np.nan_to_num(P.to_numpy(), nan=-1).argmax(axis=1)],
-            index=P.index,
-            dtype=object,
-            name="hmm_regime",
+# %% ../nbs/41_regime.ipynb #8812b720
+@patch
+def _names(self: GaussianHMMRegimes) -> list[str]:
+    "Regime names of the fitted states (sorted by volatility)."
+    K = len(self.means_)
+    names = [None] * K
+    rest = list(range(K))
+    if K >= 3:
+        names[K - 1] = MarketRegime.volatile.value
+        rest = rest[:-1]
+    sd = np.sqrt(self.vars_)
+    for k in rest:
+        z = self.means_[k] / sd[k]
+        names[k] = (
+            MarketRegime.bullish.value
+            if z > 0.05
+            else MarketRegime.bearish.value
+            if z < -0.05
+            else MarketRegime.ranging.value
         )
-        out.iloc[0] = None
-        return out
+    return _unique_names(names)
+
+# %% ../nbs/41_regime.ipynb #d1bb6a51
+@patch
+def fit(self: GaussianHMMRegimes, prices: pd.DataFrame | pd.Series | Sequence[float]) -> GaussianHMMRegimes:
+    "Fit by EM on the log returns of `prices` (a training part: it is never used on later data)."
+    if not 2 <= int(self.n_states) <= 6:
+        raise ConfigError(f"n_states must be in [2, 6], got {self.n_states}")
+    r = self._returns(prices)
+    K = int(self.n_states)
+    if len(r) < 20 * K:
+        raise DataValidationError(f"need at least {20 * K} returns to fit {K} states, got {len(r)}")
+    self.scale_ = float(r.std()) or 1.0
+    x = r / self.scale_
+    mu, var, A, pi = _hmm_init(x, K, self.min_var, np.random.default_rng(self.seed))
+    ll_old = -np.inf
+    for it in range(int(self.n_iter)):
+        mu, var, A, pi, ll = _em_step(x, mu, var, A, pi, self.min_var)
+        if ll - ll_old < self.tol:
+            break
+        ll_old = ll
+    order = np.argsort(var)  # states sorted by volatility
+    self.means_, self.vars_ = mu[order] * self.scale_, var[order] * self.scale_**2
+    self.transmat_, self.startprob_ = A[np.ix_(order, order)], pi[order]
+    self.n_iter_, self.loglik_ = it + 1, ll
+    self.state_names_ = self._names()
+    return self
+
+# %% ../nbs/41_regime.ipynb #00254d0b
+@patch
+def _check_fitted(self: GaussianHMMRegimes):
+    if not hasattr(self, "means_"):
+        raise NotFittedError("GaussianHMMRegimes is not fitted: call fit() on a training part")
+
+# %% ../nbs/41_regime.ipynb #33b67801
+@patch
+def predict_proba(self: GaussianHMMRegimes, prices: pd.DataFrame | pd.Series | Sequence[float]) -> pd.DataFrame:
+    "Forward-filtered state probabilities (given data up to each row); row 0 has no return and is NaN."
+    self._check_fitted()
+    r = self._returns(prices)
+    alpha, _ = _forward(_log_gauss(r, self.means_, self.vars_), self.startprob_, self.transmat_)
+    idx = prices.index if isinstance(prices, (pd.DataFrame, pd.Series)) else pd.RangeIndex(len(r) + 1)
+    return pd.DataFrame(np.vstack([np.full(len(self.means_), np.nan), alpha]), index=idx, columns=self.state_names_)
+
+# %% ../nbs/41_regime.ipynb #89e2fe9e
+@patch
+def predict(self: GaussianHMMRegimes, prices: pd.DataFrame | pd.Series | Sequence[float]) -> pd.Series:
+    "Most probable state name of each row under the forward filter (None on row 0)."
+    P = self.predict_proba(prices)
+    out = pd.Series(
+        P.columns.to_numpy()[np.nan_to_num(P.to_numpy(), nan=-1).argmax(axis=1)],
+        index=P.index,
+        dtype=object,
+        name="hmm_regime",
+    )
+    out.iloc[0] = None
+    return out
 
 # %% ../nbs/41_regime.ipynb #45dfd044
 _HMM_STATE = ("means", "vars", "transmat", "startprob")
@@ -460,7 +542,7 @@ def regime_runs(
         }
     )
 
-
+# %% ../nbs/41_regime.ipynb #36313450
 def regime_durations(labels: pd.Series) -> pd.DataFrame:
     "Per regime: number of runs, share of candles, mean / median / max run length (candles)."
     runs = regime_runs(labels)
@@ -477,7 +559,7 @@ def regime_durations(labels: pd.Series) -> pd.DataFrame:
         }
     ).sort_values("share", ascending=False)
 
-
+# %% ../nbs/41_regime.ipynb #353b0bb6
 def transition_matrix(
     labels: pd.Series,  # regime per candle
     normalize: bool = True,  # rows sum to 1 (probability of the next candle's regime)
@@ -488,7 +570,7 @@ def transition_matrix(
     m = pd.crosstab(pd.Series(a, name="from"), pd.Series(b, name="to"))
     return m.div(m.sum(axis=1), axis=0) if normalize else m
 
-
+# %% ../nbs/41_regime.ipynb #5e7a0010
 def returns_by_regime(
     close: pd.Series,  # closes
     labels: pd.Series,  # regime per candle, known at the candle's close
