@@ -101,7 +101,7 @@ def settings(
         got = "" if field == "api_key" else f" (got {err.get('input')!r})"  # never echo a secret
         raise ConfigError(f"invalid setting CRYPTOML_{field.upper()}: {err['msg']}{got}") from None
 
-
+# %% ../nbs/00_core.ipynb #83f8f873
 def settings_env(
     **values,  # field name -> value, e.g. reports_dir="/tmp/x"
 ) -> dict[str, str]:
@@ -123,7 +123,7 @@ def project_root() -> Path:
                 return d
     return Path.cwd().resolve()
 
-
+# %% ../nbs/00_core.ipynb #cfc1c9c4
 def _workdir(kind: str, create: bool) -> Path:
     p = getattr(settings(), f"{kind}_dir")
     p = p.expanduser() if p is not None else project_root() / kind
@@ -131,7 +131,7 @@ def _workdir(kind: str, create: bool) -> Path:
         p.mkdir(parents=True, exist_ok=True)
     return p
 
-
+# %% ../nbs/00_core.ipynb #53b96070
 def data_dir(create: bool = False) -> Path:
     "Folder of the local market-data cache (`CRYPTOML_DATA_DIR`, default `data/`)."
     return _workdir("data", create)
@@ -146,7 +146,7 @@ def reports_dir(create: bool = False) -> Path:
     "Folder of pipeline runs and HTML reports (`CRYPTOML_REPORTS_DIR`, default `reports/`)."
     return _workdir("reports", create)
 
-
+# %% ../nbs/00_core.ipynb #6d10d176
 def shared_data_dir() -> Path | None:
     "Folder of real market data for tests and benchmarks (`CRYPTOML_SHARED_DATA`, else `../shared/data`), if present."
     p = settings().shared_data
@@ -186,7 +186,7 @@ def get_logger(name: str) -> logging.Logger:
     "The logger of a `cryptoml` module (`cryptoml.<name>`)."
     return logging.getLogger(name if name.startswith("cryptoml") else f"cryptoml.{name}")
 
-
+# %% ../nbs/00_core.ipynb #1bed3b0a
 def setup_logging(
     level: int | str = logging.INFO,  # logging level for the `cryptoml` loggers
     fmt: str = "%(asctime)s %(levelname)s %(name)s: %(message)s",  # record format
@@ -212,7 +212,7 @@ class WorkerError(CryptoMLError, RuntimeError):
     def __reduce__(self):
         return type(self), (str(self), self.exitcode)
 
-
+# %% ../nbs/00_core.ipynb #bc595b9e
 @runtime_checkable
 class TaskFuture(Protocol):
     "What `Executor.submit` returns (a `concurrent.futures.Future`, a Dask future, ...)."
@@ -220,7 +220,7 @@ class TaskFuture(Protocol):
     def result(self, timeout: float | None = None) -> Any: ...
     def add_done_callback(self, fn: Callable[[Any], None]) -> None: ...
 
-
+# %% ../nbs/00_core.ipynb #1ebd19d6
 @runtime_checkable
 class Executor(Protocol):
     "Where tasks run: `submit(fn, *args)` -> future, `map(fn, items)` -> list, `shutdown(wait)`."
@@ -295,7 +295,7 @@ def _noop() -> None:
 def _call_installed(*args):
     return _INSTALLED["fn"](*args)
 
-
+# %% ../nbs/00_core.ipynb #314f7e24
 class ProcessExecutor:
     "A pool of spawned worker processes, reused between tasks; `install` is sent once to each worker."
 
@@ -340,7 +340,7 @@ def _watch_parent(parent: int, every: float = 0.5) -> None:
                     os.killpg(os.getpid(), 9)  # this task's process group: itself and its children
             os._exit(3)
 
-
+# %% ../nbs/00_core.ipynb #7c1628d1
 def _kill_tree(p) -> None:
     "SIGKILL a task process and everything it started (its process group), or just the process."
     try:
@@ -348,7 +348,7 @@ def _kill_tree(p) -> None:
     except (OSError, AttributeError):
         p.kill()
 
-
+# %% ../nbs/00_core.ipynb #cffbcb90
 def _task_main(fn: Callable, args: tuple, conn, parent: int) -> None:
     "Body of a task process: own process group, watch the parent, run `fn(*args)`, send the outcome back."
     with contextlib.suppress(OSError):
@@ -379,7 +379,7 @@ class SpawnFuture(cf.Future):
         "SIGKILL the task's process group; False if it was not running (its future then fails with `WorkerError`)."
         return self._executor._kill(self)
 
-
+# %% ../nbs/00_core.ipynb #637d20c7
 class SpawnExecutor:
     "One spawned process per task, at most `workers` at once (the rest wait in order); running tasks can be killed."
 
@@ -418,7 +418,7 @@ def submit(self: SpawnExecutor, fn: Callable, *args) -> SpawnFuture:
             self._thread.start()
     return fut
 
-
+# %% ../nbs/00_core.ipynb #88106f2b
 @patch
 def _start_waiting(self: SpawnExecutor) -> None:
     while self._waiting and len(self._running) < self.workers:
@@ -437,7 +437,7 @@ def _start_waiting(self: SpawnExecutor) -> None:
         fut.pid = p.pid
         self._running[fut] = [p, recv, None]
 
-# %% ../nbs/00_core.ipynb #88106f2b
+# %% ../nbs/00_core.ipynb #6251f086
 @patch
 def _watch(self: SpawnExecutor) -> None:
     while True:
@@ -455,7 +455,7 @@ def _watch(self: SpawnExecutor) -> None:
                 self._thread = None
                 return
 
-
+# %% ../nbs/00_core.ipynb #92f539a9
 @patch
 def _check(self: SpawnExecutor, fut: SpawnFuture, slot: list) -> None:
     p, conn, out = slot
@@ -480,7 +480,7 @@ def _check(self: SpawnExecutor, fut: SpawnFuture, slot: list) -> None:
     else:
         fut.set_exception(value or WorkerError(f"the task's process exited with code {p.exitcode}", p.exitcode))
 
-# %% ../nbs/00_core.ipynb #6251f086
+# %% ../nbs/00_core.ipynb #1dcdb039
 @patch
 def _kill(self: SpawnExecutor, fut: SpawnFuture) -> bool:
     with self._lock:
@@ -491,13 +491,13 @@ def _kill(self: SpawnExecutor, fut: SpawnFuture) -> bool:
         slot[0].join(5)
         return True
 
-
+# %% ../nbs/00_core.ipynb #af098a20
 @patch
 def map(self: SpawnExecutor, fn: Callable, items: Iterable) -> list:
     "`[fn(x) for x in items]`, each in its own process, in order."
     return [f.result() for f in [self.submit(fn, x) for x in items]]
 
-
+# %% ../nbs/00_core.ipynb #6dfc4361
 @patch
 def shutdown(
     self: SpawnExecutor,
@@ -527,7 +527,7 @@ def _in_dask_worker() -> bool:
     except Exception:
         return False
 
-
+# %% ../nbs/00_core.ipynb #ba473613
 class DaskExecutor:
     "Tasks on a `dask.distributed` cluster (a scheduler address, a `Client`, or the worker's client inside a task)."
 
@@ -590,7 +590,7 @@ def register_executor(
     "Make an executor selectable by name."
     EXECUTORS[name.lower()] = factory
 
-
+# %% ../nbs/00_core.ipynb #ae1bcd69
 def make_executor(
     kind: str | None = None,  # "inprocess", "process", "local", "dask" or registered; None: `CRYPTOML_EXECUTOR`
     workers: int | None = None,  # tasks at once (None: the executor's default)
@@ -624,7 +624,7 @@ def fsync_dir(
     finally:
         os.close(fd)
 
-
+# %% ../nbs/00_core.ipynb #2b0596b6
 def _fsync_tree(root: Path) -> None:
     "Sync every file and folder under `root`, deepest first, `root` last."
     for d, _, files in os.walk(root, topdown=False):
@@ -633,7 +633,7 @@ def _fsync_tree(root: Path) -> None:
                 os.fsync(fh.fileno())
         fsync_dir(d)
 
-
+# %% ../nbs/00_core.ipynb #3a7de4ea
 def _clean_stale(folder: Path, prefix: str, suffix: str, max_age: float | None = None) -> None:
     "Remove leftovers `folder/<prefix>...<suffix>` of interrupted writes older than `max_age` (`STALE_AFTER`) seconds."
     max_age = STALE_AFTER if max_age is None else max_age
@@ -668,7 +668,7 @@ def atomic_write(
     finally:
         tmp.unlink(missing_ok=True)
 
-
+# %% ../nbs/00_core.ipynb #08e55cd5
 def file_sha256(path: str | Path) -> str:
     "Hex SHA-256 of a file's bytes."
     h = hashlib.sha256()
@@ -689,7 +689,7 @@ def _recover_dir(path: Path) -> None:
             fsync_dir(path.parent)
     _clean_stale(path.parent, f".{path.name}.", ".tmp")
 
-
+# %% ../nbs/00_core.ipynb #56b671f8
 @contextlib.contextmanager
 def atomic_dir(
     path: str | Path,  # final folder; replaced as a whole if it exists
@@ -734,12 +734,12 @@ def current_version(
         raise ModelFileError(f"{ptr} names {name[:60]!r}, which is not a version folder inside {path}")
     return path / name
 
-
+# %% ../nbs/00_core.ipynb #20765b74
 def _holds_version(path: Path) -> bool:
     "Whether folder `path` holds a saved version (a pointer, or a manifest of the older single-folder layout)."
     return (path / POINTER).is_file() or (path / MANIFEST).is_file()
 
-
+# %% ../nbs/00_core.ipynb #69adcae4
 def _check_target(path: Path, overwrite: bool) -> None:
     "Refuse to write a versioned folder over a file, a foreign folder, or (unless `overwrite`) a saved version."
     if path.exists() and not path.is_dir():
@@ -812,7 +812,7 @@ class Artifact:
     def _set_fitted_json(self, d: dict) -> None:
         "Restore what `_fitted_json` returned."
 
-
+# %% ../nbs/00_core.ipynb #49782e9e
 def load_artifact_class(
     qualname: str,  # dotted class path read from a saved file, e.g. "cryptoml.dataset.FeatureScaler"
     base: type | None = None,  # the class must also subclass this one (default: any `Artifact`)
@@ -848,7 +848,7 @@ def _json_default(o):
 def _write_json(path: Path, obj) -> None:
     path.write_text(json.dumps(obj, indent=1, default=_json_default))
 
-
+# %% ../nbs/00_core.ipynb #be13275a
 def _manifest(folder: Path) -> dict:
     "Size and SHA-256 of every file under `folder`; a file of an unsafe type is a `ConfigError`."
     files = {}
@@ -889,14 +889,14 @@ def _read_json(path: Path):
     except (ValueError, UnicodeDecodeError) as e:
         raise ModelFileError(f"{path} is corrupt: {e}") from None
 
-
+# %% ../nbs/00_core.ipynb #8b089a1d
 def _check_name(folder: Path, name: str) -> None:
     "A manifest entry must name a file of a safe type inside the folder."
     rel = PurePosixPath(str(name))
     if rel.is_absolute() or ".." in rel.parts or rel.suffix not in SAFE_SUFFIXES:
         raise ModelFileError(f"{folder}: refusing manifest entry {name!r} (only {SAFE_SUFFIXES} files in the folder)")
 
-
+# %% ../nbs/00_core.ipynb #fd52cb66
 def _check_file(folder: Path, name: str, info) -> None:
     "A manifest entry's file must exist with the listed size and SHA-256."
     f, want = folder / PurePosixPath(str(name)), info.get("bytes") if isinstance(info, dict) else None
@@ -908,9 +908,31 @@ def _check_file(folder: Path, name: str, info) -> None:
     if file_sha256(f) != info.get("sha256"):
         raise ModelFileError(f"{folder}: {name} fails its SHA-256 check (corrupted or tampered with)")
 
-
+# %% ../nbs/00_core.ipynb #f2b5e991
 def _spec_file(manifest: dict) -> str:
     return "engine.json" if manifest["format_version"] == 1 else "artifact.json"
+
+# %% ../nbs/00_core.ipynb #22245cd2
+def _check_manifest(
+    path: Path,  # the saved model, as the caller named it
+    folder: Path,  # its current version
+    m: Any,  # the parsed manifest
+) -> dict:
+    "The manifest's file list, once its format, version and required entries are checked."
+    if not isinstance(m, dict) or m.get("format") != "cryptoml.model":
+        raise ModelFileError(f"{folder / MANIFEST} is not a cryptoml model manifest")
+    if (fv := m.get("format_version")) not in (1, FORMAT_VERSION):
+        v = getattr(sys.modules.get("cryptoml"), "__version__", "?")
+        raise ModelFileError(
+            f"{path} was saved in model format version {fv}; this cryptoml ({v}) reads format versions 1 and "
+            f"{FORMAT_VERSION}. Load it with a matching cryptoml version, or retrain."
+        )
+    files = m.get("files")
+    if not isinstance(files, dict) or not files:
+        raise ModelFileError(f"{folder / MANIFEST} lists no files; refusing an empty model")
+    if missing := sorted({_spec_file(m), "metadata.json"} - set(files)):
+        raise ModelFileError(f"{folder / MANIFEST} does not list {missing}")
+    return files
 
 # %% ../nbs/00_core.ipynb #06102985
 def verify_artifact(
@@ -925,19 +947,7 @@ def verify_artifact(
     if not (folder / MANIFEST).is_file():
         raise ModelFileError(f"{folder} has no {MANIFEST}; not a cryptoml model folder, or an incomplete copy")
     m = _read_json(folder / MANIFEST)
-    if not isinstance(m, dict) or m.get("format") != "cryptoml.model":
-        raise ModelFileError(f"{folder / MANIFEST} is not a cryptoml model manifest")
-    if (fv := m.get("format_version")) not in (1, FORMAT_VERSION):
-        v = getattr(sys.modules.get("cryptoml"), "__version__", "?")
-        raise ModelFileError(
-            f"{path} was saved in model format version {fv}; this cryptoml ({v}) reads format versions 1 and "
-            f"{FORMAT_VERSION}. Load it with a matching cryptoml version, or retrain."
-        )
-    files = m.get("files")
-    if not isinstance(files, dict) or not files:
-        raise ModelFileError(f"{folder / MANIFEST} lists no files; refusing an empty model")
-    if missing := sorted({_spec_file(m), "metadata.json"} - set(files)):
-        raise ModelFileError(f"{folder / MANIFEST} does not list {missing}")
+    files = _check_manifest(path, folder, m)
     for name in files:  # every name first: nothing is read before the whole list is known to be safe
         _check_name(folder, name)
     for name, info in files.items():
@@ -972,7 +982,7 @@ def read_artifact(
         raise ModelFileError(f"{path}: could not restore the {klass.__name__}: {type(e).__name__}: {e}") from e
     return obj, card
 
-# %% ../nbs/00_core.ipynb #92f539a9
+# %% ../nbs/00_core.ipynb #36d9d038
 @patch
 def save(
     self: Artifact,
@@ -984,7 +994,7 @@ def save(
     card = dict(model_type=type(self).__name__, format_version=FORMAT_VERSION, created_at=now)
     return write_artifact(self, path, {**card, "config": self.get_params(deep=False)}, overwrite)
 
-
+# %% ../nbs/00_core.ipynb #6e7b21c7
 @patch(cls_method=True)
 def load(
     cls: Artifact,
