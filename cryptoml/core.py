@@ -29,8 +29,8 @@ __all__ = ['EXECUTORS', 'STALE_AFTER', 'POINTER', 'MANIFEST', 'FORMAT_VERSION', 
            'shared_data_dir', 'set_seed', 'get_logger', 'setup_logging', 'WorkerError', 'TaskFuture', 'Executor',
            'InProcessExecutor', 'check_picklable', 'ProcessExecutor', 'SpawnFuture', 'SpawnExecutor', 'DaskExecutor',
            'register_executor', 'make_executor', 'fsync_dir', 'atomic_write', 'file_sha256', 'atomic_dir',
-           'current_version', 'versioned_dir', 'Artifact', 'load_artifact_class', 'write_artifact', 'verify_artifact',
-           'read_artifact']
+           'current_version', 'versioned_dir', 'Artifact', 'load_artifact_class', 'finish_estimator', 'write_artifact',
+           'verify_artifact', 'read_artifact']
 
 # %% ../nbs/00_core.ipynb #e06d1782
 class CryptoMLError(Exception):
@@ -831,6 +831,14 @@ def load_artifact_class(
     if base is not None and not issubclass(klass, base):
         raise ModelFileError(f"{qualname!r} is not a {base.__name__}")
     return klass
+
+# %% ../nbs/00_core.ipynb #b86992e0
+def finish_estimator(
+    cls: type,  # a scikit-learn estimator class whose methods were (partly) added with `@patch`
+) -> type:
+    "Redo scikit-learn's class set-up (the `set_<method>_request` setters) after methods were patched in."
+    super(cls, cls).__init_subclass__()
+    return cls
 
 # %% ../nbs/00_core.ipynb #9fc3898f
 FORMAT_VERSION = 2  # on-disk layout written by `write_artifact` (1: the older single-folder engine layout, still read)

@@ -18,7 +18,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from fastcore.basics import patch
 from sklearn.base import BaseEstimator
 
-from .core import Artifact, ConfigError, DataValidationError, NotFittedError, get_logger
+from .core import Artifact, ConfigError, DataValidationError, NotFittedError, finish_estimator, get_logger
 
 _log = get_logger("dataset")
 
@@ -657,6 +657,9 @@ def _load_state(self: FeatureScaler, folder: Path) -> None:
     "Take the fitted statistics from `scaler.json`."
     vars(self).update(vars(type(self).from_json((folder / "scaler.json").read_text())))
 
+# %% ../nbs/03_dataset.ipynb #dc750cef
+finish_estimator(FeatureScaler)
+
 # %% ../nbs/03_dataset.ipynb #e968f0d3
 def normalize_features(
     features: pd.DataFrame | np.ndarray,  # feature rows in time order
@@ -833,3 +836,6 @@ def split(self: WalkForwardSplitter, X, y=None, groups=None) -> Iterator[tuple[n
         end = t0 - gap
         start = max(0, end - tr_len) if self.mode == "rolling" else 0
         yield np.arange(start, end), np.arange(t0, t0 + ts)
+
+# %% ../nbs/03_dataset.ipynb #0bc021dd
+finish_estimator(WalkForwardSplitter)

@@ -19,7 +19,15 @@ from fastcore.basics import patch, patch_to
 from pydantic import BaseModel, Field
 from sklearn.base import BaseEstimator
 
-from .core import Artifact, ConfigError, DataValidationError, ModelFileError, NotFittedError, get_logger
+from cryptoml.core import (
+    Artifact,
+    ConfigError,
+    DataValidationError,
+    ModelFileError,
+    NotFittedError,
+    finish_estimator,
+    get_logger,
+)
 from .features import adx, macd, rsi
 
 _log = get_logger("regime")
@@ -522,6 +530,9 @@ def _load_state(self: GaussianHMMRegimes, folder: Path) -> None:
         raise ModelFileError(f"hmm.json: parameter shapes do not fit {K} states")
     self.scale_, self.n_iter_, self.loglik_ = d["scale"], d["n_iter"], d["loglik"]
     self.state_names_ = list(d["state_names"])
+
+# %% ../nbs/41_regime.ipynb #0d5e443e
+finish_estimator(GaussianHMMRegimes)
 
 # %% ../nbs/41_regime.ipynb #5f90c77d
 def regime_runs(

@@ -26,6 +26,7 @@ from cryptoml.core import (
     DataValidationError,
     ModelFileError,
     NotFittedError,
+    finish_estimator,
     get_logger,
     shared_data_dir,
 )
@@ -665,6 +666,9 @@ def _load_state(self: TfidfSentimentModel, folder: Path) -> None:
     self.idf_, self.coef_, self.intercept_ = (np.asarray(doc[k], float) for k in ("idf", "coef", "intercept"))
     if self.coef_.shape != (len(self.classes_), len(self.vocabulary_)) or self.idf_.shape != (len(self.vocabulary_),):
         raise ModelFileError(f"{folder}: array shapes do not match the vocabulary and classes")
+
+# %% ../nbs/40_sentiment.ipynb #89effc56
+finish_estimator(TfidfSentimentModel)
 
 # %% ../nbs/40_sentiment.ipynb #c0392752
 SOURCES = ("vader", "textblob", "transformer", "model")
