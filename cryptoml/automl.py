@@ -36,9 +36,9 @@ from cryptoml.core import (
 __all__ = ['automl_service', 'SearchStrategy', 'HyperparameterRange', 'ObjectiveOptions', 'OptimizationConfig', 'grid_values',
            'grid', 'clean_params', 'to_distribution', 'branin', 'hartmann3', 'shifted_quadratic',
            'test_function_ranges', 'trial_executor', 'TrialPruned', 'Reporter', 'TrialRequest', 'TrialOutcome',
-           'TrialCall', 'TrialRecord', 'OptimizationResult', 'resolve_storage', 'open_storage', 'register_objective',
-           'best_engine', 'AutoMLService', 'load_result', 'WalkForwardObjective', 'parameter_importance',
-           'plot_convergence', 'plot_parameter_effects']
+           'TrialCall', 'TrialRecord', 'OptimizationResult', 'compare_studies', 'resolve_storage', 'open_storage',
+           'register_objective', 'best_engine', 'AutoMLService', 'load_result', 'WalkForwardObjective',
+           'parameter_importance', 'plot_convergence', 'plot_parameter_effects']
 
 # %% ../nbs/20_automl.ipynb #b972df82
 _log = get_logger("automl")
@@ -492,6 +492,39 @@ def convergence(self: OptimizationResult) -> pd.Series:
     "Best score so far after each complete trial (in trial order)."
     s = pd.Series({t.number: t.score for t in self.trials if t.status == "complete"}, dtype=float).sort_index()
     return (s.cummax() if self.direction == "maximize" else s.cummin()).rename("best_score")
+
+# %% ../nbs/20_automl.ipynb #c024f05f
+@patch
+def card(self: OptimizationResult) -> dict:
+    "The tuning summary a model card keeps: best parameters and score, strategy, trials, study name and storage."
+    return {
+        "best_params": self.best_params,
+        "best_score": self.best_score,
+        "strategy": self.search_strategy.value,
+        "direction": self.direction,
+        "n_trials": self.n_complete,
+        "study_name": self.study_name,
+        "storage": self.storage,
+    }
+
+
+def compare_studies(
+    studies: dict,  # label -> OptimizationResult
+) -> pd.DataFrame:
+    "One row per study: best score, complete / pruned / failed trials, seconds and study name."
+    return pd.DataFrame(
+        {
+            k: {
+                "best score": r.best_score,
+                "complete": r.n_complete,
+                "pruned": r.n_pruned,
+                "failed": r.n_failed,
+                "seconds": round(r.duration_s, 1),
+                "study": r.study_name,
+            }
+            for k, r in studies.items()
+        }
+    ).T
 
 # %% ../nbs/20_automl.ipynb #b64ac63b
 _MEMORY: dict[str, Any] = {}

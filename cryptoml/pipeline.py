@@ -32,8 +32,8 @@ from cryptoml.dataset import (
 _log = get_logger("pipeline")
 
 # %% auto #0
-__all__ = ['OHLCV', 'split_panel', 'Preparation', 'Design', 'PreparedData', 'Fold', 'walk_forward_positions', 'MLPipeline',
-           'prepare']
+__all__ = ['OHLCV', 'split_panel', 'Preparation', 'Design', 'PreparedData', 'split_history', 'Fold', 'walk_forward_positions',
+           'MLPipeline', 'prepare']
 
 # %% ../nbs/04_pipeline.ipynb #fe955bf2
 OHLCV = ["open", "high", "low", "close", "volume"]
@@ -378,6 +378,23 @@ def holdout(
     return PreparedData(
         *arrays, index=dict(zip(("train", "val", "test"), (idx[b] for b in (tr, va, te)))), preparation=self
     )
+
+# %% ../nbs/04_pipeline.ipynb #9329fa29
+def split_history(
+    df: pd.DataFrame,  # candles (one asset or a panel), in time order
+    test_fraction: float = 0.2,  # last share of the candles that is the test period
+    test_start: Any = None,  # or: the first time of the test period
+) -> tuple[pd.DataFrame, pd.Timestamp]:
+    "The candles before the test period, and the test period's first timestamp."
+    if test_start is None:
+        if not 0 < test_fraction < 1:
+            raise ConfigError(f"test_fraction must be in (0, 1), got {test_fraction}")
+        test_start = df.index[int(len(df) * (1 - test_fraction))]
+    test_start = pd.Timestamp(test_start)
+    past = df.loc[df.index < test_start]
+    if len(past) == 0:
+        raise DataValidationError(f"no candles before the test period starting {test_start}")
+    return past, test_start
 
 # %% ../nbs/04_pipeline.ipynb #5783803f
 @dataclass(eq=False)
