@@ -31,8 +31,8 @@ log = get_logger("volatility")
 __all__ = ['log', 'GARCH_DISTS', 'FORECAST_MODELS', 'VolatilityEngine', 'PersistenceEngine', 'volatility_preparation',
            'EWMAEngine', 'HAREngine', 'GARCHEngine', 'stitch_windows', 'volatility_losses', 'mincer_zarnowitz',
            'evaluate_volatility', 'diebold_mariano', 'skill_interval', 'decision_grid', 'VolatilityForecasts',
-           'volatility_walk_forward', 'vol_target_weights', 'decision_bars', 'BasketComparison', 'basket_comparison',
-           'forecast_volatility']
+           'volatility_walk_forward', 'load_coins', 'models_from_spec', 'vol_target_weights', 'decision_bars',
+           'BasketComparison', 'basket_comparison', 'forecast_volatility']
 
 # %% ../nbs/16_volatility.ipynb #68f38dee
 class VolatilityEngine(Engine):
@@ -499,7 +499,7 @@ class VolatilityForecasts:
         rv = self.forecasts["realized"]
         return pd.DataFrame({m: volatility_losses(rv, self.forecasts[m])[kind] for m in self.models})
 
-# %% ../nbs/16_volatility.ipynb #b6217e66
+# %% ../nbs/16_volatility.ipynb #37e22843
 def _check_models(models: Mapping) -> dict:
     if not models:
         raise ConfigError("no models to evaluate")
@@ -511,13 +511,15 @@ def _n_folds(n_after: int, n_samples: int, test_size: int, gap: int, min_train: 
     return max(0, min(-(-n_after // test_size), (n_samples - gap - min_train) // test_size))
 
 
-def _folds_for(times: pd.DatetimeIndex, start, horizon: int, test_size: int, n_splits, min_train: int) -> int:
-    "Number of folds for candles at `times` (conservative about the features' month-long warm-up)."
+def _folds_for(
+    times: pd.DatetimeIndex, start, horizon: int, test_size: int, n_splits, min_train: int, gap: int
+) -> tuple:
+    "Folds for candles at `times`, and a lower bound of the samples (less than the features' month-long warm-up)."
     n_lab = len(times) - horizon
     n_after = n_lab if start is None else int((times[:n_lab] >= _utc(start)).sum())
     if n_splits is not None:
         n_after = min(n_after, int(n_splits) * test_size)
-    return _n_folds(n_after, n_lab - 800, test_size, 2 * horizon, min_train)
+    return _n_folds(n_after, n_lab - 800, test_size, gap, min_train), n_lab - 800
 
 # %% ../nbs/16_volatility.ipynb #8f3d451f
 def _walk(label, engine, candles, prep, n_folds, test_size, seeds, **kw) -> tuple[pd.Series, dict]:
@@ -546,7 +548,35 @@ def _with_symbol(pred: pd.Series, symbol) -> pd.Series:
         ),
     )
 
-# %% ../nbs/16_volatility.ipynb #f311677e
+# %% ../nbs/16_volatility.ipynb #ea2fc9ed
+@dataclass
+class _Plan:
+    "What every walk-forward run of `volatility_walk_forward` shares."
+
+    engines: dict  # label -> engine
+    preps: dict  # label -> preparation (missing: volatility_preparation)
+    options: dict  # label -> extra walk_forward_evaluate arguments
+    horizon: int
+    estimator: str
+    test_size: int
+    start: Any
+    n_splits: int | None
+    seeds: Sequence[int]
+    min_train: int
+    kw: dict  # walk_forward_evaluate arguments of every model
+
+    def run(self, label: str, candles: pd.DataFrame, times: pd.DatetimeIndex) -> tuple[pd.Series, dict] | None:
+        "Forecasts and timing of one model on candles (None: too short for a fold)."
+        prep = self.preps.get(label) or volatility_preparation(self.engines[label], self.horizon, self.estimator)
+        k, n = _folds_for(times, self.start, self.horizon, self.test_size, self.n_splits, self.min_train, prep.gap)
+        if k < 1:
+            return None
+        kw = self.kw | dict(self.options.get(label) or {})
+        if kw.get("mode") == "rolling" and kw.get("train_size"):  # no longer than the first fold's history
+            kw["train_size"] = max(1, min(int(kw["train_size"]), n - k * self.test_size - prep.gap))
+        return _walk(label, self.engines[label], candles, prep, k, self.test_size, self.seeds, **kw)
+
+# %% ../nbs/16_volatility.ipynb #87817b7a
 def volatility_walk_forward(
     models: Mapping[str, Engine | str],  # label -> engine (or registry name)
     candles: pd.DataFrame,  # one asset's candles, or a (symbol, field) panel (coins may list at different times)
@@ -559,43 +589,43 @@ def volatility_walk_forward(
     pooled: Sequence[str] = (),  # labels trained once on the whole panel instead of per coin
     average: Mapping[str, Sequence[str]] | None = None,  # name -> labels averaged (mean of their variances)
     preparations: Mapping[str, Preparation] | None = None,  # label -> preparation (default: volatility_preparation)
+    options: Mapping[str, dict] | None = None,  # label -> walk_forward_evaluate arguments for that model only
     seeds: Sequence[int] = (0,),  # seeds of engines that take one (forecasts averaged over seeds)
     min_train: int = 720,  # fewest training decision times of the first fold
-    **kw,  # passed to walk_forward_evaluate: mode, train_size, val_fraction
+    **kw,  # passed to walk_forward_evaluate for every model: mode, train_size, val_fraction
 ) -> VolatilityForecasts:
     "Walk-forward variance forecasts of every model, per coin (or pooled), scored on non-overlapping forecasts."
-    engines, preps = _check_models(models), dict(preparations or {})
+    engines = _check_models(models)
     coins = {
         (s if s is not None else candles.attrs.get("symbol") or "asset"): c for s, c in split_panel(candles).items()
     }
-    if int(horizon) >= max(len(c) for c in coins.values()):
-        raise DataValidationError(
-            f"horizon ({horizon} candles) is longer than the data ({max(len(c) for c in coins.values())} candles)"
-        )
+    if int(horizon) >= (n := max(len(c) for c in coins.values())):
+        raise DataValidationError(f"horizon ({horizon} candles) is longer than the data ({n} candles)")
     if bad := [p for p in pooled if p not in engines]:
         raise ConfigError(f"pooled names {bad} are not among the models {list(engines)}")
-    if start is None and n_splits is None:
-        n_splits = 3
-    prep = lambda k: preps.get(k) or volatility_preparation(engines[k], horizon, estimator)
-    fold_args = dict(horizon=horizon, test_size=test_size, n_splits=n_splits, min_train=min_train)
+    n_splits = 3 if start is None and n_splits is None else n_splits
+    plan = _Plan(
+        engines,
+        dict(preparations or {}),
+        dict(options or {}),
+        int(horizon),
+        estimator,
+        int(test_size),
+        start,
+        n_splits,
+        seeds,
+        min_train,
+        kw,
+    )
+    times = pd.DatetimeIndex(sorted(set().union(*(c.index for c in coins.values()))))
+    jobs = [(m, s, c, c.index) for s, c in coins.items() for m in engines if m not in pooled]
     preds, timings = {k: [] for k in engines}, []
-    for sym, c in coins.items():
-        k_folds = _folds_for(c.index, start, **fold_args)
-        if k_folds < 1:
-            log.warning("%s: %d candles leave no walk-forward fold after %s; skipped", sym or "data", len(c), start)
+    for label, sym, data, t in jobs + [(m, "pooled", candles, times) for m in pooled]:
+        if (out := plan.run(label, data, t)) is None:
+            log.warning("%s: %d candles leave no walk-forward fold for %s after %s; skipped", sym, len(t), label, start)
             continue
-        for label in (k for k in engines if k not in pooled):
-            p, t = _walk(label, engines[label], c, prep(label), k_folds, test_size, seeds, **kw)
-            preds[label].append(_with_symbol(p, sym)), timings.append({"model": label, "symbol": sym} | t)
-    for label in pooled:
-        times = pd.DatetimeIndex(sorted(set().union(*(c.index for c in coins.values()))))
-        p, t = _walk(
-            label, engines[label], candles, prep(label), _folds_for(times, start, **fold_args), test_size, seeds, **kw
-        )
-        (
-            preds[label].append(_with_symbol(p, next(iter(coins)))),
-            timings.append({"model": label, "symbol": "pooled"} | t),
-        )
+        preds[label].append(_with_symbol(out[0], next(iter(coins)) if sym == "pooled" else sym))
+        timings.append({"model": label, "symbol": sym} | out[1])
     return _assemble(preds, coins, horizon, estimator, start, every or horizon, average, pd.DataFrame(timings))
 
 # %% ../nbs/16_volatility.ipynb #fd4cf293
@@ -625,6 +655,40 @@ def _assemble(preds, coins, horizon, estimator, start, every, average, timings) 
     if df.empty:
         raise DataValidationError("no scored observation: no forecast falls on the decision grid after start")
     return VolatilityForecasts(df, timings, int(horizon))
+
+# %% ../nbs/16_volatility.ipynb #1e79c93c
+def load_coins(
+    symbols: Sequence[str],  # e.g. ["BTC/USD", "ETH/USD"]
+    timeframe: str = "1h",  # candle spacing
+    limit: int | None = None,  # last candles of each coin (None: all)
+    source: str | Path = "auto",  # 'auto', 'synthetic', 'ccxt:<exchange>' or a data directory
+    seed: int = 42,  # seed of the synthetic market
+) -> pd.DataFrame:
+    "A (symbol, field) panel of each coin's whole history (outer join on time)."
+    from cryptoml.data import load_market_data
+
+    if isinstance(symbols, str) or not len(symbols):
+        raise ConfigError(f"symbols must be a non-empty list of symbols, got {symbols!r}")
+    frames = {s: load_market_data(s, timeframe, limit=limit, source=source, seed=seed) for s in symbols}
+    out = pd.concat(frames, axis=1, names=["symbol", "field"]).sort_index()
+    out.attrs = {
+        "symbols": list(symbols),
+        "timeframe": timeframe,
+        "source": next(iter(frames.values())).attrs.get("source"),
+    }
+    return out
+
+
+def models_from_spec(
+    spec: Mapping[str, Mapping],  # label -> {"engine": registry name, **hyperparameters}
+) -> dict[str, Engine]:
+    "Engines from plain data, e.g. {'gjr': {'engine': 'garch', 'kind': 'gjr'}}."
+    out = {}
+    for label, d in spec.items():
+        if not isinstance(d, Mapping) or "engine" not in d:
+            raise ConfigError(f"model {label!r}: expected a mapping with an 'engine' name, got {d!r}")
+        out[str(label)] = make_engine(d["engine"], **{k: v for k, v in d.items() if k != "engine"})
+    return out
 
 # %% ../nbs/16_volatility.ipynb #7094791a
 def _by_date(losses: pd.DataFrame) -> pd.DataFrame:
@@ -680,26 +744,67 @@ def table(
         }
     return pd.DataFrame(rows).T.rename_axis("model")
 
-# %% ../nbs/16_volatility.ipynb #0747fcd5
+# %% ../nbs/16_volatility.ipynb #d489490c
 @patch
 def plot(
     self: VolatilityForecasts,
-    symbol: str | None = None,  # the coin (default: the first)
+    symbol: str | None = None,  # the coin (default: every coin, one panel each)
     models: Sequence[str] | None = None,  # models to draw (default: all)
-    ax=None,  # a matplotlib axis
+    ax=None,  # a matplotlib axis (one coin) or a sequence of axes (one per coin)
 ):
-    "Forecast against realized volatility (square roots of the variances, in percent) of one coin."
+    "Forecast against realized volatility (square roots of the variances, in percent), per coin."
     import matplotlib.pyplot as plt
 
-    sym = symbol if symbol is not None else self.forecasts.index.get_level_values("symbol")[0]
-    d = np.sqrt(self.forecasts.xs(sym, level="symbol")) * 100
-    ax = ax if ax is not None else plt.subplots(figsize=(11, 3.5))[1]
-    ax.plot(d.index, d["realized"], color="black", lw=0.8, alpha=0.6, label="realized")
-    for m in models or self.models:
-        ax.plot(d.index, d[m], lw=1, label=m)
-    ax.set(ylabel=f"volatility over {self.horizon} candles (%)", title=str(sym))
-    ax.legend(ncol=6, fontsize=8)
-    return ax
+    syms = [symbol] if symbol is not None else self.symbols
+    axes = np.atleast_1d(
+        ax if ax is not None else plt.subplots(len(syms), 1, figsize=(11, 3 * len(syms)), squeeze=False)[1][:, 0]
+    )
+    for a, sym in zip(axes, syms):
+        d = np.sqrt(self.forecasts.xs(sym, level="symbol")) * 100
+        a.plot(d.index, d["realized"], color="black", lw=0.8, alpha=0.6, label="realized")
+        for m in models or self.models:
+            a.plot(d.index, d[m], lw=1, label=m)
+        a.set(ylabel=f"volatility over {self.horizon} candles (%)", title=str(sym))
+        a.legend(ncol=6, fontsize=8)
+    return axes[0] if symbol is not None else axes
+
+# %% ../nbs/16_volatility.ipynb #1b5ca112
+@patch(as_prop=True)
+def symbols(self: VolatilityForecasts) -> list:
+    "The coins, in the order of the forecasts."
+    return list(dict.fromkeys(self.forecasts.index.get_level_values("symbol")))
+
+
+@patch
+def frame(self: VolatilityForecasts, model: str) -> pd.DataFrame:
+    "One model's variance forecasts as a time x coin frame (what `vol_target_weights` takes)."
+    if model not in self.forecasts.columns:
+        raise ConfigError(f"no forecasts of {model!r}; models: {self.models}")
+    return self.forecasts[model].unstack("symbol")[self.symbols]
+
+
+@patch
+def timing_table(self: VolatilityForecasts) -> pd.DataFrame:
+    "Per model, over coins and folds: folds, training seconds, and the rest (features, windows, forecasts)."
+    t = self.timings.groupby("model", sort=False)[["folds", "fit_seconds", "total_seconds"]].sum()
+    return t.assign(other_seconds=t["total_seconds"] - t["fit_seconds"])
+
+# %% ../nbs/16_volatility.ipynb #b1871f47
+@patch
+def summary(self: VolatilityForecasts, baseline: str = "har", naive: str = "persistence", n_boot: int = 1000) -> str:
+    "One paragraph (Markdown): the best model against the baseline and the naive forecast, with interval and DM test."
+    tab = self.table(baseline, n_boot=n_boot)
+    best = tab["qlike"].astype(float).idxmin()
+    r = tab.loc[best]
+    out = (
+        f"Best pooled QLIKE: **{best}** ({r['qlike']:.4f}), {r['ratio']:.3f} x {baseline}'s "
+        f"(skill {r['skill']:+.1%}, 95% interval {r['skill_low']:+.1%} to {r['skill_high']:+.1%}"
+    )
+    out += "" if best == baseline else f"; Diebold-Mariano p = {r['dm_p_value']:.3f}"
+    out += f"; worst coin {r['worst_coin_ratio']:.3f} x {baseline}'s)."
+    if naive in tab.index and naive != best:
+        out += f" {naive.capitalize()}: {tab.loc[naive, 'ratio']:.3f} x {baseline}'s."
+    return out
 
 # %% ../nbs/16_volatility.ipynb #fd529ba7
 def _as_frame(x, name: str) -> pd.DataFrame:
