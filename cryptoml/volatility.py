@@ -45,7 +45,7 @@ class VolatilityEngine(Engine):
         "The fitted parameters, by name (for reports and the API)."
         return {}
 
-
+# %% ../nbs/16_volatility.ipynb #8e05b499
 @patch
 def _prep(self: VolatilityEngine) -> Preparation:
     p = getattr(self, "preparation_", None)
@@ -56,7 +56,7 @@ def _prep(self: VolatilityEngine) -> Preparation:
         )
     return p
 
-
+# %% ../nbs/16_volatility.ipynb #ff0c02ed
 @patch(as_prop=True)
 def estimator(self: VolatilityEngine) -> str:
     "The per-candle variance estimator of the preparation's target."
@@ -81,7 +81,7 @@ def _raw(
     a = (X[:, None, :] if X.ndim == 2 else X)[..., [have.index(c) for c in names]].astype(np.float64)
     return a if prep.scaler_ is None else prep.scaler_.inverse_transform(a, columns=list(names))
 
-
+# %% ../nbs/16_volatility.ipynb #fc565e8e
 @patch
 def fit_from_frame(
     self: VolatilityEngine,
@@ -198,23 +198,23 @@ def _fit_arrays(self: HAREngine, X, y, X_val, y_val) -> dict:
     self.coef_ = np.linalg.lstsq(Z.T @ Z + P, Z.T @ t, rcond=None)[0]
     return {}
 
-
+# %% ../nbs/16_volatility.ipynb #35104301
 @patch
 def _predict_raw(self: HAREngine, X) -> np.ndarray:
     return self._design(X) @ self.coef_
 
-
+# %% ../nbs/16_volatility.ipynb #3a15e523
 @patch
 def fitted_params(self: HAREngine) -> dict[str, float]:
     names = ["const"] + self._names()[: len(self.windows)] + (["harq"] if self.harq else [])
     return dict(zip(names, map(float, self.coef_)))
 
-
+# %% ../nbs/16_volatility.ipynb #1f7fb45b
 @patch
 def _save_state(self: HAREngine, folder: Path) -> None:
     (Path(folder) / "state.json").write_text(json.dumps({"coef": [float(c) for c in self.coef_]}))
 
-
+# %% ../nbs/16_volatility.ipynb #d18589d0
 @patch
 def _load_state(self: HAREngine, folder: Path) -> None:
     self.coef_ = np.asarray(json.loads((Path(folder) / "state.json").read_text())["coef"])
@@ -222,7 +222,7 @@ def _load_state(self: HAREngine, folder: Path) -> None:
 # %% ../nbs/16_volatility.ipynb #e331b435
 GARCH_DISTS = ("normal", "t", "skewt")
 
-
+# %% ../nbs/16_volatility.ipynb #3dbd00e6
 class GARCHEngine(VolatilityEngine):
     "GARCH(1,1) or GJR-GARCH(1,1,1) fitted with `arch`; forecasts the variance summed over the horizon."
 
@@ -265,7 +265,7 @@ def _returns(self: GARCHEngine, X) -> np.ndarray:
         raise ConfigError("GARCH fits one coin's return series: give it one asset's candles, not a panel")
     return self._raw(X, ["logret_1"])[..., 0]
 
-
+# %% ../nbs/16_volatility.ipynb #e4610015
 @patch
 def _series(self: GARCHEngine, X, X_val) -> np.ndarray:
     "The training return series (training windows, then validation windows), checked."
@@ -318,7 +318,7 @@ def _predict_raw(self: GARCHEngine, X) -> np.ndarray:
         s2 = self.omega_ + phi * s2
     return np.log(np.maximum(total, VARIANCE_FLOOR))
 
-
+# %% ../nbs/16_volatility.ipynb #08a5077a
 @patch
 def fitted_params(self: GARCHEngine) -> dict[str, float]:  # noqa: F811 (a second class's method)
     keys = ("omega", "alpha", "gamma", "beta") if self.kind == "gjr" else ("omega", "alpha", "beta")
@@ -326,13 +326,13 @@ def fitted_params(self: GARCHEngine) -> dict[str, float]:  # noqa: F811 (a secon
         "persistence": self.alpha_ + self.gamma_ / 2 + self.beta_
     }
 
-
+# %% ../nbs/16_volatility.ipynb #3ebb8343
 @patch
 def _save_state(self: GARCHEngine, folder: Path) -> None:
     keys = ("omega", "alpha", "gamma", "beta", "n_obs", "converged")
     (Path(folder) / "state.json").write_text(json.dumps({k: getattr(self, k + "_") for k in keys}))
 
-
+# %% ../nbs/16_volatility.ipynb #09c01773
 @patch
 def _load_state(self: GARCHEngine, folder: Path) -> None:
     for k, v in json.loads((Path(folder) / "state.json").read_text()).items():
@@ -355,7 +355,7 @@ def _pair(realized, forecast) -> tuple[np.ndarray, np.ndarray]:
         raise DataValidationError(f"realized variance must be >= 0: {rv[bad[0]]} at position {bad[0]}")
     return np.maximum(rv, VARIANCE_FLOOR), f
 
-
+# %% ../nbs/16_volatility.ipynb #b35c7fa7
 def volatility_losses(
     realized,  # realized variance per observation
     forecast,  # forecast variance of the same observations
@@ -377,7 +377,7 @@ def _hac(Z: np.ndarray, e: np.ndarray, lags: int) -> np.ndarray:
     B = np.linalg.pinv(Z.T @ Z)
     return B @ S @ B
 
-
+# %% ../nbs/16_volatility.ipynb #32b2b23e
 def mincer_zarnowitz(
     realized,  # realized variance
     forecast,  # forecast variance
@@ -465,12 +465,12 @@ def _spacing(index: pd.DatetimeIndex) -> pd.Timedelta:
         raise DataValidationError(f"need at least 2 distinct candle times, got {len(t)}")
     return pd.Timedelta(int(np.median(np.diff(t))), unit="ns")
 
-
+# %% ../nbs/16_volatility.ipynb #16d086dd
 def _utc(t: Any) -> pd.Timestamp:
     t = pd.Timestamp(t)
     return t.tz_localize("UTC") if t.tz is None else t.tz_convert("UTC")
 
-
+# %% ../nbs/16_volatility.ipynb #00d52e9a
 def decision_grid(
     index: pd.DatetimeIndex,  # candle times (open times; repeated times of a panel are fine)
     every: int,  # one decision every `every` candles
@@ -505,12 +505,12 @@ def _check_models(models: Mapping) -> dict:
         raise ConfigError("no models to evaluate")
     return {str(k): (make_engine(v) if isinstance(v, str) else v) for k, v in models.items()}
 
-
+# %% ../nbs/16_volatility.ipynb #b259d1ce
 def _n_folds(n_after: int, n_samples: int, test_size: int, gap: int, min_train: int) -> int:
     "Folds covering `n_after` decision times, as many as the samples allow with `min_train` training samples."
     return max(0, min(-(-n_after // test_size), (n_samples - gap - min_train) // test_size))
 
-
+# %% ../nbs/16_volatility.ipynb #aeefc6d5
 def _folds_for(
     times: pd.DatetimeIndex, start, horizon: int, test_size: int, n_splits, min_train: int, gap: int
 ) -> tuple:
@@ -537,7 +537,7 @@ def _walk(label, engine, candles, prep, n_folds, test_size, seeds, **kw) -> tupl
     }
     return pred, timing
 
-
+# %% ../nbs/16_volatility.ipynb #7a22df10
 def _with_symbol(pred: pd.Series, symbol) -> pd.Series:
     if isinstance(pred.index, pd.MultiIndex):
         return pred
@@ -678,7 +678,7 @@ def load_coins(
     }
     return out
 
-
+# %% ../nbs/16_volatility.ipynb #0758a77b
 def models_from_spec(
     spec: Mapping[str, Mapping],  # label -> {"engine": registry name, **hyperparameters}
 ) -> dict[str, Engine]:
@@ -695,7 +695,7 @@ def _by_date(losses: pd.DataFrame) -> pd.DataFrame:
     "Losses summed over the coins of each date (pooled tests resample dates)."
     return losses.groupby(level="timestamp").sum()
 
-
+# %% ../nbs/16_volatility.ipynb #50ddee4e
 @patch
 def coin_table(
     self: VolatilityForecasts,
@@ -774,7 +774,7 @@ def symbols(self: VolatilityForecasts) -> list:
     "The coins, in the order of the forecasts."
     return list(dict.fromkeys(self.forecasts.index.get_level_values("symbol")))
 
-
+# %% ../nbs/16_volatility.ipynb #e9b1fb76
 @patch
 def frame(self: VolatilityForecasts, model: str) -> pd.DataFrame:
     "One model's variance forecasts as a time x coin frame (what `vol_target_weights` takes)."
@@ -782,7 +782,7 @@ def frame(self: VolatilityForecasts, model: str) -> pd.DataFrame:
         raise ConfigError(f"no forecasts of {model!r}; models: {self.models}")
     return self.forecasts[model].unstack("symbol")[self.symbols]
 
-
+# %% ../nbs/16_volatility.ipynb #3f8598ac
 @patch
 def timing_table(self: VolatilityForecasts) -> pd.DataFrame:
     "Per model, over coins and folds: folds, training seconds, and the rest (features, windows, forecasts)."
@@ -816,7 +816,7 @@ def _as_frame(x, name: str) -> pd.DataFrame:
         )
     return x
 
-
+# %% ../nbs/16_volatility.ipynb #eb9e990d
 def _check_forecast(F: pd.DataFrame) -> pd.DataFrame:
     "Variance forecasts (time x asset) as floats; NaN means no forecast, anything not positive is an error."
     a = F.to_numpy(dtype=np.float64)
@@ -828,7 +828,7 @@ def _check_forecast(F: pd.DataFrame) -> pd.DataFrame:
         )
     return pd.DataFrame(a, index=F.index, columns=F.columns)
 
-
+# %% ../nbs/16_volatility.ipynb #f7bf8b6e
 def _signal(signal, F: pd.DataFrame) -> pd.DataFrame:
     "Signals in [-1, 1] on the forecasts' index and columns (the last known value; 0 before the first)."
     if np.isscalar(signal):
@@ -856,7 +856,7 @@ def _apply_band(W: np.ndarray, band: float) -> np.ndarray:
         out[t] = held
     return out
 
-
+# %% ../nbs/16_volatility.ipynb #d2691428
 def _cap_gross(W: np.ndarray, max_leverage: float) -> np.ndarray:
     gross = np.abs(W).sum(axis=1, keepdims=True)
     return W * np.minimum(1.0, max_leverage / np.maximum(gross, 1e-300))
@@ -902,7 +902,7 @@ def decision_bars(
     bars = {s: resample_ohlcv(c, f"{minutes}m") for s, c in coins.items()}
     return bars[None] if list(bars) == [None] else pd.concat(bars, axis=1, names=["symbol", "field"])
 
-
+# %% ../nbs/16_volatility.ipynb #dfc2d03f
 @dataclass
 class BasketComparison:
     "Backtests of the volatility-targeted basket and its benchmarks at several fee levels."
@@ -925,7 +925,7 @@ def _bar_weights(weights: pd.DataFrame, bars_index: pd.DatetimeIndex, step: pd.T
         raise DataValidationError(f"a decision falls in the bar of {bad[0]}, which has no candles")
     return w.reindex(bars_index).ffill().fillna(0.0)
 
-
+# %% ../nbs/16_volatility.ipynb #4c07190e
 def _benchmarks(close: pd.DataFrame, start) -> dict:
     "Buy & hold and equal-weight target weights over the assets with a price (now and at the next bar)."
     avail = (close.notna() & close.shift(-1).notna()).loc[start:]
@@ -984,7 +984,7 @@ def table(  # noqa: F811 (a second class's method)
     out.attrs["main_fee_bps"] = main
     return out
 
-
+# %% ../nbs/16_volatility.ipynb #90d64a40
 @patch
 def plot(self: BasketComparison, fee_bps: float | None = None, axes=None):  # noqa: F811 (a second class's method)
     "Equity (log scale) and drawdown of each strategy at one fee level."
@@ -1013,7 +1013,7 @@ FORECAST_MODELS = {
     "gjr": ("garch", {"kind": "gjr"}),
 }
 
-
+# %% ../nbs/16_volatility.ipynb #d8c2a60e
 def forecast_volatility(
     candles: pd.DataFrame,  # one asset's OHLCV candles, oldest first
     model: str = "har",  # one of FORECAST_MODELS
