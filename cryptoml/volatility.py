@@ -162,7 +162,7 @@ class EWMAEngine(VolatilityEngine):
     def fitted_params(self) -> dict[str, float]:
         return {"lambda": float(self.lam)}
 
-# %% ../nbs/16_volatility.ipynb #c2d34218
+# %% ../nbs/16_volatility.ipynb #5b6ad5e5
 class HAREngine(VolatilityEngine):
     "HAR-RV in log form (least squares on log day / week / month realized variance), HARQ as an option."
 
@@ -173,17 +173,18 @@ class HAREngine(VolatilityEngine):
         windows: Sequence[int] = (24, 168, 720),  # windows of the realized measures (candles): day, week, month
         harq: bool = False,  # add the quarticity term rq_ratio * (log day - log month)
         ridge: float = 0.0,  # L2 penalty on the slopes (0: ordinary least squares)
+        estimators: Sequence[str] | None = None,  # estimators of the regressors (None: the target's)
     ):
-        self.windows, self.harq, self.ridge = windows, harq, ridge
+        self.windows, self.harq, self.ridge, self.estimators = windows, harq, ridge, estimators
 
     def _names(self) -> list[str]:
-        w = [int(x) for x in self.windows]
-        return [f"lrv_{self.estimator}_{x}" for x in w] + ([f"rq_ratio_{w[0]}"] if self.harq else [])
+        w, est = [int(x) for x in self.windows], list(self.estimators or [self.estimator])
+        return [f"lrv_{e}_{x}" for e in est for x in w] + ([f"rq_ratio_{w[0]}"] if self.harq else [])
 
     def _design(self, X) -> np.ndarray:
         a = self._raw(X, self._names())[:, -1, :]
-        k = len(self.windows)
-        Z = a[:, :k] if not self.harq else np.c_[a[:, :k], a[:, k] * (a[:, 0] - a[:, k - 1])]
+        k = len(self.windows)  # the first k columns: the day, week and month of the first estimator
+        Z = a if not self.harq else np.c_[a[:, :-1], a[:, -1] * (a[:, 0] - a[:, k - 1])]
         return np.c_[np.ones(len(Z)), Z]
 
 # %% ../nbs/16_volatility.ipynb #58e5728a
@@ -203,10 +204,10 @@ def _fit_arrays(self: HAREngine, X, y, X_val, y_val) -> dict:
 def _predict_raw(self: HAREngine, X) -> np.ndarray:
     return self._design(X) @ self.coef_
 
-# %% ../nbs/16_volatility.ipynb #3a15e523
+# %% ../nbs/16_volatility.ipynb #9b6f66f5
 @patch
 def fitted_params(self: HAREngine) -> dict[str, float]:
-    names = ["const"] + self._names()[: len(self.windows)] + (["harq"] if self.harq else [])
+    names = ["const"] + [n for n in self._names() if n.startswith("lrv_")] + (["harq"] if self.harq else [])
     return dict(zip(names, map(float, self.coef_)))
 
 # %% ../nbs/16_volatility.ipynb #1f7fb45b
