@@ -462,7 +462,7 @@ def test_optimize_on_dask_runs_exactly_n_trials(tmp_path, monkeypatch):
             assert res["n_complete"] == 4 and res["best_params"]
 
 
-# --- volatility forecast -----------------------------------------------------------------------------------------------
+# --- volatility forecast ---------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("model", ["persistence", "ewma", "har", "harq", "garch", "gjr"])
 def test_volatility_forecast_every_model(client, model):
     r = client.post(
