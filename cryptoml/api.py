@@ -47,7 +47,8 @@ __all__ = ['log', 'API_PREFIX', 'MAX_CANDLES', 'MAX_TEXT', 'MAX_TIMESTEPS', 'MAX
            'check_api_key', 'api_key_error', 'require_api_key', 'BodyLimitMiddleware', 'ApiKeyMiddleware',
            'RateLimiter', 'RateLimitMiddleware', 'rl_train_job', 'optimize_job', 'model_path', 'list_models',
            'ModelCache', 'health', 'analyze_sentiment', 'detect_regime', 'predict', 'get_models', 'optimize',
-           'rl_train', 'list_jobs', 'get_job', 'cancel_job', 'create_app', 'start_jobs', 'serve_main']
+           'rl_train', 'list_jobs', 'get_job', 'cancel_job', 'VolatilityRequest', 'VolatilityForecast',
+           'volatility_forecast', 'create_app', 'start_jobs', 'serve_main']
 
 # %% ../nbs/60_api.ipynb #6c0bae12
 API_PREFIX = "/api/ml-v2"
@@ -935,6 +936,58 @@ def get_job(job_id: JobId, request: Request) -> Job:
 def cancel_job(job_id: JobId, request: Request) -> Job:
     "Ask a job to stop (a queued job is cancelled at once; a running one stops cooperatively, or is killed after the grace period)."
     return _manager(request).cancel(job_id)
+
+# %% ../nbs/60_api.ipynb #ba18fd08
+class VolatilityRequest(BaseModel):
+    "Candles of one coin, oldest first, and the volatility model to forecast with."
+
+    model_config = ConfigDict(
+        extra="forbid",
+        protected_namespaces=(),
+        json_schema_extra={
+            "examples": [
+                {"candles": [Candle.model_config["json_schema_extra"]["examples"][0]], "model": "har", "horizon": 24}
+            ]
+        },
+    )
+    candles: list[Candle] = Field(min_length=1, max_length=MAX_CANDLES)  # history the model is fitted on
+    model: Literal["persistence", "ewma", "har", "harq", "garch", "gjr"] = (
+        "har"  # see cryptoml.volatility.FORECAST_MODELS
+    )
+    horizon: int = Field(24, ge=1, le=720)  # candles the forecast covers
+    estimator: Literal["cc", "parkinson", "gk", "rs"] = "cc"  # per-candle variance estimator
+
+
+class VolatilityForecast(BaseModel):
+    "The variance forecast of the `horizon` candles after `timestamp`, and the model that made it."
+
+    model_config = ConfigDict(protected_namespaces=())
+    model: str  # the requested model
+    engine: str  # the engine class that fitted it
+    params: dict[str, float]  # its fitted parameters (HAR coefficients, GARCH omega/alpha/gamma/beta, ...)
+    horizon: int
+    estimator: str
+    timestamp: dt.datetime  # the last candle: the forecast covers the candles after it
+    variance: float  # forecast variance of the log return over the horizon
+    volatility: float  # its square root
+    annualized_volatility: float  # scaled to a 365-day year
+    n_candles: int  # candles the model was fitted on
+    train_loss: float  # mean squared error of log variance on the training samples
+
+# %% ../nbs/60_api.ipynb #cfba4fb0
+@router.post(
+    "/volatility/forecast",
+    response_model=VolatilityForecast,
+    tags=["analysis"],
+    responses=_PUBLIC_ERRORS,
+    summary="Volatility forecast",
+)
+def volatility_forecast(body: VolatilityRequest) -> VolatilityForecast:
+    "Fit a volatility model on the candles and forecast the variance of the next `horizon` candles."
+    from cryptoml.volatility import forecast_volatility
+
+    res = forecast_volatility(candles_frame(body.candles, min_len=2), body.model, body.horizon, body.estimator)
+    return VolatilityForecast(**(res | {"timestamp": res["timestamp"].to_pydatetime()}))
 
 # %% ../nbs/60_api.ipynb #f5b66d89
 def _validation_handler(request: Request, exc: RequestValidationError) -> Response:

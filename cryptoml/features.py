@@ -23,14 +23,14 @@ log = get_logger("features")
 OHLCV = ("open", "high", "low", "close", "volume")
 
 # %% auto #0
-__all__ = ['log', 'OHLCV', 'FEATURE_SETS', 'VARIANCE_ESTIMATORS', 'VARIANCE_FLOOR', 'TARGETS', 'sma', 'ema', 'wilder_smooth',
-           'returns', 'candle_shape', 'rsi', 'macd', 'bollinger', 'true_range', 'atr', 'adx', 'stochastic',
-           'williams_r', 'cci', 'roc', 'moving_averages', 'obv', 'mfi', 'cmf', 'rolling_vwap', 'volume_features',
-           'volatility', 'streak', 'patterns', 'calendar', 'FeatureSpec', 'register_feature', 'FeatureSet',
-           'feature_set', 'register_feature_set', 'extract_features', 'describe_features', 'feature_names',
-           'compare_with_ta', 'CausalityError', 'audit_causality', 'future_return', 'future_direction',
+__all__ = ['log', 'OHLCV', 'FEATURE_SETS', 'VARIANCE_ESTIMATORS', 'VARIANCE_FLOOR', 'TARGETS', 'VOLATILITY_COLUMNS', 'sma', 'ema',
+           'wilder_smooth', 'returns', 'candle_shape', 'rsi', 'macd', 'bollinger', 'true_range', 'atr', 'adx',
+           'stochastic', 'williams_r', 'cci', 'roc', 'moving_averages', 'obv', 'mfi', 'cmf', 'rolling_vwap',
+           'volume_features', 'volatility', 'streak', 'patterns', 'calendar', 'FeatureSpec', 'register_feature',
+           'FeatureSet', 'feature_set', 'register_feature_set', 'extract_features', 'describe_features',
+           'feature_names', 'compare_with_ta', 'CausalityError', 'audit_causality', 'future_return', 'future_direction',
            'future_volatility', 'make_targets', 'candle_variance', 'realized_variance', 'Target', 'register_target',
-           'get_target', 'cross_sectional_features', 'warmup_rows']
+           'get_target', 'cross_sectional_features', 'warmup_rows', 'realized_measures']
 
 # %% ../nbs/02_features.ipynb #e0e82107
 def _validate(df: pd.DataFrame, requires: Iterable[str] = OHLCV, what: str = "features") -> pd.DataFrame:
@@ -1167,3 +1167,53 @@ def warmup_rows(
             f"feature(s) {cols} are missing (NaN/inf) at {features.index[r]} (row {r}), after the warm-up"
         )
     return first
+
+# %% ../nbs/02_features.ipynb #c1bfac03
+def realized_measures(
+    df: pd.DataFrame,  # OHLCV frame
+    windows: Sequence[int] = (24, 168, 720),  # trailing windows in candles (hourly: a day, a week, a month)
+    estimators: Sequence[str] = VARIANCE_ESTIMATORS,  # per-candle estimators (see `candle_variance`)
+    quarticity: bool = True,  # also `rq_ratio_<first window>` (close-to-close returns)
+) -> pd.DataFrame:
+    "Log mean per-candle variance over trailing windows, `lrv_<estimator>_<window>`, and the quarticity ratio."
+    out = {}
+    for est in estimators:
+        v = candle_variance(df, est)
+        for w in windows:
+            m = v.rolling(_check_period(w, "window"), min_periods=w).mean().to_numpy()
+            out[f"lrv_{est}_{w}"] = np.log(np.maximum(m, VARIANCE_FLOOR))  # NaN (warm-up) stays NaN
+    if quarticity:
+        w = _check_period(windows[0], "window")
+        r2 = candle_variance(df, "cc")
+        m2 = r2.rolling(w, min_periods=w).mean().to_numpy()
+        m4 = (r2**2).rolling(w, min_periods=w).mean().to_numpy()
+        out[f"rq_ratio_{w}"] = _ratio(np.sqrt(np.maximum(m4, 0.0) / 3.0), m2, 1.0)
+    return _frame(out, df.index)
+
+# %% ../nbs/02_features.ipynb #f306b15c
+def _candle_var_feature(df: pd.DataFrame, estimators: Sequence[str] = ("cc",)) -> pd.DataFrame:
+    "Per-candle variance `var_<estimator>` of each estimator (see `candle_variance`)."
+    return _frame({f"var_{e}": candle_variance(df, e).to_numpy() for e in estimators}, df.index)
+
+
+register_feature(
+    "realized",
+    realized_measures,
+    "volatility",
+    {"windows": (24, 168, 720), "estimators": VARIANCE_ESTIMATORS, "quarticity": True},
+    ("open", "high", "low", "close"),
+    overwrite=True,
+)
+register_feature(
+    "candle_var", _candle_var_feature, "volatility", {"estimators": ("cc",)}, ("open", "high", "low", "close"), True
+)
+VOLATILITY_COLUMNS = [f"lrv_{e}_{w}" for e in VARIANCE_ESTIMATORS for w in (24, 168, 720)]
+register_feature_set(
+    "volatility",
+    FeatureSet(
+        "volatility",
+        {"realized": {}, "returns": {"horizons": (1, 24)}, "volume": {}},
+        columns=VOLATILITY_COLUMNS + ["rq_ratio_24", "logret_1", "logret_24", "volume_z_24"],
+    ),
+    overwrite=True,
+)

@@ -37,7 +37,7 @@ __all__ = ['log', 'MAIN_JOB_ORDER', 'pipelines_dir', 'list_pipelines', 'template
            'sweep_combinations', 'sweep_task', 'SweepResult', 'notebook_metrics', 'run_sweep']
 
 # %% ../nbs/50_reports.ipynb #0a8e756c
-MAIN_JOB_ORDER = ["data", "sentiment", "regime", "train", "evaluate", "tune", "rl"]
+MAIN_JOB_ORDER = ["data", "sentiment", "regime", "train", "evaluate", "volatility", "tune", "rl"]
 
 
 def pipelines_dir() -> Path:

@@ -477,3 +477,31 @@ def test_optimize_on_dask_runs_exactly_n_trials(tmp_path, monkeypatch):
             res = j["result"]
             assert len(res["trials"]) == 4 and res["n_complete"] + res["n_failed"] + res["n_pruned"] == 4, res
             assert res["n_complete"] == 4 and res["best_params"]
+
+
+# --- volatility forecast ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("model", ["persistence", "ewma", "har", "harq", "garch", "gjr"])
+def test_volatility_forecast_every_model(client, model):
+    r = client.post(
+        f"{API_PREFIX}/volatility/forecast", json={"candles": _candles(1200), "model": model, "horizon": 24}
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["model"] == model and body["horizon"] == 24 and body["n_candles"] == 1200
+    assert 0 < body["variance"] < 1 and abs(body["volatility"] ** 2 - body["variance"]) < 1e-12
+    assert body["timestamp"].startswith(_candles(1200)[-1]["timestamp"][:19])
+
+
+def test_volatility_forecast_refuses_bad_input(client):
+    flat = [dict(c, open=50.0, high=50.0, low=50.0, close=50.0) for c in _candles(1000)]
+    cases = [
+        ({"candles": flat, "model": "garch"}, "never move"),
+        ({"candles": _candles(200), "model": "har"}, "too short"),
+        ({"candles": _candles(250), "model": "garch"}, "GARCH needs at least"),
+        ({"candles": _candles(100), "horizon": 10_000}, "less than or equal to 720"),
+        ({"candles": _candles(100), "model": "figarch"}, "persistence"),
+    ]
+    for body, msg in cases:
+        r = client.post(f"{API_PREFIX}/volatility/forecast", json=body)
+        assert r.status_code == 422 and msg in r.text, (body.get("model"), r.status_code, r.text[:300])
+        json.loads(r.text)

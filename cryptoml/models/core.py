@@ -211,7 +211,7 @@ def set_preparation(self: Engine, preparation: Preparation) -> Engine:
     self.preparation_ = preparation
     return self
 
-# %% ../../nbs/10_models.core.ipynb #b759be7d
+# %% ../../nbs/10_models.core.ipynb #c6cad48d
 @patch
 def _predict_arrays(self: Engine, X: np.ndarray) -> np.ndarray:
     "Model-space forecasts (regression targets unstandardized) or probabilities."
@@ -225,7 +225,7 @@ def _output(self: Engine, p: np.ndarray, labels: bool = True) -> np.ndarray:
     if self._task == "classification":
         return (p > 0.5).astype(np.int64) if labels else p
     prep = getattr(self, "preparation_", None)
-    return p if prep is None else prep.inverse_target(p)
+    return p if prep is None else prep.inverse_target(p + self._link_bias(prep))
 
 
 @patch
@@ -362,6 +362,16 @@ def fit_from_frame(
     self.preparation_ = d.preparation  # attached first: engines may look up feature names while fitting
     return self.train(d.X_train, d.y_train, *((d.X_val, d.y_val) if len(d.X_val) else ()))
 
+# %% ../../nbs/10_models.core.ipynb #0f4c04c8
+@patch
+def _link_bias(self: Engine, prep: Preparation) -> float:
+    "Model-space shift for a log-link target: half the residual variance (validation block, else training)."
+    if prep.target_spec.link != "log" or not getattr(self, "_log_bias_correction", True):
+        return 0.0
+    tr = getattr(self, "train_result_", None) or {}
+    s2 = tr.get("val_loss") if tr.get("val_loss") is not None else tr.get("train_loss")
+    return 0.5 * float(s2) if s2 is not None and np.isfinite(s2) else 0.0
+
 # %% ../../nbs/10_models.core.ipynb #8d5d013e
 @patch
 def _fitted_json(self: Engine) -> dict:
@@ -494,7 +504,7 @@ class RidgeBaseline(Engine):
         d = json.loads((folder / "state.json").read_text())
         self.coef_, self.intercept_ = np.asarray(d["coef"]), d["intercept"]
 
-# %% ../../nbs/10_models.core.ipynb #333121f0
+# %% ../../nbs/10_models.core.ipynb #ec2a9a48
 ENGINES: dict[str, str | type] = {
     "zero": "cryptoml.models.core.ZeroReturnBaseline",
     "last": "cryptoml.models.core.LastReturnBaseline",
@@ -503,6 +513,10 @@ ENGINES: dict[str, str | type] = {
     "lstm": "cryptoml.models.deep.LSTMEngine",
     "gru": "cryptoml.models.deep.GRUEngine",
     "transformer": "cryptoml.models.deep.TransformerEngine",
+    "persistence": "cryptoml.volatility.PersistenceEngine",
+    "ewma": "cryptoml.volatility.EWMAEngine",
+    "har": "cryptoml.volatility.HAREngine",
+    "garch": "cryptoml.volatility.GARCHEngine",
 }
 ENGINE_ALIASES: dict[str, str] = {"xgb": "xgboost"}
 
@@ -653,7 +667,7 @@ def _score(est: Engine, y_true: np.ndarray, p: np.ndarray) -> dict:
     m = evaluate_classification(y_true.astype(int), (p > 0.5).astype(int), p)
     return {k: v for k, v in m.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
-# %% ../../nbs/10_models.core.ipynb #8717dc61
+# %% ../../nbs/10_models.core.ipynb #787c3f44
 def _make(engine) -> Engine:
     return clone(engine) if isinstance(engine, BaseEstimator) else engine()
 
@@ -671,7 +685,7 @@ def _run_fold(engine, f: Fold, seed: int | None, takes_seed: bool) -> tuple[dict
     yt, te_idx = f.y[f.test], f.index[f.test]
     m = _score(est, yt, p)
     if f.preparation is not None and est._task == "regression":
-        yt, p = f.preparation.inverse_target(yt), f.preparation.inverse_target(p)
+        yt, p = f.preparation.inverse_target(yt), est._output(p)
     t = te_idx.get_level_values(0) if isinstance(te_idx, pd.MultiIndex) else te_idx
     row = dict(
         fold=f.k,
