@@ -64,8 +64,8 @@ log = get_logger("jobs")
 # %% auto #0
 __all__ = ['log', 'LIVE_STATES', 'FINAL_STATES', 'TARGETS', 'JobStatus', 'JobNotFoundError', 'JobCancelled', 'Job', 'json_safe',
            'JobRow', 'default_jobs_url', 'new_job_id', 'summarize_params', 'JobStore', 'worker_gone', 'register_target',
-           'resolve_target', 'import_target', 'JobContext', 'run_job', 'demo_job', 'JobTableBusy', 'FileLease',
-           'RowLease', 'JobHealth', 'JobManager', 'JobQueueFull', 'default_memory_mb', 'job_dir', 'limit_memory',
+           'resolve_target', 'import_target', 'JobContext', 'limit_memory', 'run_job', 'demo_job', 'JobTableBusy',
+           'FileLease', 'RowLease', 'JobHealth', 'JobManager', 'JobQueueFull', 'default_memory_mb', 'job_dir',
            'run_job_isolated']
 
 # %% ../nbs/55_jobs.ipynb #ec83125b
@@ -710,6 +710,22 @@ def _store_for(url: str) -> JobStore:
         _stores[url] = JobStore(url)
     return _stores[url]
 
+# %% ../nbs/55_jobs.ipynb #75c0ee4b
+_MEMORY_LIMIT_MB: int | None = None  # the limit this process set on itself (named in a MemoryError's record)
+
+
+def limit_memory(
+    mb: int | None,  # megabytes of heap and anonymous memory (None or 0: no limit)
+) -> None:
+    "Cap this process's data memory (`RLIMIT_DATA`); call it only in a job's own process."
+    global _MEMORY_LIMIT_MB
+    if not mb or resource is None:
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    n = int(mb) * 2**20 if hard == resource.RLIM_INFINITY else min(int(mb) * 2**20, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (n, hard))
+    _MEMORY_LIMIT_MB = int(mb)
+
 # %% ../nbs/55_jobs.ipynb #dd190bb3
 def _heartbeat(store: JobStore, job_id: str, attempt: int, every: float, stop: threading.Event) -> None:
     while not stop.wait(every):
@@ -1313,22 +1329,6 @@ def _purge(self: JobManager) -> list[str]:
     if gone:
         log.info("job retention: deleted %d job(s) finished over %g days ago", len(gone), self.retention_days)
     return gone
-
-# %% ../nbs/55_jobs.ipynb #75c0ee4b
-_MEMORY_LIMIT_MB: int | None = None  # the limit this process set on itself (named in a MemoryError's record)
-
-
-def limit_memory(
-    mb: int | None,  # megabytes of heap and anonymous memory (None or 0: no limit)
-) -> None:
-    "Cap this process's data memory (`RLIMIT_DATA`); call it only in a job's own process."
-    global _MEMORY_LIMIT_MB
-    if not mb or resource is None:
-        return
-    soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
-    n = int(mb) * 2**20 if hard == resource.RLIM_INFINITY else min(int(mb) * 2**20, hard)
-    resource.setrlimit(resource.RLIMIT_DATA, (n, hard))
-    _MEMORY_LIMIT_MB = int(mb)
 
 # %% ../nbs/55_jobs.ipynb #a54d5832
 def _child_main() -> None:
