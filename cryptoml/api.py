@@ -489,7 +489,7 @@ ROUTE_POLICIES: dict[tuple[str, str], RoutePolicy] = {  # (method, path under AP
 }
 DOCS_POLICY = RoutePolicy("open", 1024, rate_limited=False)  # /docs, /redoc, /openapi.json
 
-# %% ../nbs/60_api.ipynb #d11e4de6
+# %% ../nbs/60_api.ipynb #6e0aa67e
 def _route_path(scope: dict) -> str:
     "The request path below the root path (a `Mount`'s or `--root-path`'s prefix), as routes match it."
     path, root = scope.get("path", ""), scope.get("root_path", "")
@@ -505,13 +505,15 @@ def route_policy(
     "The policy of the route a request reaches, matched as the router matches (on the path below the root path)."
     if _route_path(scope) in open_paths:
         return DOCS_POLICY
-    method, found = scope.get("method", "GET"), None
+    method, found, full = scope.get("method", "GET"), None, False
     for route in routes:
         match, _ = route.matches(scope)
         if match == Match.FULL or (match == Match.PARTIAL and found is None):
-            found = route
-            if match == Match.FULL:
+            found, full = route, match == Match.FULL
+            if full:
                 break
+    if found is not None and not full:  # the path exists, not with this method: the router answers 405
+        return RoutePolicy("read", max_body)
     path = found.path.removeprefix(API_PREFIX) if found is not None else None
     bodyless = RoutePolicy("read", 1024)
     p = ROUTE_POLICIES.get((method, path)) or (bodyless if method in ("GET", "HEAD", "OPTIONS") else None)

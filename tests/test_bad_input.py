@@ -88,7 +88,7 @@ def test_cli_params_plain_data():
     from cryptoml.cli import parse_params
 
     got = parse_params(["d=2024-01-01", "t=2024-01-01T10:00:00Z", "n=3", "x=1.5", "s=[a, {k: 1}]", "z=null", "b=true"])
-    assert got == {"d": "2024-01-01", "t": "2024-01-01T10:00:00+00:00", "n": 3, "x": 1.5}  | {
+    assert got == {"d": "2024-01-01", "t": "2024-01-01T10:00:00+00:00", "n": 3, "x": 1.5} | {
         "s": ["a", {"k": 1}],
         "z": None,
         "b": True,
