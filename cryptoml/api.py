@@ -857,7 +857,7 @@ def check_work(
             check_param(req.model_type, r.name, v)
     check_windows(req.model_type, o, req.hyperparameter_ranges)
 
-# %% ../nbs/60_api.ipynb #c37dbc47
+# %% ../nbs/60_api.ipynb #c9eebaf4
 API_DATA_SOURCES = ("auto", "synthetic")
 
 
@@ -925,6 +925,8 @@ def _optimize_request_model():
                 raise ValueError(f"objective_options.source must be one of {list(API_DATA_SOURCES)}")
             if v.limit > 100_000:
                 raise ValueError("objective_options.limit must be <= 100000")
+            if v.horizon > 1000:
+                raise ValueError("objective_options.horizon must be <= 1000")
             if not 1 <= v.n_splits <= 20:
                 raise ValueError("objective_options.n_splits must be in 1..20")
             if len(v.seeds) > 10:
@@ -1044,7 +1046,7 @@ class ModelCache:
                 self._d.popitem(last=False)
         return got
 
-# %% ../nbs/60_api.ipynb #e10fb7b8
+# %% ../nbs/60_api.ipynb #384ebfda
 _ERRORS = {
     400: {
         "model": ErrorBody,
@@ -1110,6 +1112,8 @@ def health(request: Request) -> Health:
     "Liveness and configuration summary (no secrets)."
     m = request.app.state.manager
     jobs = m.health() if m is not None else None
+    if jobs is not None and jobs.last_error:  # a database error may name the table's path or URL
+        jobs = jobs.model_copy(update={"last_error": public_paths(jobs.last_error)})
     degraded = jobs is not None and (not jobs.monitor_alive or jobs.lease == "lost")
     return Health(
         status="degraded" if degraded else "ok",

@@ -61,7 +61,7 @@ def _amplifier() -> bytes:
     return json.dumps({"model_id": "m", "candles": [{k: 0 for k in keys}] * 10_000}, separators=(",", ":")).encode()
 
 
-# --- item 1: validation amplification -----------------------------------------------------------------------------------
+# --- item 1: validation amplification ---------------------------------------------------------------------------------
 def test_invalid_body_gets_a_small_fast_422(client):
     "Before: 422 with a 53 MB body listing 330,000 errors, after 12.7 s. Now: a few errors and a count, at once."
     body = _amplifier()
@@ -119,7 +119,7 @@ def test_error_bodies_are_capped():
     assert len(resp.body) <= MAX_ERROR_BODY and json.loads(resp.body)["detail"].endswith("...")
 
 
-# --- item 2: reads need the key; relative paths; DNS rebinding ---------------------------------------------------------
+# --- item 2: reads need the key; relative paths; DNS rebinding --------------------------------------------------------
 READS = [
     ("GET", "/jobs", None),
     ("GET", "/jobs/j-20260101T000000-abcdef12", None),
@@ -221,7 +221,7 @@ def test_trusted_hosts_real_server(tmp_path):
         proc.wait(20)
 
 
-# --- item 3: listings from a summary column ----------------------------------------------------------------------------
+# --- item 3: listings from a summary column ---------------------------------------------------------------------------
 def test_job_list_reads_only_the_summary(client):
     store = client.app.state.manager.store
     candles = _candles(2000)
@@ -253,7 +253,7 @@ def test_summary_column_migration(tmp_path):
     assert got.id == j.id and got.params == {"steps": 3, "market_data": "<list of 500 items>"}, got.params
 
 
-# --- item 4: bounded work ------------------------------------------------------------------------------------------------
+# --- item 4: bounded work ---------------------------------------------------------------------------------------------
 def _opt(**over):
     req = {
         "model_type": "xgboost",
@@ -263,7 +263,7 @@ def _opt(**over):
         "objective_options": {"source": "synthetic", "limit": 400, "n_splits": 2},
     }
     for k, v in over.items():
-        if k in ("fixed_params", "sequence_length", "limit", "n_splits", "feature_set"):
+        if k in ("fixed_params", "sequence_length", "limit", "n_splits", "feature_set", "horizon"):
             req["objective_options"][k] = v
         else:
             req[k] = v
@@ -296,6 +296,7 @@ def _opt(**over):
         ),
         (_opt(model_type="transformer", fixed_params={"sequence_length": 512}), "sequence_length"),
         (_opt(feature_set="no_such_set"), "feature_set"),
+        (_opt(horizon=10**9), "horizon"),
     ],
 )
 def test_every_engine_parameter_is_bounded(client, req, words):
@@ -403,7 +404,7 @@ def test_retention_removes_old_finished_jobs_and_checkpoints(tmp_path, monkeypat
         job_dir("../../etc")
 
 
-# --- item 5: the guards follow the routes however the app is mounted ----------------------------------------------------
+# --- item 5: the guards follow the routes however the app is mounted --------------------------------------------------
 def _limited(tmp_path):
     return _app(tmp_path, rate_limit=1, rate_burst=3)
 

@@ -7,11 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cryptoml.core import ConfigError, DataValidationError, reports_dir
+from cryptoml.core import ConfigError, DataValidationError
 from cryptoml.data import download_ccxt, synthetic_ohlcv, timeframe_to_timedelta, validate_ohlcv
 
 
-# --- item 16: NaT timestamps, timeframes with trailing characters, a corrupt ccxt cache --------------------------------
+# --- item 16: NaT timestamps, timeframes with trailing characters, a corrupt ccxt cache -------------------------------
 @pytest.mark.parametrize("where", [0, 4, -1])
 @pytest.mark.parametrize("as_column", [False, True])
 def test_missing_timestamp_is_a_validation_error(where, as_column):
@@ -83,7 +83,7 @@ def test_corrupt_ccxt_cache_is_rebuilt(tmp_path, monkeypatch, corrupt, caplog):
     assert ex.calls <= 1  # from the rebuilt cache: nothing new to fetch
 
 
-# --- item 17: parameters are plain data ---------------------------------------------------------------------------------
+# --- item 17: parameters are plain data -------------------------------------------------------------------------------
 def test_cli_params_plain_data():
     from cryptoml.cli import parse_params
 
