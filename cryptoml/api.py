@@ -1257,7 +1257,7 @@ def cancel_job(job_id: JobId, request: Request) -> Job:
     "Ask a job to stop (a queued job is cancelled at once; a running one stops cooperatively, or is killed after the grace period)."
     return _public_job(_manager(request).cancel(job_id))
 
-# %% ../nbs/60_api.ipynb #07417d95
+# %% ../nbs/60_api.ipynb #d38f408f
 MAX_ERRORS_SHOWN = 10  # validation errors listed in a 422 (with the count of all)
 
 
@@ -1285,7 +1285,7 @@ def _validation_handler(request: Request, exc: RequestValidationError) -> Respon
         shown.append(e)
     return _json(422, shown, error_count=len(errs))
 
-
+# %% ../nbs/60_api.ipynb #f835bb86
 def _install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_handler)
 
