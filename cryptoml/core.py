@@ -60,7 +60,7 @@ class ModelFileError(CryptoMLError, ValueError):
 class PipelineError(CryptoMLError, RuntimeError):
     "A papermill pipeline run failed; the message says at which cell."
 
-# %% ../nbs/00_core.ipynb #56c0abab
+# %% ../nbs/00_core.ipynb #c92ce0f7
 class Settings(BaseSettings):
     "Every `CRYPTOML_*` environment variable the package reads, typed, with its default (read with `settings()`)."
 
@@ -80,7 +80,19 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = None  # key of the HTTP API's protected routes (unset: they answer 401)
     api_rate: float = Field(20.0, ge=0)  # API requests per second per client, sustained (0: no limit)
     api_burst: int = Field(40, ge=1)  # API requests a client may send at once
-    api_max_body: int = Field(2_000_000, ge=1024)  # largest API request body in bytes (larger: 413)
+    api_max_body: int = Field(
+        2_000_000, ge=1024
+    )  # largest API request body in bytes (larger: 413); routes may allow less
+    api_public_reads: bool = False  # with a key set: routes that start no job (listings, analyses) answer without it
+    api_allowed_hosts: str = ""  # more Host names served on loopback connections, comma-separated (DNS-rebinding guard)
+    job_timeout: float = Field(86_400.0, ge=0)  # seconds a job attempt may run before it is stopped (0: no limit)
+    job_memory_mb: int | None = Field(
+        None, ge=0
+    )  # memory limit of a job's process in MB (None: half the machine; 0: none)
+    job_max_queued: int = Field(100, ge=1)  # jobs waiting at once; more are refused (the API answers 503)
+    job_retention_days: float = Field(
+        30.0, ge=0
+    )  # finished jobs and their checkpoints are deleted after this (0: kept)
     sentiment_transformer: str | None = None  # local transformer model folder for the sentiment source "transformer"
 
     @model_validator(mode="before")

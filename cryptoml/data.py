@@ -35,14 +35,14 @@ __all__ = ['log', 'OHLCV_COLUMNS', 'PRICE_COLUMNS', 'SYNTHETIC_END', 'SYNTHETIC_
            'fill_gaps', 'resample_ohlcv', 'synthetic_ohlcv', 'symbol_to_filename', 'find_data_file', 'read_ohlcv_file',
            'download_ccxt', 'load_market_data', 'load_many', 'summarize_ohlcv']
 
-# %% ../nbs/01_data.ipynb #5f79efd3
-_TF_RE = re.compile(r"^(\d+)([mhdw])$")
+# %% ../nbs/01_data.ipynb #3dbcc7cb
+_TF_RE = re.compile(r"([0-9]+)([mhdw])", re.ASCII)  # whole string only (fullmatch): no "1h\n", no non-ASCII digits
 _TF_UNIT = {"m": "min", "h": "h", "d": "D", "w": "W"}
 
 
 def timeframe_to_timedelta(timeframe: str) -> pd.Timedelta:
     "Length of one candle of `timeframe` (e.g. '1h' -> 1 hour)."
-    m = _TF_RE.match(str(timeframe))
+    m = _TF_RE.fullmatch(timeframe) if isinstance(timeframe, str) else None
     if not m or int(m.group(1)) == 0:
         raise ConfigError(f"unknown timeframe {timeframe!r}: use a count and a unit m/h/d/w, e.g. '15m', '1h', '1d'")
     n, unit = int(m.group(1)), m.group(2)
@@ -69,7 +69,7 @@ def periods_per_year(
         raise ConfigError("the index spacing must be positive")
     return float(pd.Timedelta(days=365) / step)
 
-# %% ../nbs/01_data.ipynb #955a7d19
+# %% ../nbs/01_data.ipynb #d4f19a9d
 OHLCV_COLUMNS = ["open", "high", "low", "close", "volume"]
 PRICE_COLUMNS = OHLCV_COLUMNS[:4]
 
@@ -101,7 +101,7 @@ def _check_columns(df: pd.DataFrame, extra: str) -> pd.DataFrame:
     return df[OHLCV_COLUMNS]
 
 
-def _parse_timestamps(values: Any) -> pd.DatetimeIndex:
+def _to_utc(values: Any) -> pd.DatetimeIndex:
     "Parse timestamps to a UTC DatetimeIndex, refusing unparseable values and mixed UTC offsets."
     if isinstance(values, (pd.DatetimeIndex, pd.Series)) and pd.api.types.is_datetime64_any_dtype(values):
         idx = pd.DatetimeIndex(values)
@@ -129,6 +129,16 @@ def _parse_timestamps(values: Any) -> pd.DatetimeIndex:
             f"({txt.iloc[pos]!r}) has {off.iloc[pos]!r}"
         )
     return pd.DatetimeIndex(parsed)
+
+
+def _parse_timestamps(values: Any) -> pd.DatetimeIndex:
+    "`_to_utc`, refusing missing timestamps (NaT) too: a row without a time cannot be ordered or split."
+    idx = _to_utc(values)
+    missing = np.asarray(idx.isna())
+    if missing.any():
+        pos = _first(missing)
+        raise DataValidationError(f"missing timestamp (NaT) at row {pos} ({int(missing.sum())} missing in all)")
+    return idx
 
 
 def validate_ohlcv(
@@ -408,7 +418,7 @@ def _synthetic_market(symbol: str, timeframe: str, seed: int) -> pd.DataFrame:
     df.attrs.update(symbol=symbol)
     return df
 
-# %% ../nbs/01_data.ipynb #5a884543
+# %% ../nbs/01_data.ipynb #fe319549
 def symbol_to_filename(symbol: str, timeframe: str) -> str:
     "File stem for `symbol` and `timeframe` (e.g. 'BTC/USD', '1h' -> 'BTC-USD_1h')."
     parts = re.split(r"[/\-_:]", symbol.strip().upper())
@@ -445,9 +455,9 @@ def read_ohlcv_file(
     cached = _cache_path(path) if cache and path.suffix != ".parquet" else None
     if cached is not None and cached.is_file():
         try:
-            return pd.read_parquet(cached)
+            return validate_ohlcv(pd.read_parquet(cached))  # a cache is input too: validated like the source
         except Exception as e:
-            log.warning("ignoring unreadable cache %s (%s)", cached, e)
+            log.warning("ignoring an unreadable or invalid cache %s (%s)", cached, e)
     try:
         raw = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
     except Exception as e:
@@ -466,7 +476,7 @@ def read_ohlcv_file(
             log.warning("could not write cache %s (%s)", cached, e)
     return df
 
-# %% ../nbs/01_data.ipynb #c74cd9cf
+# %% ../nbs/01_data.ipynb #7cd585a9
 def _exchange(exchange: Any) -> Any:
     if not isinstance(exchange, str):
         return exchange
@@ -498,6 +508,18 @@ def _fetch_page(ex: Any, symbol: str, timeframe: str, since: int, limit: int, re
             time.sleep(wait)
 
 
+def _read_ccxt_cache(path: Path) -> pd.DataFrame | None:
+    "The validated candles of a ccxt cache file; None if absent, or (with a warning, the file removed) if unusable."
+    if not path.is_file():
+        return None
+    try:
+        return validate_ohlcv(pd.read_parquet(path))
+    except Exception as e:  # truncated, not Parquet, not candles, or candles that fail validation
+        log.warning("rebuilding the ccxt cache %s from the exchange: %s: %s", path, type(e).__name__, str(e)[:300])
+        path.unlink(missing_ok=True)
+        return None
+
+
 def download_ccxt(
     symbol: str,  # exchange symbol, e.g. 'BTC/USDT'
     timeframe: str = "1h",  # candle spacing
@@ -514,7 +536,7 @@ def download_ccxt(
     step = td.value // 10**6
     now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
     path = data_dir() / "ccxt" / str(getattr(ex, "id", "exchange")) / f"{symbol_to_filename(symbol, timeframe)}.parquet"
-    old = pd.read_parquet(path) if cache and path.is_file() else None
+    old = _read_ccxt_cache(path) if cache else None
     if since is None:
         since = now - td * ((limit or 1000) + 1)
     start = pd.Timestamp(since, tz="UTC") if pd.Timestamp(since).tz is None else pd.Timestamp(since)

@@ -16,6 +16,7 @@ from cryptoml.data import synthetic_ohlcv
 from cryptoml.jobs import JobManager, JobStore, JobRow
 
 KEY = "test-key-" + "x" * 24
+H = {"X-API-Key": KEY}  # every route but /health wants the key once the server has one
 ROOT = Path(__file__).resolve().parents[1]
 FINAL = ("succeeded", "failed", "cancelled", "interrupted")
 
@@ -142,14 +143,16 @@ def test_no_key_configured_refuses_work(tmp_path):
 
 def test_oversize_body_413(client):
     big = {"text": "a" * 2_100_000}
-    r = client.post(f"{API_PREFIX}/sentiment/analyze", json=big)
+    r = client.post(f"{API_PREFIX}/sentiment/analyze", json=big, headers=H)
     assert r.status_code == 413 and "larger than" in r.json()["detail"]
 
     def chunks():  # no Content-Length: the limit counts streamed bytes
         for _ in range(300):
             yield b"x" * 10_000
 
-    r = client.post(f"{API_PREFIX}/sentiment/analyze", content=chunks(), headers={"content-type": "application/json"})
+    r = client.post(
+        f"{API_PREFIX}/sentiment/analyze", content=chunks(), headers={"content-type": "application/json", **H}
+    )
     assert r.status_code == 413
 
 
@@ -160,7 +163,7 @@ def test_nan_and_infinity_are_422_with_json_body(client):
         '{"text": "hi", "sources": ["vader"], "x": NaN}',
     ):
         path = "/regime/detect" if "prices" in bad else "/sentiment/analyze"
-        r = client.post(API_PREFIX + path, content=bad, headers={"content-type": "application/json"})
+        r = client.post(API_PREFIX + path, content=bad, headers={"content-type": "application/json", **H})
         assert r.status_code == 422, r.text
         json.loads(r.text)  # valid JSON (no bare NaN)
     body = {
@@ -193,7 +196,7 @@ def test_bounds_and_traversal(client):
     )
     assert r.status_code == 422
     for mid in ("../../etc/passwd", "..", ".hidden", "a/b", "%2e%2e"):
-        r = client.post(f"{API_PREFIX}/predict", json={"model_id": mid, "candles": _candles(5)})
+        r = client.post(f"{API_PREFIX}/predict", json={"model_id": mid, "candles": _candles(5)}, headers=H)
         assert r.status_code in (404, 422), (mid, r.status_code)
     r = client.post(
         f"{API_PREFIX}/optimize",
@@ -215,9 +218,9 @@ def test_rate_limit_429(tmp_path):
         manager=JobManager(store, NullExecutor()),
     )
     with TestClient(app) as c:
-        codes = [c.get(f"{API_PREFIX}/jobs").status_code for _ in range(6)]
+        codes = [c.get(f"{API_PREFIX}/jobs", headers=H).status_code for _ in range(6)]
         assert codes[:3] == [200] * 3 and 429 in codes[3:], codes
-        r = c.post(f"{API_PREFIX}/sentiment/analyze", json={"text": "ok"})
+        r = c.post(f"{API_PREFIX}/sentiment/analyze", json={"text": "ok"}, headers=H)
         assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
         assert c.get(f"{API_PREFIX}/health").status_code == 200  # health is exempt
 
@@ -324,7 +327,7 @@ def test_end_to_end_uvicorn(tmp_path):
     "A real server over HTTP: docs, analysis routes, a job to completion, and a cancel within the grace period."
     srv = Server(tmp_path, grace=10).start()
     try:
-        with httpx.Client(base_url=srv.url, timeout=30) as c:
+        with httpx.Client(base_url=srv.url, timeout=30, headers=H) as c:
             assert c.get("/openapi.json").json()["info"]["title"].startswith("cryptoml")
             assert c.get("/docs").status_code == 200
             r = c.post(
@@ -343,8 +346,7 @@ def test_end_to_end_uvicorn(tmp_path):
                 "volatile",
                 "trending",
             )
-            assert c.post(f"{API_PREFIX}/rl/train", json={}).status_code == 401
-            H = {"X-API-Key": KEY}
+            assert c.post(f"{API_PREFIX}/rl/train", json={}, headers={"X-API-Key": ""}).status_code == 401
             r = c.post(
                 f"{API_PREFIX}/rl/train",
                 headers=H,
@@ -376,17 +378,15 @@ def test_end_to_end_uvicorn(tmp_path):
 def test_ppo_cancel_within_grace(tmp_path):
     "PPO stops through its SB3 callback (returns False) well within the grace period; a stubborn job is killed after it."
     app = create_app(ApiSettings(api_key=KEY, jobs_url=str(tmp_path / "jobs.sqlite"), rate_limit=0, cancel_grace=10))
-    H = {"X-API-Key": KEY}
-    with TestClient(app) as c:
+    with TestClient(app, headers=H) as c:
         r = c.post(
             f"{API_PREFIX}/rl/train",
-            headers=H,
             json={"agent_type": "ppo", "market_data": _candles(400), "total_timesteps": 2_000_000},
         )
         jid = r.json()["id"]
         _wait(c, jid, states=("running",), pred=lambda j: j["progress"] > 0, timeout=90)
         t0 = time.time()
-        c.delete(f"{API_PREFIX}/jobs/{jid}", headers=H)
+        c.delete(f"{API_PREFIX}/jobs/{jid}")
         j = _wait(c, jid, timeout=30)
         assert j["status"] == "cancelled" and j["error"] == "cancelled" and time.time() - t0 < 10, (j, time.time() - t0)
 
@@ -405,8 +405,8 @@ def test_job_survives_sigkill_and_resumes(tmp_path):
     candles = _candles(400)
     body = {"agent_type": "qlearning", "market_data": candles, "total_timesteps": 60_000, "seed": 1}
     try:
-        with httpx.Client(base_url=srv.url, timeout=30) as c:
-            jid = c.post(f"{API_PREFIX}/rl/train", headers={"X-API-Key": KEY}, json=body).json()["id"]
+        with httpx.Client(base_url=srv.url, timeout=30, headers=H) as c:
+            jid = c.post(f"{API_PREFIX}/rl/train", json=body).json()["id"]
             before = _wait(c, jid, states=("running",), pred=lambda j: j["progress"] >= 0.2, timeout=60)
         store = JobStore(tmp_path / "jobs.sqlite")
         from sqlalchemy.orm import Session
@@ -426,7 +426,7 @@ def test_job_survives_sigkill_and_resumes(tmp_path):
         srv.stop()
         srv2 = Server(tmp_path).start()
         try:
-            with httpx.Client(base_url=srv2.url, timeout=30) as c:
+            with httpx.Client(base_url=srv2.url, timeout=30, headers=H) as c:
                 j = _wait(c, jid, timeout=90)
                 assert j["status"] == "succeeded", (j["error"], j)
                 assert j["attempt"] == 2 and j["result"]["resumed_from"] > 0 and j["result"]["timesteps"] == 60_000, j
@@ -454,7 +454,7 @@ def test_optimize_on_dask_runs_exactly_n_trials(tmp_path, monkeypatch):
                 dask_address=cluster.scheduler_address,
             )
         )
-        with TestClient(app) as c:
+        with TestClient(app, headers=H) as c:
             req = {
                 "model_type": "ridge",
                 "search_strategy": "random",
@@ -465,7 +465,7 @@ def test_optimize_on_dask_runs_exactly_n_trials(tmp_path, monkeypatch):
                 ],
                 "objective_options": {"source": "synthetic", "limit": 400, "n_splits": 2},
             }
-            r = c.post(f"{API_PREFIX}/optimize", headers={"X-API-Key": KEY}, json=req)
+            r = c.post(f"{API_PREFIX}/optimize", json=req)
             assert r.status_code == 202
             t0, j = time.time(), None
             while time.time() - t0 < 90:
@@ -483,7 +483,7 @@ def test_optimize_on_dask_runs_exactly_n_trials(tmp_path, monkeypatch):
 @pytest.mark.parametrize("model", ["persistence", "ewma", "har", "harq", "garch", "gjr"])
 def test_volatility_forecast_every_model(client, model):
     r = client.post(
-        f"{API_PREFIX}/volatility/forecast", json={"candles": _candles(1200), "model": model, "horizon": 24}
+        f"{API_PREFIX}/volatility/forecast", headers=H, json={"candles": _candles(1200), "model": model, "horizon": 24}
     )
     assert r.status_code == 200, r.text
     body = r.json()
@@ -502,6 +502,6 @@ def test_volatility_forecast_refuses_bad_input(client):
         ({"candles": _candles(100), "model": "figarch"}, "persistence"),
     ]
     for body, msg in cases:
-        r = client.post(f"{API_PREFIX}/volatility/forecast", json=body)
+        r = client.post(f"{API_PREFIX}/volatility/forecast", headers=H, json=body)
         assert r.status_code == 422 and msg in r.text, (body.get("model"), r.status_code, r.text[:300])
         json.loads(r.text)
