@@ -32,6 +32,8 @@ def test_template_runs_with_smoke_params(name, tmp_path):
     assert res.returncode == 0, f"{name} failed: {status.get('error')}\n{res.stdout[-2000:]}\n{res.stderr[-3000:]}"
     html = (run / "report.html").read_text()
     assert "<html" in html and len(html) > 10_000
+    assert "<img " in html, f"{name}: the report has no figures (MPLBACKEND={os.environ.get('MPLBACKEND')})"
+    assert "absl::InitializeLog" not in html and "oneDNN custom operations" not in html  # TensorFlow's start-up lines
     assert yaml.safe_load((run / "params.yaml").read_text())["run"]["pipeline"] == name
 
 
@@ -100,3 +102,24 @@ def test_cli_serve_answers_health(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_main_job_console_shows_progress_not_noise(main_job):
+    "`cryptoml run-all` prints a line per template and a summary table; kernel and library output goes to run.log."
+    root, (first, second) = main_job
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert second.returncode == 1, second.stdout + second.stderr  # one template of the second job fails
+    out = first.stdout.splitlines()
+    assert out[0].startswith("cryptoml main job") and "2 templates, parameter set smoke" in out[0]
+    assert out[1].startswith("[1/2] data") and "succeeded" in out[1] and out[2].startswith("[2/2] wide")
+    assert out[3].split() == ["template", "status", "time", "report"] and out[4].endswith("report.html")
+    assert out[-1].startswith("2/2 templates succeeded") and out[-1].endswith(str(root / "index.html"))
+    again = second.stdout.splitlines()
+    assert "left" in again[1]  # the time left, estimated from the first job's run of `wide`
+    assert "broken" in again[-2] and "ValueError: on purpose" in again[-2] and "run.log" in again[-2]
+    for p in (first, second):  # no kernel warnings, no TensorFlow lines, no library logs between the lines
+        assert p.stderr == "", p.stderr[-2000:]
+    log = next((root / "broken").glob("*/run.log")).read_text()
+    assert "Kernel is running over TCP" in log  # the kernel's own start-up output went to the run's log
+    assert "absl::InitializeLog" in log  # and so did TensorFlow's native start-up lines
+    assert (root / "index.html").is_file() and len(out) == 7
