@@ -434,7 +434,7 @@ def fmt_duration(
     m, s = divmod(int(round(s)), 60)
     return f"{m}m{s:02d}s" if m < 60 else f"{m // 60}h{m % 60:02d}m"
 
-# %% ../nbs/50_reports.ipynb #1b69cc8b
+# %% ../nbs/50_reports.ipynb #f6a35721
 def expected_durations(
     names: Sequence[str],  # templates about to run
     history: list[dict] | None = None,  # `run_history()` records (default: read the reports folder)
@@ -450,14 +450,11 @@ def expected_durations(
 def eta(
     remaining: Sequence[str],  # templates still to run
     expected: dict[str, float],  # from `expected_durations`
-    done: Sequence[RunResult],  # runs of this job so far
 ) -> float | None:
-    "Seconds left: each remaining template's last duration, or this job's mean for one never run (None: no basis)."
-    mean = sum(r.duration for r in done) / len(done) if done else None
-    parts = [expected.get(n, mean) for n in remaining]
-    return None if any(p is None for p in parts) else float(sum(parts))
+    "Seconds left: the sum of the remaining templates' last durations (None when one has never run: no basis)."
+    return None if any(n not in expected for n in remaining) else float(sum(expected[n] for n in remaining))
 
-# %% ../nbs/50_reports.ipynb #49f43887
+# %% ../nbs/50_reports.ipynb #3b4cfd04
 def _is_tty(out) -> bool:
     return bool(getattr(out, "isatty", lambda: False)())
 
@@ -467,10 +464,12 @@ def progress_line(
     n: int,  # templates in the job
     r: RunResult,  # how it went
     left: float | None,  # estimated seconds left (`eta`), None: unknown
+    elapsed: float = 0.0,  # seconds since the job started (shown when the time left is unknown)
     width: int = 12,  # width of the name column
 ) -> str:
-    "The console line of one finished template: position, name, status, time, time left."
-    tail = "" if i == n else (f"about {fmt_duration(left)} left" if left is not None else "")
+    "The console line of one finished template: position, name, status, time, and the time left (or so far)."
+    tail = f"about {fmt_duration(left)} left" if left is not None else f"{fmt_duration(elapsed)} so far"
+    tail = "" if i == n else tail
     return f"[{i}/{n}] {r.pipeline:<{width}} {r.status:<9} {fmt_duration(r.duration):>7}  {tail}".rstrip()
 
 # %% ../nbs/50_reports.ipynb #612e65cb
@@ -501,7 +500,7 @@ def _run_one(name: str, params_file, run_id: str) -> RunResult:
         err = f"{type(e).__name__}: {e}"
         return RunResult(name, run_id, reports_dir() / name / run_id, "failed", time.time() - t0, err)
 
-# %% ../nbs/50_reports.ipynb #3a6d41f8
+# %% ../nbs/50_reports.ipynb #7bf4aed3
 def run_all(
     params_file: str | Path | None = None,  # parameter set for every template (e.g. 'smoke')
     names: Sequence[str] | None = None,  # templates to run (default: all, in main-job order)
@@ -518,7 +517,7 @@ def run_all(
             last = f" (last run {fmt_duration(expected[name])})" if name in expected else ""
             print(f"[{i}/{len(names)}] {name} running...{last}", end="\r", file=out, flush=True)
         results.append(r := _run_one(name, params_file, run_id))
-        line = progress_line(i, len(names), r, eta(names[i:], expected, results), w)
+        line = progress_line(i, len(names), r, eta(names[i:], expected), time.time() - t0, w)
         print(("\r\033[K" if _is_tty(out) else "") + line, file=out, flush=True)
     index = write_index(results)
     print(summary_table(results, time.time() - t0, index), file=out, flush=True)

@@ -90,7 +90,7 @@ WIDE = [
 def main_job(tmp_path_factory):
     """The main job (`cryptoml run-all`) run twice into a fresh reports folder, as a user would from the command line:
     first the real `data` template and a template with a wide trading-statistics table and a figure (smoke parameters),
-    then the wide one again and one that loads TensorFlow and fails.
+    then one that loads TensorFlow and fails, and the wide one again.
     Returns (reports folder, [the two completed processes])."""
     import shutil, subprocess, sys
 
@@ -114,4 +114,4 @@ def main_job(tmp_path_factory):
         text=True,
         timeout=900,
     )
-    return tmp / "reports", [run("data,wide"), run("wide,broken")]
+    return tmp / "reports", [run("data,wide"), run("broken,wide")]

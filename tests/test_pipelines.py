@@ -115,8 +115,8 @@ def test_main_job_console_shows_progress_not_noise(main_job):
     assert out[3].split() == ["template", "status", "time", "report"] and out[4].endswith("report.html")
     assert out[-1].startswith("2/2 templates succeeded") and out[-1].endswith(str(root / "index.html"))
     again = second.stdout.splitlines()
-    assert "left" in again[1]  # the time left, estimated from the first job's run of `wide`
-    assert "broken" in again[-2] and "ValueError: on purpose" in again[-2] and "run.log" in again[-2]
+    assert "so far" in out[1] and "left" in again[1]  # time left: known once `wide` has run (in the first job)
+    assert "broken" in again[-3] and "ValueError: on purpose" in again[-3] and "run.log" in again[-3]
     for p in (first, second):  # no kernel warnings, no TensorFlow lines, no library logs between the lines
         assert p.stderr == "", p.stderr[-2000:]
     log = next((root / "broken").glob("*/run.log")).read_text()
