@@ -247,12 +247,13 @@ def _drop_log_noise(nb) -> None:
         if cell.cell_type == "code":
             cell.outputs = outs
 
-# %% ../nbs/50_reports.ipynb #6731965b
+# %% ../nbs/50_reports.ipynb #08fedaeb
 REPORT_CSS = """
 body.jp-Notebook { max-width: 1180px; margin: 0 auto; padding: 0 24px 64px; box-sizing: border-box;
   --jp-content-font-size1: 15px; --jp-ui-font-size1: 14px;
   --jp-content-font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
 .jp-RenderedMarkdown { line-height: 1.55; }
+.jp-RenderedHTMLCommon :is(h1, h2, h3, h4) { scroll-margin-top: 56px; }  /* a linked heading clears the top bar */
 .jp-RenderedMarkdown p, .jp-RenderedMarkdown li { max-width: 80ch; }
 .jp-Cell, .jp-Cell-outputWrapper, .jp-OutputArea, .jp-OutputArea-child { min-width: 0; max-width: 100%; }
 .jp-OutputArea-output { min-width: 0; max-width: 100%; overflow-x: auto; }

@@ -130,12 +130,9 @@ class Page:
                 continue
             if not Path(unquote(u.path)).exists():
                 dead.append(href)
-            elif (
-                u.fragment
-                and href.split("#")[0] == info["page"].split("#")[0]
-                and unquote(u.fragment) not in info["ids"]
-            ):
-                dead.append(href)
+            elif u.fragment and href.split("#")[0] == info["page"].split("#")[0]:
+                if not {u.fragment, unquote(u.fragment)} & set(info["ids"]):  # browsers try the id as is, then decoded
+                    dead.append(href)
         broken = [i for i in info["images"] if not (i["done"] and i["w"] > 0 and i["h"] > 0)]
         external = self.problems(external=True)
         return {**info, "problems": self.problems(), "external": external, "dead_links": dead, "broken_images": broken}
