@@ -74,8 +74,8 @@ class Preparation(BaseEstimator):
         scaler: str | None = "standard",  # "standard", "minmax", "robust" (fitted on training rows only) or None
         target_options: dict | None = None,  # keyword options of the target (e.g. {"estimator": "parkinson"})
         price_columns: tuple = (),  # OHLCV columns kept as features beside the indicators
-        cross_sectional: tuple = (),  # panels: per-asset columns ranked and z-scored across assets, and panel
-        # features (names of `features.PANEL_FEATURES` or {name: params}: relative return, beta, correlation, dispersion)
+        cross_sectional: tuple = (),  # panels: columns ranked / z-scored across assets, panel features
+        # (`features.PANEL_FEATURES` names or {name: params}: relative return, beta, correlation, dispersion)
         symbol_encoding: str | None = "onehot",  # panels: "onehot" adds one 0/1 column per symbol; None: nothing
         purge: int | None = None,  # candles dropped between training and later samples (default: horizon + window)
         embargo: int = 0,  # extra candles dropped after the purge
