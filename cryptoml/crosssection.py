@@ -101,7 +101,7 @@ def signal(
         raise ConfigError(f"unknown signal {name!r}: use <kind>_<window> with kind in {list(SIGNALS)}")
     return SIGNALS[kind](panel, int(w)).rename_axis(index="timestamp", columns="symbol")
 
-# %% ../nbs/17_crosssection.ipynb #3e9bb55b
+# %% ../nbs/17_crosssection.ipynb #d742b022
 def forward_returns(
     panel: pd.DataFrame,  # a (symbol, field) panel
     horizon: int = 1,  # candles ahead
@@ -387,7 +387,7 @@ def plot(
     plt.tight_layout()
     return axes
 
-# %% ../nbs/17_crosssection.ipynb #f546d3ba
+# %% ../nbs/17_crosssection.ipynb #5b161652
 FACTOR_COLUMNS = ("ic_mean", "ic_t", "hit_rate", "spread_bps", "ls_gross_bps", "turnover", "break_even_bps", "n")
 
 
