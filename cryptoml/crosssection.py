@@ -25,7 +25,8 @@ log = get_logger("crosssection")
 __all__ = ['log', 'SIGNALS', 'FACTOR_COLUMNS', 'load_panel', 'closes', 'reversal', 'momentum', 'distance_from_high', 'signal',
            'forward_returns', 'rank_ic', 'ic_stats', 'quantile_returns', 'rank_weights', 'long_short', 'break_even_bps',
            'ic_decay', 'basket_candles', 'market_regimes', 'FactorReport', 'factor_report', 'compare_factors',
-           'scores_from_walk_forward']
+           'scores_from_walk_forward', 'panel_summary', 'hand_made_scores', 'pooled_scores', 'align_scores',
+           'factor_reports', 'factor_breakdown', 'plot_tear_sheets']
 
 # %% ../nbs/17_crosssection.ipynb #6a78dfca
 def load_panel(
@@ -416,3 +417,93 @@ def scores_from_walk_forward(
     if seed is not None:
         p = p[p["seed"] == seed]
     return p.groupby(level=[0, 1])["y_pred"].mean().unstack(1).rename_axis(index="timestamp", columns="symbol")
+
+# %% ../nbs/17_crosssection.ipynb #470f4e0d
+def panel_summary(
+    panel: pd.DataFrame,  # a (symbol, field) panel
+) -> pd.DataFrame:
+    "One row per coin (`data.summarize_ohlcv` of its candles from its listing on)."
+    rows = []
+    for s in closes(panel).columns:
+        f = panel[s].dropna(how="all")
+        f.attrs = {"symbol": s}
+        rows.append(_data.summarize_ohlcv(f, panel.attrs.get("timeframe")))
+    return pd.concat(rows)
+
+
+def hand_made_scores(
+    panel: pd.DataFrame,  # a (symbol, field) panel
+    names: Sequence[str] = ("reversal_24", "momentum_168", "distance_high_168"),  # signal names (see `signal`)
+) -> dict[str, pd.DataFrame]:
+    "The named hand-made signals of a panel."
+    return {n: signal(panel, n) for n in names}
+
+# %% ../nbs/17_crosssection.ipynb #cd2e285d
+def pooled_scores(
+    engines: Mapping[str, dict],  # label -> {"engine": registry name (default: the label), **engine parameters}
+    panel: pd.DataFrame,  # a (symbol, field) panel
+    target: str = "excess_return",  # cross-sectional target of `features.TARGETS`
+    horizon: int = 24,  # target horizon (candles)
+    cross_sectional: Sequence = (),  # panel features and ranked columns (see `pipeline.Preparation`)
+    n_splits: int = 3,  # walk-forward folds
+    seeds: Sequence[int] = (0,),  # seeds of engines that take one
+    executor: Any = None,  # runs folds and seeds in parallel (see `models.core.walk_forward_evaluate`)
+    **preparation,  # other `Preparation` parameters (feature_set, sequence_length ...)
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    "Walk-forward pooled models on a panel: the forecast table and each model's out-of-sample score frame."
+    from cryptoml.models.core import compare_engines, make_engine
+    from cryptoml.pipeline import Preparation
+
+    prep = Preparation(target=target, horizon=horizon, cross_sectional=tuple(cross_sectional), **preparation)
+    made = {
+        k: make_engine(dict(v).pop("engine", k), **{a: b for a, b in v.items() if a != "engine"})
+        for k, v in engines.items()
+    }
+    table, res = compare_engines(made, panel, preparation=prep, n_splits=n_splits, seeds=seeds, executor=executor)
+    return table, {k: scores_from_walk_forward(r) for k, r in res.items()}
+
+
+def align_scores(
+    *groups: Mapping[str, pd.DataFrame] | None,  # dicts of score frames (None: skipped)
+    **named: pd.DataFrame | None,  # single score frames by name (None: skipped, e.g. no planted score)
+) -> dict[str, pd.DataFrame]:
+    "All scores in one dict, cut to the period every one of them covers (from the latest first score on)."
+    out = {k: v for g in groups if g for k, v in g.items()} | {k: v for k, v in named.items() if v is not None}
+    if not out:
+        raise ConfigError("no scores to align")
+    start = max(s.dropna(how="all").index.min() for s in out.values())
+    end = min(s.dropna(how="all").index.max() for s in out.values())
+    return {k: v.loc[start:end] for k, v in out.items()}
+
+# %% ../nbs/17_crosssection.ipynb #e9910fac
+def factor_reports(
+    scores: Mapping[str, pd.DataFrame],  # score name -> time x symbol scores
+    panel: pd.DataFrame,  # the (symbol, field) panel
+    regimes: pd.Series | str | None = "auto",  # as in `factor_report` ("auto": computed once for all)
+    **kwargs,  # horizons, horizon, quantiles, step, decay_lags, min_assets (see `factor_report`)
+) -> dict[str, FactorReport]:
+    "The tear sheet of every score."
+    if isinstance(regimes, str) and regimes == "auto":
+        regimes = market_regimes(panel)
+    return {k: factor_report(s, panel, regimes=regimes, name=k, **kwargs) for k, s in scores.items()}
+
+
+def factor_breakdown(
+    reports: Mapping[str, FactorReport],  # tear sheets
+    by: str = "year",  # "year" or "regime"
+    stat: str = "ic_mean",  # statistic of the breakdown (ic_mean, ic_t, hit_rate, n)
+) -> pd.DataFrame:
+    "Score x year (or regime) table of one IC statistic at each report's main horizon."
+    if by not in ("year", "regime"):
+        raise ConfigError(f"by must be 'year' or 'regime', got {by!r}")
+    parts = {k: getattr(r, f"by_{by}") for k, r in reports.items()}
+    return pd.DataFrame({k: p[stat] for k, p in parts.items() if len(p)}).T.rename_axis(index="score", columns=by)
+
+
+def plot_tear_sheets(
+    reports: Mapping[str, FactorReport],  # tear sheets
+    names: Sequence[str] | None = None,  # which (default: all)
+    **kwargs,  # fee_bps, rolling (see `FactorReport.plot`)
+) -> list:
+    "Draw the tear-sheet figure of each report; the axes of each."
+    return [reports[k].plot(**kwargs) for k in (names or list(reports))]
