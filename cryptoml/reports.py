@@ -24,7 +24,7 @@ __all__ = ['log', 'MAIN_JOB_ORDER', 'pipelines_dir', 'list_pipelines', 'template
            'RunResult', 'new_run_id', 'notebook_to_html', 'run_pipeline', 'write_index', 'run_all', 'main']
 
 # %% ../nbs/50_reports.ipynb #0a8e756c
-MAIN_JOB_ORDER = ["data", "sentiment", "regime", "train", "evaluate", "tune", "rl"]
+MAIN_JOB_ORDER = ["data", "sentiment", "regime", "train", "evaluate", "crosssection", "tune", "rl"]
 
 
 def pipelines_dir() -> Path:
