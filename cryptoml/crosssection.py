@@ -102,7 +102,7 @@ def signal(
         raise ConfigError(f"unknown signal {name!r}: use <kind>_<window> with kind in {list(SIGNALS)}")
     return SIGNALS[kind](panel, int(w)).rename_axis(index="timestamp", columns="symbol")
 
-# %% ../nbs/17_crosssection.ipynb #d742b022
+# %% ../nbs/17_crosssection.ipynb #72f51cf4
 def forward_returns(
     panel: pd.DataFrame,  # a (symbol, field) panel
     horizon: int = 1,  # candles ahead
@@ -112,9 +112,23 @@ def forward_returns(
     return lc.shift(-_window(horizon, "horizon")) - lc
 
 
+def _row_ranks(a: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    "Ranks (1..n, ties averaged) of each row's values where `ok`, NaN elsewhere; a sort per row, pandas for ties."
+    x = np.where(ok, a, np.inf)
+    order = np.argsort(x, axis=1, kind="stable")
+    r = np.empty_like(x)
+    np.put_along_axis(r, order, np.broadcast_to(np.arange(1.0, x.shape[1] + 1), x.shape), axis=1)
+    xs = np.take_along_axis(x, order, axis=1)
+    with np.errstate(invalid="ignore"):  # inf - inf where coins are missing
+        tie = (np.diff(xs, axis=1) == 0) & np.isfinite(xs[:, 1:])
+    if len(tied := np.flatnonzero(tie.any(1))):
+        r[tied] = pd.DataFrame(np.where(ok[tied], a[tied], np.nan)).rank(axis=1).to_numpy()
+    return np.where(ok, r, np.nan)
+
+
 def _centred_ranks(x: pd.DataFrame, ok: np.ndarray, n: np.ndarray) -> np.ndarray:
     "Row-wise ranks of `x` where `ok`, minus each row's mean rank (0 elsewhere)."
-    r = np.nan_to_num(x.where(ok).rank(axis=1).to_numpy())
+    r = np.nan_to_num(_row_ranks(x.to_numpy(np.float64), ok))
     return np.where(ok, r - r.sum(1, keepdims=True) / np.maximum(n, 1)[:, None], 0.0)
 
 
@@ -166,7 +180,7 @@ def ic_stats(
         n=len(x),
     )
 
-# %% ../nbs/17_crosssection.ipynb #079c0c5a
+# %% ../nbs/17_crosssection.ipynb #07a39468
 def quantile_returns(
     scores: pd.DataFrame,  # time x symbol scores
     returns: pd.DataFrame,  # time x symbol forward returns
@@ -175,7 +189,8 @@ def quantile_returns(
 ) -> pd.DataFrame:
     "Mean forward return of each score quantile relative to the coins' mean, at each time (time x quantile)."
     s, r, ok, n = _comparable(scores, returns)
-    q = np.ceil(s.where(ok).rank(axis=1, pct=True).to_numpy() * _window(quantiles, "quantiles"))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q = np.ceil(_row_ranks(s.to_numpy(np.float64), ok) / n[:, None] * _window(quantiles, "quantiles"))
     rel = r.where(ok).sub(r.where(ok).mean(axis=1), axis=0).to_numpy()
     out = {}
     with np.errstate(invalid="ignore"):
