@@ -1,4 +1,4 @@
-"""Cross-sectional quality on the eight shared hourly coins, walk-forward, and the speed of panel features and tear sheets.
+"""Cross-sectional quality on the eight shared hourly coins (walk-forward), speed of panel features and tear sheets.
 
 Data: Binance hourly candles (quoted in USDT) of BTC, ETH, LTC, XRP, ADA, DOGE, SOL, BNB from the shared data folder,
 2018-01-01 to 2023-06-30, joined on all their timestamps (a coin enters when it lists: XRP/ADA 2018-04/05, DOGE
@@ -29,7 +29,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 warnings.filterwarnings("ignore")
 logging.getLogger("cryptoml").setLevel(logging.WARNING)
 
-import numpy as np
 import pandas as pd
 
 from cryptoml.backtest import compare_weights

@@ -55,6 +55,9 @@ def split_panel(
         if missing := [c for c in OHLCV if c not in part.columns]:
             raise DataValidationError(f"panel symbol {sym!r} lacks column(s) {missing}")
         part = part[OHLCV].dropna(how="all")
+        if part.empty:
+            _log.info("panel symbol %r has no candles in this period; left out", sym)
+            continue
         if part.isna().any().any():
             t = part.index[part.isna().any(axis=1)][0]
             raise DataValidationError(f"panel symbol {sym!r} has a partly missing candle at {t}")
@@ -182,7 +185,11 @@ def _design(self: Preparation, df: pd.DataFrame) -> Design:
             raise ConfigError(f"target {t.name!r} compares assets: it needs a (symbol, field) panel")
         wide = t.cross(pd.DataFrame(labels))
         labels = {s: wide[s].reindex(c.index) for s, c in assets.items()}
-    for s, f in feats.items():
+    for s, f in list(feats.items()):
+        if s is not None and len(feats) > 1 and not np.isfinite(f.to_numpy(np.float64)).all(axis=1).any():
+            _log.warning("panel symbol %r: %d candles, shorter than the features' warm-up; left out", s, len(f))
+            del feats[s], labels[s]
+            continue
         first = _features.warmup_rows(f)
         feats[s], labels[s] = f.iloc[first:], labels[s].iloc[first:]
     return Design(feats, labels)
