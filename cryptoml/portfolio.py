@@ -18,7 +18,7 @@ from .crosssection import closes, rank_weights
 log = get_logger("portfolio")
 
 # %% auto #0
-__all__ = ['log', 'METHODS', 'weights_from_scores', 'benchmark_weights', 'strategy_weights']
+__all__ = ['log', 'METHODS', 'weights_from_scores', 'benchmark_weights', 'strategy_weights', 'latest_weights']
 
 # %% ../nbs/18_portfolio.ipynb #110a6f22
 METHODS = ("rank", "topk", "tilt", "equal", "inverse_vol", "risk_parity", "hrp")
@@ -68,14 +68,17 @@ def _skfolio_weights(method: str, X: np.ndarray) -> np.ndarray:
     "Long-only weights of `X`'s columns (returns) by HRP or variance risk parity (skfolio)."
     if X.shape[1] == 1:
         return np.ones(1)
-    if method == "hrp":
-        from skfolio.optimization import HierarchicalRiskParity
-
-        return HierarchicalRiskParity().fit(X).weights_
     from skfolio import RiskMeasure
-    from skfolio.optimization import RiskBudgeting
+    from skfolio.optimization import HierarchicalRiskParity, RiskBudgeting
 
-    return RiskBudgeting(risk_measure=RiskMeasure.VARIANCE).fit(X).weights_
+    est = HierarchicalRiskParity() if method == "hrp" else RiskBudgeting(risk_measure=RiskMeasure.VARIANCE)
+    try:
+        w = np.asarray(est.fit(X).weights_, np.float64)
+    except Exception as e:  # a solver that fails on degenerate returns
+        raise DataValidationError(f"{method} could not allocate on these returns: {type(e).__name__}: {e}") from None
+    if not np.isfinite(w).all():
+        raise DataValidationError(f"{method} gave non-finite weights on these returns")
+    return w
 
 
 def _risk_inputs(scores: pd.DataFrame, prices: Any, window: int) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
@@ -106,7 +109,9 @@ def _risk_rows(method, S, at, scores, prices, volatility, k, window) -> np.ndarr
         X = L[max(0, p - window + 1) : p + 1]
         cols = np.flatnonzero(sel[i] & (np.isfinite(X).sum(0) >= window // 2))
         X = X[:, cols][np.isfinite(X[:, cols]).all(1)]
-        if len(cols) == 0 or len(X) < 2:
+        keep = X.std(0) > 0 if len(X) >= 2 else np.zeros(len(cols), bool)  # a flat price has no risk to estimate
+        cols, X = cols[keep], X[:, keep]
+        if len(cols) == 0:
             continue
         if fvol is not None:  # past correlations, forecast volatilities
             X = X * np.nan_to_num(vol[i, cols] / X.std(0), nan=1.0)
@@ -225,3 +230,28 @@ def strategy_weights(
         raise ConfigError("benchmarks need prices (the panel)")
     names = {"equal": "equal-weight basket"}
     return out | {names.get(b, f"{b} buy & hold"): benchmark_weights(prices, b) for b in benchmarks}
+
+# %% ../nbs/18_portfolio.ipynb #b259dfa6
+def latest_weights(
+    scores: Mapping[str, float] | None = None,  # the latest score of each coin
+    candles: Mapping[str, pd.DataFrame] | None = None,  # each coin's OHLCV candles, oldest first
+    signal: str = "momentum_168",  # hand-made signal (`crosssection.signal`) computed from candles when no scores
+    volatility: Mapping[str, float] | None = None,  # forecast volatility of each coin (risk-based methods)
+    **kwargs,  # method, k, long_only, tilt, gross, cap, risk_window, min_assets (see `weights_from_scores`)
+) -> tuple[Any, pd.Series, pd.Series]:
+    "Weights for the latest time from one cross-section of scores or from candles: (time, weights, scores)."
+    from cryptoml.crosssection import signal as _signal
+
+    if bad := sorted(set(kwargs) & {"band", "max_turnover", "rebalance_every", "prices"}):
+        raise ConfigError(f"{bad} do not apply to one decision")
+    panel = pd.concat(dict(candles), axis=1, names=["symbol", "field"]).sort_index() if candles else None
+    if scores is None and panel is None:
+        raise ConfigError("give scores or candles")
+    if scores is not None:
+        t = panel.index[-1] if panel is not None else None
+        sc = pd.DataFrame([dict(scores)], index=pd.Index([t], name="timestamp"), dtype=np.float64)
+    else:
+        sc = _signal(panel, signal).iloc[[-1]]
+    vol = None if volatility is None else pd.DataFrame([dict(volatility)], index=sc.index, dtype=np.float64)
+    w = weights_from_scores(sc, prices=panel, volatility=vol, **kwargs).iloc[-1]
+    return sc.index[-1], w.rename("weight"), sc.iloc[-1].rename("score")
