@@ -9,13 +9,16 @@ Protocol (nothing fitted sees the period it is scored on):
   IC) on 2019-07 .. 2019-12 (purged hold-out); the best configuration of each family is kept;
 - scored period: 2020-01-01 .. 2023-06-30, expanding walk-forward with `--folds` test blocks (about six months each);
   each fold refits the preparation (features, scaler) and the model on everything before it, with the purge gap;
-- pooled models: one model on every coin's samples (symbol one-hot), target: 24-hour log return in excess of the
-  coins' mean, features: the scale-free set per coin, returns relative to the equal-weight basket, beta and
-  correlation to BTC, dispersion, cross-sectional ranks / z-scores of 24-hour return, RSI and ATR %;
+- pooled models: one model on every coin's samples (symbol one-hot); target (chosen in the tuning, like the
+  hyperparameters): the 24-hour log return in excess of the coins' mean, or its cross-sectional rank; features: the
+  scale-free set per coin, returns relative to the equal-weight basket, beta and correlation to BTC, dispersion,
+  distance from the 7-day high, cross-sectional ranks / z-scores of 24-hour return, RSI, ATR % and that distance;
 - hand-made signals: 24-hour reversal, 7-day momentum, distance from the 7-day high (no fitting);
 - skill: mean daily 24-hour rank IC (one IC a day, at the first hour of each 24-candle step) with its Newey-West t;
-- portfolio: dollar-neutral rank long/short (gross 1: half long, half short), rebalanced every 24 hours, traded at
-  the next open, net Sharpe at 10 bps per side, turnover per year, break-even fee (cost curve 0..100 bps).
+- portfolio: dollar-neutral rank long/short (gross 1: half long, half short) held for 24 hours, as 24 staggered daily
+  books (one renewed every hour: `weights_from_scores(rebalance_every=1, tranches=24)`, so no result hangs on the
+  hour a daily book trades), traded at the next open; net Sharpe at 10 bps per side, turnover per year, break-even
+  fee (cost curve 0..100 bps).
 
     python benchmarks/crosssection_quality.py [--folds 7] [--quick]
 
@@ -29,7 +32,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 warnings.filterwarnings("ignore")
 logging.getLogger("cryptoml").setLevel(logging.WARNING)
 
+import numpy as np
 import pandas as pd
+from sklearn.base import clone
 
 from cryptoml.backtest import compare_weights
 from cryptoml.core import shared_data_dir
@@ -53,8 +58,12 @@ HORIZON, FEES = 24, (0, 5, 10, 20, 30, 50, 100)
 PREP = dict(
     target="excess_return",
     horizon=HORIZON,
-    cross_sectional=("relative_return", "beta", "correlation", "dispersion", "logret_24", "rsi_14", "atr_pct_14"),
+    cross_sectional=(
+        *("relative_return", "beta", "correlation", "dispersion", "distance_high"),
+        *("logret_24", "rsi_14", "atr_pct_14", "dhigh_168"),
+    ),
 )
+TARGETS = ("excess_return", "rank")
 GRID = {
     "ridge": [RidgeBaseline(alpha=a) for a in (1.0, 100.0, 10_000.0)],
     "xgboost": [
@@ -72,37 +81,41 @@ def daily_ic(scores: pd.DataFrame, panel: pd.DataFrame) -> dict:
 
 
 def tune(panel: pd.DataFrame) -> dict:
-    "Best engine of each family: trained before 2019-07, scored on 2019-07 .. 2019-12."
+    "Best (target, engine) of each family: trained before 2019-07, scored on 2019-07 .. 2019-12."
     early = panel.loc[: pd.Timestamp(SCORED, tz="UTC") - pd.Timedelta(hours=1)]
-    data = Preparation(**PREP).holdout(early, test_start=TUNE_TEST, val_fraction=0.1)
     best = {}
-    for fam, cands in GRID.items():
-        res = fit_holdout({str(i): e for i, e in enumerate(cands)}, data)
-        ics = {int(k): daily_ic(res.predictions[k].unstack("symbol"), panel)["ic_mean"] for k in res.engines}
-        for k, v in ics.items():
-            print(f"  tune {fam} {cands[k].get_params()}: IC {v:.4f}")
-        best[fam] = cands[max(ics, key=ics.get)]
-    return best
+    for target in TARGETS:
+        data = Preparation(**(PREP | {"target": target})).holdout(early, test_start=TUNE_TEST, val_fraction=0.1)
+        for fam, cands in GRID.items():
+            res = fit_holdout({str(i): clone(e) for i, e in enumerate(cands)}, data)
+            for k in res.engines:
+                ic = daily_ic(res.predictions[k].unstack("symbol"), panel)["ic_mean"]
+                p = {
+                    a: v for a, v in cands[int(k)].get_params().items() if a in ("alpha", "max_depth", "learning_rate")
+                }
+                print(f"  tune {fam} {target} {p}: IC {ic:.4f}")
+                if ic > best.get(fam, (-np.inf,))[0]:
+                    best[fam] = (ic, target, cands[int(k)])
+    return {fam: (t, e) for fam, (_, t, e) in best.items()}
 
 
 def walk_forward(engines: dict, panel: pd.DataFrame, folds: int, scored: str) -> dict:
-    "Out-of-sample score frames of every engine over the scored period (from `scored` on)."
-    prep = Preparation(**PREP)
-    idx = prep._layout(prep._design(panel), labelled=True)[0]
-    times = idx.get_level_values(0).unique()
-    test_size = int((times >= pd.Timestamp(scored, tz="UTC")).sum() // folds)
+    "Out-of-sample score frames of every (target, engine) over the scored period (from `scored` on)."
     out = {}
-    for name, eng in engines.items():
+    for name, (target, eng) in engines.items():
+        prep = Preparation(**(PREP | {"target": target}))
+        times = prep._layout(prep._design(panel), labelled=True)[0].get_level_values(0).unique()
+        test_size = int((times >= pd.Timestamp(scored, tz="UTC")).sum() // folds)
         t0 = time.perf_counter()
         r = walk_forward_evaluate(eng, panel, preparation=prep, n_splits=folds, test_size=test_size, seeds=(0,))
         out[name] = scores_from_walk_forward(r)
-        print(f"  walk-forward {name}: {len(r.folds)} folds in {time.perf_counter() - t0:.0f} s")
+        print(f"  walk-forward {name} ({target}): {len(r.folds)} folds in {time.perf_counter() - t0:.0f} s")
     return out
 
 
 def portfolio_rows(scores: dict, panel: pd.DataFrame) -> pd.DataFrame:
     "Net Sharpe at 10 bps, turnover per year and break-even of the daily rank long/short of each score."
-    books = {k: weights_from_scores(s, "rank", rebalance_every=24) for k, s in scores.items()}
+    books = {k: weights_from_scores(s, "rank", tranches=24) for k, s in scores.items()}
     books["equal-weight basket (long)"] = benchmark_weights(panel, "equal").loc[next(iter(scores.values())).index]
     cmp = compare_weights(books, panel, fee_bps=10)
     curve = cmp.cost_curve(FEES)
@@ -154,7 +167,7 @@ def main():
     panel = load_many(SYMBOLS, "1h", None, src, start, "2023-06-30 23:00", join="outer")
     print(f"panel: {panel.shape[0]:,} hours x {len(SYMBOLS)} coins, {panel.index[0]} .. {panel.index[-1]}")
     if args.quick:
-        best = {"ridge": GRID["ridge"][1], "xgboost": GRID["xgboost"][0]}
+        best = {"ridge": ("excess_return", GRID["ridge"][1]), "xgboost": ("rank", GRID["xgboost"][0])}
     else:
         print("tuning on 2018-01 .. 2019-12 (hold-out from 2019-07):")
         best = tune(panel)
@@ -167,7 +180,7 @@ def main():
     pd.set_option("display.width", 160)
     print(f"\nscored period {scored[0]} .. {scored[-1]}: mean daily 24-hour rank IC (Newey-West t)")
     print(ic.round(4).to_string())
-    print("\ndollar-neutral rank long/short, rebalanced daily, next-open fills (basket row: long only, for scale)")
+    print("\ndollar-neutral rank long/short, 24 staggered daily books, next-open fills (basket: long only, for scale)")
     print(pf.round(3).to_string())
     models = ic.loc[[k for k in ic.index if k.startswith("model")]]
     top = models["ic_mean"].idxmax()

@@ -1222,11 +1222,20 @@ def _corr(lc, lr, ref, window=720):
     return {f"corr_{window}": c.clip(-1, 1).fillna(0.0).where(cov.notna())}
 
 
+def _dhigh(lc, lr, ref, windows=(168,)):
+    out = {}
+    for w in windows:
+        top = lc.rolling(_check_period(w, "window"), min_periods=w).max()
+        out[f"dhigh_{w}"] = lc - top
+    return out
+
+
 PANEL_FEATURES: dict[str, Callable] = {
     "relative_return": _xret,
     "beta": _beta,
     "correlation": _corr,
     "dispersion": _dispersion,
+    "distance_high": _dhigh,
 }
 
 # %% ../nbs/02_features.ipynb #64693afe

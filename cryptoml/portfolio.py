@@ -150,7 +150,7 @@ def _trade(T: np.ndarray, ok: np.ndarray, band: float, max_turnover: float | Non
     return W
 
 # %% ../nbs/18_portfolio.ipynb #8342ace8
-def _check_weights_args(scores, method, gross, cap, band, max_turnover, rebalance_every, k) -> None:
+def _check_weights_args(scores, method, gross, cap, band, max_turnover, rebalance_every, k, tranches=1) -> None:
     if not isinstance(scores, pd.DataFrame) or isinstance(scores.columns, pd.MultiIndex):
         raise DataValidationError(f"scores must be a time x symbol DataFrame, got {type(scores).__name__}")
     if method not in METHODS:
@@ -160,7 +160,7 @@ def _check_weights_args(scores, method, gross, cap, band, max_turnover, rebalanc
             raise ConfigError(f"{name} must be a number > {lo}, got {v!r}")
     if not band >= 0:
         raise ConfigError(f"band must be >= 0, got {band!r}")
-    for name, v in (("rebalance_every", rebalance_every), ("k", k or 1)):
+    for name, v in (("rebalance_every", rebalance_every), ("k", k or 1), ("tranches", tranches)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
             raise ConfigError(f"{name} must be an int >= 1, got {v!r}")
 
@@ -178,11 +178,12 @@ def weights_from_scores(
     band: float = 0.0,  # no-trade band: a weight moves only if its target moved more than this
     max_turnover: float | None = None,  # largest sum of absolute weight changes at one rebalance
     rebalance_every: int = 1,  # candles between rebalances (weights held in between)
+    tranches: int = 1,  # hold the mean of the last `tranches` target books (staggered books: no rebalance-hour luck)
     risk_window: int = 720,  # candles of past returns behind the risk estimates
     min_assets: int = 3,  # fewest scored coins for a book (else flat)
 ) -> pd.DataFrame:
     "Time x symbol portfolio weights from scores: the book's shape (`method`), then gross, caps, band, turnover cap."
-    _check_weights_args(scores, method, gross, cap, band, max_turnover, rebalance_every, k)
+    _check_weights_args(scores, method, gross, cap, band, max_turnover, rebalance_every, k, tranches)
     S = scores.to_numpy(np.float64)
     ok = np.isfinite(S)
     live = np.flatnonzero(ok.sum(1) >= min_assets)
@@ -192,6 +193,8 @@ def weights_from_scores(
     else:
         T = _shape(S[at], method, k, long_only, tilt)
     T = _normalize(T, gross)
+    if tranches > 1:
+        T = pd.DataFrame(T).rolling(tranches, min_periods=1).mean().to_numpy()
     if cap is not None:
         T = _cap(T, cap)
     W = np.full(S.shape, np.nan)
