@@ -367,7 +367,33 @@ def factor_report(
         step,
     )
 
-# %% ../nbs/17_crosssection.ipynb #2622449f
+# %% ../nbs/17_crosssection.ipynb #669d7cb3
+@patch
+def _plot_ic(self: FactorReport, ax, rolling: int) -> None:
+    "Mean IC by horizon, rolling IC and decay on three axes."
+    s, h = self.summary, self.horizon
+    ax[0].bar([str(k) for k in s.index], s["ic_mean"], yerr=2 * s["ic_se"], capsize=3, color="tab:blue")
+    ax[0].set(title="mean rank IC (+- 2 Newey-West se)", xlabel="horizon (candles)")
+    self.ic[h].rolling(rolling, min_periods=rolling // 4).mean().plot(ax=ax[1], lw=1)
+    ax[1].set(title=f"rolling {rolling}-candle mean IC, {h}-candle horizon", xlabel="")
+    ax[2].plot(self.decay.index, self.decay.to_numpy(), marker="o")
+    ax[2].set(title="IC decay: score vs the 1-candle return lag candles later", xlabel="lag (candles)")
+
+
+@patch
+def _plot_returns(self: FactorReport, ax, fee_bps: float) -> None:
+    "Quantile returns, the long/short gross and net, and the IC by year on three axes."
+    h, q, ls = self.horizon, self.quantiles.loc[self.horizon], self.long_short
+    ax[0].bar([str(k) for k in q.index], q.to_numpy(), color="tab:green")
+    ax[0].set(title=f"relative return by quantile, {h}-candle horizon (bps/candle)", xlabel="quantile")
+    (1 + ls["gross"]).cumprod().plot(ax=ax[1], label="gross")
+    (1 + ls["gross"] - fee_bps / 1e4 * ls["turnover"]).cumprod().plot(ax=ax[1], label=f"net of {fee_bps:g} bps")
+    ax[1].set(title=f"rank long/short, rebalanced every {h} candles", xlabel="")
+    ax[1].legend()
+    ax[2].bar([str(k) for k in self.by_year.index], self.by_year.get("ic_mean", pd.Series(dtype=float)))
+    ax[2].set(title=f"mean {h}-candle IC by year")
+
+# %% ../nbs/17_crosssection.ipynb #31bdbb47
 @patch
 def plot(
     self: FactorReport,
@@ -381,23 +407,9 @@ def plot(
     if axes is None:
         fig, axes = plt.subplots(2, 3, figsize=(15, 7.5))
         fig.suptitle(f"{self.name}: factor tear sheet", fontweight="bold")
-    ax, s, h = np.ravel(axes), self.summary, self.horizon
-    ax[0].bar([str(k) for k in s.index], s["ic_mean"], yerr=2 * s["ic_se"], capsize=3, color="tab:blue")
-    ax[0].set(title="mean rank IC (+- 2 Newey-West se)", xlabel="horizon (candles)")
-    self.ic[h].rolling(rolling, min_periods=rolling // 4).mean().plot(ax=ax[1], lw=1)
-    ax[1].set(title=f"rolling {rolling}-candle mean IC, {h}-candle horizon", xlabel="")
-    ax[2].plot(self.decay.index, self.decay.to_numpy(), marker="o")
-    ax[2].set(title="IC decay: score vs the 1-candle return lag candles later", xlabel="lag (candles)")
-    q = self.quantiles.loc[h]
-    ax[3].bar([str(k) for k in q.index], q.to_numpy(), color="tab:green")
-    ax[3].set(title=f"relative return by quantile, {h}-candle horizon (bps/candle)", xlabel="quantile")
-    ls = self.long_short
-    (1 + ls["gross"]).cumprod().plot(ax=ax[4], label="gross")
-    (1 + ls["gross"] - fee_bps / 1e4 * ls["turnover"]).cumprod().plot(ax=ax[4], label=f"net of {fee_bps:g} bps")
-    ax[4].set(title=f"rank long/short, rebalanced every {h} candles", xlabel="")
-    ax[4].legend()
-    ax[5].bar([str(k) for k in self.by_year.index], self.by_year.get("ic_mean", pd.Series(dtype=float)))
-    ax[5].set(title=f"mean {h}-candle IC by year")
+    ax = np.ravel(axes)
+    self._plot_ic(ax[:3], rolling)
+    self._plot_returns(ax[3:], fee_bps)
     for a in ax[[0, 1, 2, 3, 5]]:
         a.axhline(0, color="k", lw=0.6)
     plt.tight_layout()
