@@ -13,7 +13,8 @@ Protocol (nothing fitted sees the period it is scored on):
   hyperparameters): the 24-hour log return in excess of the coins' mean, or its cross-sectional rank; features: the
   scale-free set per coin, returns relative to the equal-weight basket, beta and correlation to BTC, dispersion,
   distance from the 7-day high, cross-sectional ranks / z-scores of 24-hour return, RSI, ATR % and that distance;
-- hand-made signals: 24-hour reversal, 7-day momentum, distance from the 7-day high (no fitting);
+- hand-made signals: 24-hour reversal, 7-day momentum, distance from the 7-day high (no fitting), and low 7-day
+  volatility, which shows why a rank IC alone misleads (high rank IC, losing long/short: volatility drag vs jumps);
 - skill: mean daily 24-hour rank IC (one IC a day, at the first hour of each 24-candle step) with its Newey-West t;
 - portfolio: dollar-neutral rank long/short (gross 1: half long, half short) held for 24 hours, as 24 staggered daily
   books (one renewed every hour: `weights_from_scores(rebalance_every=1, tranches=24)`, so no result hangs on the
@@ -181,7 +182,8 @@ def main():
         best = tune(panel)
     scores = walk_forward(best, panel, 2 if args.quick else args.folds, "2023-01-01" if args.quick else SCORED)
     scored = next(iter(scores.values())).index
-    hand = {k: v.loc[scored[0] : scored[-1]] for k, v in hand_made_scores(panel).items()}
+    names = ("reversal_24", "momentum_168", "distance_high_168", "low_vol_168")
+    hand = {k: v.loc[scored[0] : scored[-1]] for k, v in hand_made_scores(panel, names).items()}
     allsc = {**{f"model {k}": v for k, v in scores.items()}, **hand}
     ic = pd.DataFrame({k: daily_ic(v, panel) for k, v in allsc.items()}).T[["ic_mean", "ic_t", "hit_rate", "n"]]
     pf = portfolio_rows(allsc, panel)

@@ -22,11 +22,11 @@ from .evaluation import newey_west
 log = get_logger("crosssection")
 
 # %% auto #0
-__all__ = ['log', 'SIGNALS', 'FACTOR_COLUMNS', 'load_panel', 'closes', 'reversal', 'momentum', 'distance_from_high', 'signal',
-           'forward_returns', 'rank_ic', 'ic_stats', 'quantile_returns', 'rank_weights', 'long_short', 'break_even_bps',
-           'ic_decay', 'basket_candles', 'market_regimes', 'FactorReport', 'factor_report', 'compare_factors',
-           'scores_from_walk_forward', 'panel_summary', 'hand_made_scores', 'pooled_scores', 'align_scores',
-           'factor_reports', 'factor_breakdown', 'plot_tear_sheets']
+__all__ = ['log', 'SIGNALS', 'FACTOR_COLUMNS', 'load_panel', 'closes', 'reversal', 'momentum', 'distance_from_high',
+           'low_volatility', 'signal', 'forward_returns', 'rank_ic', 'ic_stats', 'quantile_returns', 'rank_weights',
+           'long_short', 'break_even_bps', 'ic_decay', 'basket_candles', 'market_regimes', 'FactorReport',
+           'factor_report', 'compare_factors', 'scores_from_walk_forward', 'panel_summary', 'hand_made_scores',
+           'pooled_scores', 'align_scores', 'factor_reports', 'factor_breakdown', 'plot_tear_sheets']
 
 # %% ../nbs/17_crosssection.ipynb #6a78dfca
 def load_panel(
@@ -57,7 +57,7 @@ def closes(
         raise DataValidationError("the panel has no 'close' field")
     return panel.xs("close", axis=1, level=1).astype(np.float64)
 
-# %% ../nbs/17_crosssection.ipynb #5acca27b
+# %% ../nbs/17_crosssection.ipynb #2e2f6b02
 def _window(w: Any, name: str = "window") -> int:
     if isinstance(w, bool) or not isinstance(w, (int, np.integer)) or w < 1:
         raise ConfigError(f"{name} must be an int >= 1, got {w!r}")
@@ -84,17 +84,24 @@ def distance_from_high(panel: pd.DataFrame, window: int = 168) -> pd.DataFrame:
     top = high.rolling(_window(window), min_periods=window).max()
     return np.log(closes(panel) / top)
 
-# %% ../nbs/17_crosssection.ipynb #3e713e4b
+
+def low_volatility(panel: pd.DataFrame, window: int = 168) -> pd.DataFrame:
+    "Minus the standard deviation of each coin's log returns over the last `window` candles."
+    lr = np.log(closes(panel)).diff()
+    return -lr.rolling(_window(window), min_periods=max(2, window // 2)).std()
+
+# %% ../nbs/17_crosssection.ipynb #26192b50
 SIGNALS: dict[str, Callable[..., pd.DataFrame]] = {
     "reversal": reversal,
     "momentum": momentum,
     "distance_high": distance_from_high,
+    "low_vol": low_volatility,
 }
 
 
 def signal(
     panel: pd.DataFrame,  # a (symbol, field) panel
-    name: str,  # "<kind>_<window>", kind one of `SIGNALS` (e.g. "reversal_24", "momentum_168", "distance_high_168")
+    name: str,  # "<kind>_<window>", kind in `SIGNALS`: "reversal_24", "momentum_168", "distance_high_168", "low_vol_168"
 ) -> pd.DataFrame:
     "A hand-made signal by name: a time x symbol score frame."
     kind, _, w = str(name).rpartition("_")
