@@ -101,7 +101,7 @@ SIGNALS: dict[str, Callable[..., pd.DataFrame]] = {
 
 def signal(
     panel: pd.DataFrame,  # a (symbol, field) panel
-    name: str,  # "<kind>_<window>", kind in `SIGNALS`: "reversal_24", "momentum_168", "distance_high_168", "low_vol_168"
+    name: str,  # "<kind>_<window>" of `SIGNALS`: "reversal_24", "momentum_168", "distance_high_168", "low_vol_168"
 ) -> pd.DataFrame:
     "A hand-made signal by name: a time x symbol score frame."
     kind, _, w = str(name).rpartition("_")
