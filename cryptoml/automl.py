@@ -8,12 +8,12 @@ Docs: https://cryptoml.github.io/cryptoml/automl.html.md"""
 from __future__ import annotations
 
 import concurrent.futures as cf
-import inspect, itertools, json, math, multiprocessing as mp, os, pickle, queue, socket, sys, time, traceback, warnings
+import inspect, itertools, json, math, os, queue, socket, time, traceback, warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
-from typing import Any, Callable, Literal, Protocol, Sequence, runtime_checkable
+from typing import Any, Callable, Literal, Sequence
 
 import numpy as np
 import pandas as pd
@@ -22,16 +22,23 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from fastcore.basics import patch
 from sklearn.base import clone
 
-from .core import ConfigError, DataValidationError, get_logger, models_dir
+from cryptoml.core import (
+    ConfigError,
+    DataValidationError,
+    Executor,
+    check_picklable,
+    get_logger,
+    make_executor,
+    models_dir,
+)
 
 # %% auto #0
 __all__ = ['log', 'automl_service', 'SearchStrategy', 'HyperparameterRange', 'ObjectiveOptions', 'OptimizationConfig',
            'grid_values', 'grid', 'clean_params', 'to_distribution', 'branin', 'hartmann3', 'shifted_quadratic',
-           'test_function_ranges', 'TrialFuture', 'Executor', 'InProcessExecutor', 'check_picklable', 'ProcessExecutor',
-           'register_executor', 'make_executor', 'TrialPruned', 'Reporter', 'TrialRequest', 'TrialOutcome', 'TrialCall',
-           'TrialRecord', 'OptimizationResult', 'resolve_storage', 'open_storage', 'register_objective', 'best_engine',
-           'AutoMLService', 'load_result', 'WalkForwardObjective', 'parameter_importance', 'plot_convergence',
-           'plot_parameter_effects']
+           'test_function_ranges', 'trial_executor', 'TrialPruned', 'Reporter', 'TrialRequest', 'TrialOutcome',
+           'TrialCall', 'TrialRecord', 'OptimizationResult', 'resolve_storage', 'open_storage', 'register_objective',
+           'best_engine', 'AutoMLService', 'load_result', 'WalkForwardObjective', 'parameter_importance',
+           'plot_convergence', 'plot_parameter_effects']
 
 # %% ../nbs/20_automl.ipynb #bc9f9373
 log = get_logger("automl")
@@ -155,7 +162,9 @@ class OptimizationConfig(BaseModel):
     seed: int | None = Field(None, ge=0)  # seed of the strategy (reproducible proposals)
     timeout: float | None = Field(None, gt=0)  # time budget in seconds for this run: no new trial starts after it
     n_jobs: int = Field(1, ge=-1)  # trials evaluated at once (-1: all cores)
-    executor: str = "auto"  # "auto" (in-process for n_jobs=1, else process pool), "inprocess", "process", or registered
+    executor: str = (
+        "auto"  # "auto" (in-process for n_jobs=1, else "process"), or a kind of `cryptoml.core.make_executor`
+    )
     study_name: str | None = None  # name of the study in the storage (None: a fresh unique name); reuse it to resume
     storage: str | None = (
         None  # Optuna storage: None (SQLite under models_dir()), a file path, a database URL, or "memory"
@@ -297,122 +306,17 @@ def test_function_ranges(name: str) -> list[HyperparameterRange]:
     return spaces[name]
 
 # %% ../nbs/20_automl.ipynb #83c5f52a
-@runtime_checkable
-class TrialFuture(Protocol):
-    "What `Executor.submit` returns (a `concurrent.futures.Future` or a Dask future fits)."
-
-    def result(self, timeout: float | None = None) -> Any: ...
-    def add_done_callback(self, fn: Callable[[Any], None]) -> None: ...
-
-
-@runtime_checkable
-class Executor(Protocol):
-    "Runs trial evaluations: `submit(fn, request)` and `shutdown()`."
-
-    def submit(self, fn: Callable[[Any], Any], request: Any) -> TrialFuture: ...
-    def shutdown(self, wait: bool = True) -> None: ...
-
-
-class InProcessExecutor:
-    "Runs each trial immediately in the calling process (returns an already finished future)."
-
-    def __init__(self, fn: Callable | None = None):
-        pass  # uniform signature with the other executors
-
-    def submit(self, fn, request) -> cf.Future:
-        f = cf.Future()
-        try:
-            f.set_result(fn(request))
-        except Exception as e:
-            f.set_exception(e)
-        return f
-
-    def shutdown(self, wait: bool = True) -> None:
-        pass
-
-
-_INSTALLED: dict = {}
-
-
-def _install(fn) -> None:
-    _INSTALLED["fn"] = fn
-
-
-def _call_installed(request):
-    return _INSTALLED["fn"](request)
-
-
-def check_picklable(fn: Any, what: str = "objective") -> None:
-    "Raise a `ConfigError` if `fn` cannot be sent to a spawned process."
-    mod = getattr(fn, "__module__", None)
-    main = sys.modules.get("__main__")
-    if mod == "__main__" and not getattr(main, "__file__", None):
-        raise ConfigError(
-            f"the {what} {getattr(fn, '__qualname__', fn)!r} is defined in a notebook or REPL, which spawned worker "
-            "processes cannot import; move it to a module (a .py file) or use n_jobs=1"
-        )
-    try:
-        pickle.dumps(fn)
-    except Exception as e:
-        raise ConfigError(
-            f"the {what} cannot be pickled for worker processes ({type(e).__name__}: {e}); "
-            "use a module-level function or n_jobs=1"
-        ) from None
-
-
-class ProcessExecutor:
-    "Runs trials in a pool of spawned worker processes; `fn` (if given) is installed once per worker."
-
-    def __init__(
-        self,
-        fn: Callable | None = None,  # the trial function, sent once to each worker
-        n_jobs: int = 2,  # worker processes
-        mp_context: str = "spawn",  # multiprocessing start method
-    ):
-        if fn is not None:
-            if hasattr(fn, "objective"):
-                check_picklable(fn.objective)
-            check_picklable(fn, "trial function")
-        self._fn = fn
-        self._pool = cf.ProcessPoolExecutor(
-            max_workers=n_jobs,
-            mp_context=mp.get_context(mp_context),
-            initializer=_install if fn is not None else None,
-            initargs=(fn,) if fn is not None else (),
-        )
-
-    def submit(self, fn, request) -> cf.Future:
-        if fn is self._fn:
-            return self._pool.submit(_call_installed, request)
-        check_picklable(fn, "trial function")
-        return self._pool.submit(fn, request)
-
-    def shutdown(self, wait: bool = True) -> None:
-        self._pool.shutdown(wait=wait, cancel_futures=True)
-
-
-_EXECUTORS: dict[str, Callable[..., Executor]] = {
-    "inprocess": lambda fn, n_jobs: InProcessExecutor(fn),
-    "process": lambda fn, n_jobs: ProcessExecutor(fn, n_jobs=n_jobs),
-}
-
-
-def register_executor(
-    name: str,  # the name used in `OptimizationConfig.executor`
-    factory: Callable[..., Executor],  # factory(fn, n_jobs) -> Executor
-) -> None:
-    "Make an executor backend (e.g. a Dask cluster) selectable by configuration."
-    _EXECUTORS[name] = factory
-
-
-def make_executor(config: OptimizationConfig, fn: Callable | None = None) -> Executor:
-    "The executor a configuration asks for (`auto`: in-process for one worker, else a process pool)."
-    name = config.executor
-    if name == "auto":
-        name = "inprocess" if config.workers == 1 else "process"
-    if name not in _EXECUTORS:
-        raise ConfigError(f"unknown executor {config.executor!r}; registered: {sorted(_EXECUTORS)} (and 'auto')")
-    return _EXECUTORS[name](fn, config.workers)
+def trial_executor(
+    config: OptimizationConfig,  # its `executor` and `n_jobs` decide
+    fn: Callable | None = None,  # the trial call, installed once in each worker process
+) -> Executor:
+    "The executor a configuration asks for (`auto`: in-process for one worker, else a pool of spawned processes)."
+    kind = config.executor.lower()
+    if kind == "auto":
+        kind = "inprocess" if config.workers == 1 else "process"
+    if kind in ("process", "local") and fn is not None:  # spawned workers must be able to import the objective
+        check_picklable(getattr(fn, "objective", fn), "objective", hint="use n_jobs=1")
+    return make_executor(kind, config.workers, install=fn)
 
 # %% ../nbs/20_automl.ipynb #ef375810
 class TrialPruned(Exception):
@@ -925,7 +829,7 @@ class AutoMLService:
         }
         call = TrialCall(objective)
         own = executor is None
-        ex = make_executor(config, call) if own else executor
+        ex = trial_executor(config, call) if own else executor
         done_q: queue.SimpleQueue = queue.SimpleQueue()
         pending: dict[int, tuple[Any, dict]] = {}
         stopped = "n_trials"
@@ -962,7 +866,7 @@ class AutoMLService:
                     out = TrialOutcome(number, "failed", error=f"executor error: {type(e).__name__}: {e}")
                     if own and isinstance(e, cf.BrokenExecutor):
                         ex.shutdown(wait=False)
-                        ex = make_executor(config, call)
+                        ex = trial_executor(config, call)
                 rec = self._tell(study, trial, params, out)
                 proposer.observe(params, out.value if out.status != "failed" else None, out.status)
                 if out.status == "complete" and out.intermediate:

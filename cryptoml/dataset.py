@@ -17,7 +17,9 @@ import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator
 
-from .core import ConfigError, DataValidationError, NotFittedError, atomic_write, get_logger
+from sklearn.base import BaseEstimator
+
+from .core import Artifact, ConfigError, DataValidationError, NotFittedError, get_logger
 
 _log = get_logger("dataset")
 
@@ -370,8 +372,8 @@ def _n_fit_rows(n: int, index, train_size, fit_end) -> int:
     return k
 
 # %% ../nbs/03_dataset.ipynb #dacc9fdc
-class FeatureScaler:
-    "Per-column minmax / standard / robust scaler, fitted on leading (training) rows only; NaN-aware; JSON-serializable."
+class FeatureScaler(Artifact, BaseEstimator):
+    "Per-column minmax / standard / robust scaler fitted on the leading (training) rows only; NaN-aware; saved as JSON."
 
     def __init__(
         self,
@@ -379,16 +381,6 @@ class FeatureScaler:
         feature_range: tuple[float, float] = (0.0, 1.0),  # output range of "minmax"
     ):
         self.method, self.feature_range = method, feature_range
-
-    def get_params(self, deep: bool = True) -> dict:
-        return {"method": self.method, "feature_range": self.feature_range}
-
-    def set_params(self, **params) -> FeatureScaler:
-        for k, v in params.items():
-            if k not in ("method", "feature_range"):
-                raise ConfigError(f"FeatureScaler has no parameter {k!r}")
-            setattr(self, k, v)
-        return self
 
     def __repr__(self) -> str:
         fitted = f", fitted on {self.n_samples_fit_} rows" if hasattr(self, "center_") else ""
@@ -559,17 +551,13 @@ class FeatureScaler:
             raise DataValidationError(f"not a valid FeatureScaler JSON: {e}") from e
         return sc
 
-    def save(self, path: str | Path) -> Path:
-        "Write the fitted scaler as JSON (atomically)."
-        path = Path(path)
-        with atomic_write(path) as tmp:
-            tmp.write_text(self.to_json())
-        return path
+    def _save_state(self, folder: Path) -> None:
+        "Write the fitted statistics as `scaler.json` (the `to_json` document)."
+        (folder / "scaler.json").write_text(self.to_json())
 
-    @classmethod
-    def load(cls, path: str | Path) -> FeatureScaler:
-        "Read a scaler written by `save`."
-        return cls.from_json(Path(path).read_text())
+    def _load_state(self, folder: Path) -> None:
+        "Take the fitted statistics from `scaler.json`."
+        vars(self).update(vars(type(self).from_json((folder / "scaler.json").read_text())))
 
 # %% ../nbs/03_dataset.ipynb #e968f0d3
 def normalize_features(

@@ -18,7 +18,7 @@ from sklearn import metrics as skm
 from .core import DataValidationError
 
 # %% auto #0
-__all__ = ['evaluate_regression', 'evaluate_classification', 'newey_west', 'block_bootstrap']
+__all__ = ['evaluate_regression', 'evaluate_classification', 'newey_west', 'block_bootstrap', 'ic_interval']
 
 # %% ../nbs/14_evaluation.ipynb #9d370d2e
 def _label(x, i: int) -> str:
@@ -187,17 +187,19 @@ def newey_west(
     se = float(np.sqrt(max(s, 0.0) / n))
     return {"mean": float(a.mean()), "se": se, "t": float(a.mean() / se) if se > 0 else float("nan"), "lags": L, "n": n}
 
-# %% ../nbs/14_evaluation.ipynb #188aa805
+# %% ../nbs/14_evaluation.ipynb #36af8829
 def block_bootstrap(
-    x,  # observations in time order
-    stat=np.mean,  # statistic of a 1-D array
+    x,  # observations in time order: 1-D, or 2-D with one row per time (e.g. forecast and outcome)
+    stat=np.mean,  # statistic of the resampled array (rows resampled together)
     block: int | None = None,  # block length (default: about n^(1/3))
     n_boot: int = 1000,  # bootstrap resamples
     alpha: float = 0.05,  # 1 - confidence level
     seed: int = 0,  # seed of the resampling
 ) -> dict:
     "The statistic, and a moving-block bootstrap percentile interval for it."
-    a = _as_1d(x, "x")
+    a = np.asarray(x, dtype=np.float64)
+    if a.ndim not in (1, 2) or not np.isfinite(a).all():
+        raise DataValidationError(f"block_bootstrap needs a finite 1-D or 2-D array, got shape {a.shape}")
     n = len(a)
     b = max(1, int(round(n ** (1 / 3)))) if block is None else int(block)
     if n < 2 or not 1 <= b <= n:
@@ -209,3 +211,18 @@ def block_bootstrap(
     draws = np.array([stat(a[i]) for i in idx])
     lo, hi = np.quantile(draws, [alpha / 2, 1 - alpha / 2])
     return {"stat": float(stat(a)), "low": float(lo), "high": float(hi), "block": b, "n_boot": n_boot}
+
+# %% ../nbs/14_evaluation.ipynb #086c30a7
+def ic_interval(
+    y_true,  # realized values in time order
+    y_pred,  # forecasts
+    block: int | None = None,  # bootstrap block length (default: about n^(1/3))
+    n_boot: int = 1000,  # resamples
+    alpha: float = 0.05,  # 1 - confidence level
+    seed: int = 0,  # seed of the resampling
+) -> dict:
+    "IC (Pearson) of a forecast and its block-bootstrap interval: {'ic', 'low', 'high'}."
+    a, b = _check_pair(y_true, y_pred)
+    corr = lambda m: float(np.corrcoef(m[:, 0], m[:, 1])[0, 1]) if m[:, 0].std() > 0 and m[:, 1].std() > 0 else 0.0
+    r = block_bootstrap(np.c_[a, b], corr, block, n_boot, alpha, seed)
+    return {"ic": r["stat"], "low": r["low"], "high": r["high"]}

@@ -7,16 +7,19 @@ Docs: https://cryptoml.github.io/cryptoml/regime.html.md"""
 # %% ../nbs/41_regime.ipynb #c7e7cf4f
 from __future__ import annotations
 
-import math
+import json, math
 from datetime import datetime, timezone
 from enum import Enum
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 import pandas as pd
+from fastcore.basics import patch
 from pydantic import BaseModel, Field
+from sklearn.base import BaseEstimator
 
-from .core import ConfigError, DataValidationError, NotFittedError, get_logger
+from .core import Artifact, ConfigError, DataValidationError, ModelFileError, NotFittedError, get_logger
 from .features import adx, macd, rsi
 
 log = get_logger("regime")
@@ -293,7 +296,7 @@ def _forward(logb: np.ndarray, pi: np.ndarray, A: np.ndarray) -> tuple[np.ndarra
     return alpha, logc
 
 
-class GaussianHMMRegimes:
+class GaussianHMMRegimes(Artifact, BaseEstimator):
     "A small Gaussian hidden-Markov model of log returns; fitted by EM, used through the forward filter only."
 
     def __init__(
@@ -305,18 +308,6 @@ class GaussianHMMRegimes:
         seed: int = 0,  # jitter seed of the initialisation
     ):
         self.n_states, self.n_iter, self.tol, self.min_var, self.seed = n_states, n_iter, tol, min_var, seed
-
-    def get_params(self, deep: bool = True) -> dict:
-        "Hyperparameters (scikit-learn convention)."
-        return dict(n_states=self.n_states, n_iter=self.n_iter, tol=self.tol, min_var=self.min_var, seed=self.seed)
-
-    def set_params(self, **p) -> GaussianHMMRegimes:
-        "Set hyperparameters (scikit-learn convention)."
-        for k, v in p.items():
-            if k not in self.get_params():
-                raise ConfigError(f"unknown parameter {k!r}")
-            setattr(self, k, v)
-        return self
 
     @staticmethod
     def _returns(x) -> np.ndarray:
@@ -400,10 +391,13 @@ class GaussianHMMRegimes:
                 names[k] = f"{n}_{seen[n]}"
         return names
 
-    def predict_proba(self, prices: pd.DataFrame | pd.Series | Sequence[float]) -> pd.DataFrame:
-        "Forward-filtered state probabilities (given data up to each row); row 0 has no return and is NaN."
+    def _check_fitted(self):
         if not hasattr(self, "means_"):
             raise NotFittedError("GaussianHMMRegimes is not fitted: call fit() on a training part")
+
+    def predict_proba(self, prices: pd.DataFrame | pd.Series | Sequence[float]) -> pd.DataFrame:
+        "Forward-filtered state probabilities (given data up to each row); row 0 has no return and is NaN."
+        self._check_fitted()
         r = self._returns(prices)
         alpha, _ = _forward(_log_gauss(r, self.means_, self.vars_), self.startprob_, self.transmat_)
         idx = prices.index if isinstance(prices, (pd.DataFrame, pd.Series)) else pd.RangeIndex(len(r) + 1)
@@ -420,6 +414,32 @@ class GaussianHMMRegimes:
         )
         out.iloc[0] = None
         return out
+
+# %% ../nbs/41_regime.ipynb #45dfd044
+_HMM_STATE = ("means", "vars", "transmat", "startprob")
+
+
+@patch
+def _save_state(self: GaussianHMMRegimes, folder: Path) -> None:
+    "Write the fitted parameters as `hmm.json`."
+    self._check_fitted()
+    d = {k: getattr(self, k + "_").tolist() for k in _HMM_STATE}
+    d.update(scale=self.scale_, n_iter=self.n_iter_, loglik=self.loglik_, state_names=self.state_names_)
+    (folder / "hmm.json").write_text(json.dumps(d))
+
+
+@patch
+def _load_state(self: GaussianHMMRegimes, folder: Path) -> None:
+    "Read the fitted parameters back from `hmm.json`, checking their shapes."
+    d = json.loads((folder / "hmm.json").read_text())
+    for k in _HMM_STATE:
+        setattr(self, k + "_", np.asarray(d[k], dtype=float))
+    K = len(self.means_)
+    shapes = (self.vars_.shape, self.transmat_.shape, self.startprob_.shape, len(d["state_names"]))
+    if shapes != ((K,), (K, K), (K,), K):
+        raise ModelFileError(f"hmm.json: parameter shapes do not fit {K} states")
+    self.scale_, self.n_iter_, self.loglik_ = d["scale"], d["n_iter"], d["loglik"]
+    self.state_names_ = list(d["state_names"])
 
 # %% ../nbs/41_regime.ipynb #5f90c77d
 def regime_runs(

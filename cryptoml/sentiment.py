@@ -16,14 +16,15 @@ from typing import Annotated, Sequence
 import numpy as np
 import pandas as pd
 from pydantic import AfterValidator, BaseModel, Field
+from sklearn.base import BaseEstimator
 
 from cryptoml.core import (
+    Artifact,
     ConfigError,
     DataSourceError,
     DataValidationError,
     ModelFileError,
     NotFittedError,
-    atomic_write,
     get_logger,
     shared_data_dir,
 )
@@ -498,10 +499,7 @@ def tiny_transformer(
     return path
 
 # %% ../nbs/40_sentiment.ipynb #7350b3cc
-_MODEL_FORMAT = "cryptoml.sentiment.tfidf"
-
-
-class TfidfSentimentModel:
+class TfidfSentimentModel(Artifact, BaseEstimator):
     "TF-IDF + logistic-regression sentiment classifier, trainable offline and saved as JSON."
 
     def __init__(
@@ -514,24 +512,6 @@ class TfidfSentimentModel:
     ):
         self.ngram_range, self.min_df, self.max_features, self.C = tuple(ngram_range), min_df, max_features, C
         self.class_weight = class_weight
-
-    def get_params(self, deep: bool = True) -> dict:
-        "Hyperparameters (scikit-learn convention)."
-        return dict(
-            ngram_range=self.ngram_range,
-            min_df=self.min_df,
-            max_features=self.max_features,
-            C=self.C,
-            class_weight=self.class_weight,
-        )
-
-    def set_params(self, **params) -> TfidfSentimentModel:
-        "Set hyperparameters (scikit-learn convention)."
-        for k, v in params.items():
-            if k not in self.get_params():
-                raise ConfigError(f"unknown parameter {k!r} for TfidfSentimentModel")
-            setattr(self, k, tuple(v) if k == "ngram_range" else v)
-        return self
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> TfidfSentimentModel:
         "Learn vocabulary, idf and coefficients from `texts` labelled positive/negative/neutral."
@@ -547,7 +527,7 @@ class TfidfSentimentModel:
         if len(set(labels)) < 2:
             raise DataValidationError("need at least two different labels to train")
         vec = TfidfVectorizer(
-            ngram_range=self.ngram_range,
+            ngram_range=tuple(self.ngram_range),
             min_df=self.min_df,
             max_features=self.max_features,
             sublinear_tf=True,
@@ -578,7 +558,10 @@ class TfidfSentimentModel:
 
         self._check_fitted()
         cv = CountVectorizer(
-            vocabulary=self.vocabulary_, ngram_range=self.ngram_range, lowercase=True, token_pattern=_TOKEN_PATTERN
+            vocabulary=self.vocabulary_,
+            ngram_range=tuple(self.ngram_range),
+            lowercase=True,
+            token_pattern=_TOKEN_PATTERN,
         )
         X = cv.transform(_check_texts(texts)).astype(float)
         X.data = 1.0 + np.log(X.data)  # sublinear tf
@@ -601,48 +584,23 @@ class TfidfSentimentModel:
         labels = [SentimentLabel(c) for c in self.classes_]
         return [_probs_to_score("model", p, labels) for p in self.predict_proba(texts)]
 
-    def save(self, path: str | Path) -> Path:
-        "Write the model as JSON (atomically)."
+    def _save_state(self, folder: Path) -> None:
+        "Write the learned vocabulary, idf weights and coefficients as `tfidf.json`."
         self._check_fitted()
-        doc = {
-            "format": _MODEL_FORMAT,
-            "version": 1,
-            "params": {**self.get_params(), "ngram_range": list(self.ngram_range)},
-            "classes": self.classes_,
-            "vocabulary": self.vocabulary_,
-            "idf": self.idf_.tolist(),
-            "coef": self.coef_.tolist(),
-            "intercept": self.intercept_.tolist(),
-        }
-        path = Path(path)
-        with atomic_write(path) as tmp:
-            tmp.write_text(json.dumps(doc))
-        return path
-
-    @classmethod
-    def load(cls, path: str | Path) -> TfidfSentimentModel:
-        "Read a model written by `save`; a missing, truncated or foreign file raises `ModelFileError`."
-        path = Path(path)
-        try:
-            doc = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise ModelFileError(f"sentiment model file {str(path)!r} does not exist") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise ModelFileError(f"sentiment model file {str(path)!r} is not valid JSON ({e})") from None
-        if not isinstance(doc, dict) or doc.get("format") != _MODEL_FORMAT:
-            raise ModelFileError(f"{str(path)!r} is not a {_MODEL_FORMAT} file")
-        if doc.get("version") != 1:
-            raise ModelFileError(f"{str(path)!r} has unsupported version {doc.get('version')!r}")
-        m = cls(**{**doc["params"], "ngram_range": tuple(doc["params"]["ngram_range"])})
-        m.classes_, m.vocabulary_ = list(doc["classes"]), list(doc["vocabulary"])
-        m.idf_, m.coef_, m.intercept_ = (
-            np.asarray(doc["idf"], float),
-            np.asarray(doc["coef"], float),
-            np.asarray(doc["intercept"], float),
+        arrays = {k: getattr(self, k + "_").tolist() for k in ("idf", "coef", "intercept")}
+        (folder / "tfidf.json").write_text(
+            json.dumps({"classes": self.classes_, "vocabulary": self.vocabulary_, **arrays})
         )
-        if m.coef_.shape != (len(m.classes_), len(m.vocabulary_)) or m.idf_.shape != (len(m.vocabulary_),):
-            raise ModelFileError(f"{str(path)!r}: array shapes do not match the vocabulary and classes")
-        return m
+
+    def _load_state(self, folder: Path) -> None:
+        "Read the learned state back from `tfidf.json`, checking the array shapes."
+        doc = json.loads((folder / "tfidf.json").read_text())
+        self.classes_, self.vocabulary_ = list(doc["classes"]), list(doc["vocabulary"])
+        self.idf_, self.coef_, self.intercept_ = (np.asarray(doc[k], float) for k in ("idf", "coef", "intercept"))
+        if self.coef_.shape != (len(self.classes_), len(self.vocabulary_)) or self.idf_.shape != (
+            len(self.vocabulary_),
+        ):
+            raise ModelFileError(f"{folder}: array shapes do not match the vocabulary and classes")
 
 
 _TOKEN_PATTERN = r"(?u)\b\w\w+\b|[$#@]\w+|[!?]"
@@ -671,7 +629,10 @@ class SentimentAIService:
         | Path
         | TransformerScorer
         | None = None,  # hub id / folder / scorer; None: `DEFAULT_TRANSFORMER`
-        model: TfidfSentimentModel | str | Path | None = None,  # trained model or its JSON file (source "model")
+        model: TfidfSentimentModel
+        | str
+        | Path
+        | None = None,  # trained model or the folder it was saved to (source "model")
         source_weights: dict[str, float] | None = None,  # relative weight per source; default equal
         band: float = 0.05,  # |compound| <= band is neutral
         title_weight: float = 0.6,  # share of a news title in its article's score
@@ -689,7 +650,7 @@ class SentimentAIService:
         self._tf = None
 
     def set_model(self, model: TfidfSentimentModel | str | Path) -> SentimentAIService:
-        "Use `model` (or the JSON file it was saved to) as source 'model'."
+        "Use `model` (or the folder it was saved to) as source 'model'."
         self.model = model
         return self
 
