@@ -957,7 +957,9 @@ class PortfolioRequest(BaseModel):
     candles: dict[Symbol, list[Candle]] | None = Field(
         None, max_length=MAX_SYMBOLS
     )  # each coin's candles, oldest first
-    signal: str = Field("momentum_168", pattern=r"^(reversal|momentum|distance_high)_[1-9][0-9]{0,3}$")  # from candles
+    signal: str = Field(
+        "momentum_168", pattern=r"^(reversal|momentum|distance_high|low_vol)_[1-9][0-9]{0,3}$"
+    )  # from candles
     method: Literal["rank", "topk", "tilt", "equal", "inverse_vol", "risk_parity", "hrp"] = "rank"  # the book
     k: int | None = Field(None, ge=1, le=MAX_SYMBOLS)  # topk: coins per leg; risk methods: the k best only
     long_only: bool = False  # rank and topk: the long leg only

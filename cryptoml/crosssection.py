@@ -87,8 +87,10 @@ def distance_from_high(panel: pd.DataFrame, window: int = 168) -> pd.DataFrame:
 
 def low_volatility(panel: pd.DataFrame, window: int = 168) -> pd.DataFrame:
     "Minus the standard deviation of each coin's log returns over the last `window` candles."
+    if _window(window) < 2:
+        raise ConfigError(f"a volatility needs a window of at least 2 candles, got {window}")
     lr = np.log(closes(panel)).diff()
-    return -lr.rolling(_window(window), min_periods=max(2, window // 2)).std()
+    return -lr.rolling(window, min_periods=max(2, window // 2)).std()
 
 # %% ../nbs/17_crosssection.ipynb #26192b50
 SIGNALS: dict[str, Callable[..., pd.DataFrame]] = {

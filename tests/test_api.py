@@ -479,7 +479,7 @@ def test_optimize_on_dask_runs_exactly_n_trials(tmp_path, monkeypatch):
             assert res["n_complete"] == 4 and res["best_params"]
 
 
-# --- portfolio weights --------------------------------------------------------------------------------------------------
+# --- portfolio weights ---------------------------------------------------------------------------------------------
 def test_portfolio_weights(client):
     "Scores or candles of several coins in, weights out; bounded and validated like the other routes."
     url = f"{API_PREFIX}/portfolio/weights"
