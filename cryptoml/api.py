@@ -51,13 +51,14 @@ __all__ = ['log', 'API_PREFIX', 'MAX_CANDLES', 'MAX_TEXT', 'MAX_TIMESTEPS', 'MAX
            'Candles', 'SentimentSourceName', 'ModelId', 'MAX_ERROR_BODY', 'ROUTE_POLICIES', 'DOCS_POLICY',
            'LOOPBACK_HOSTS', 'ENGINE_PARAM_BOUNDS', 'INT_PARAMS', 'ENGINE_BOUNDS', 'TEXT_PARAMS', 'NULLABLE_PARAMS',
            'MAX_GRID_AXIS', 'MAX_GRID_POINTS', 'MAX_WINDOW_BYTES', 'API_DATA_SOURCES', 'OptimizeRequest', 'JobId',
-           'router', 'MAX_ERRORS_SHOWN', 'app', 'ApiSettings', 'Candle', 'candles_frame', 'bounded_list', 'RequestBody',
-           'SentimentRequest', 'RegimeRequest', 'PredictRequest', 'Prediction', 'PredictResponse', 'RLTrainRequest',
-           'ModelInfo', 'Health', 'ErrorBody', 'check_api_key', 'api_key_error', 'require_api_key', 'public_paths',
-           'RoutePolicy', 'route_policy', 'RateLimiter', 'host_name', 'is_loopback', 'Guard', 'rl_train_job',
-           'check_param', 'grid_size', 'check_windows', 'check_work', 'optimize_job', 'model_path', 'list_models',
-           'ModelCache', 'health', 'analyze_sentiment', 'detect_regime', 'predict', 'get_models', 'optimize',
-           'rl_train', 'list_jobs', 'get_job', 'cancel_job', 'VolatilityRequest', 'VolatilityForecast',
+           'router', 'MAX_SYMBOLS', 'Symbol', 'Score', 'Vol', 'MAX_ERRORS_SHOWN', 'app', 'ApiSettings', 'Candle',
+           'candles_frame', 'bounded_list', 'RequestBody', 'SentimentRequest', 'RegimeRequest', 'PredictRequest',
+           'Prediction', 'PredictResponse', 'RLTrainRequest', 'ModelInfo', 'Health', 'ErrorBody', 'check_api_key',
+           'api_key_error', 'require_api_key', 'public_paths', 'RoutePolicy', 'route_policy', 'RateLimiter',
+           'host_name', 'is_loopback', 'Guard', 'rl_train_job', 'check_param', 'grid_size', 'check_windows',
+           'check_work', 'optimize_job', 'model_path', 'list_models', 'ModelCache', 'health', 'analyze_sentiment',
+           'detect_regime', 'predict', 'get_models', 'optimize', 'rl_train', 'list_jobs', 'get_job', 'cancel_job',
+           'PortfolioRequest', 'PortfolioWeights', 'portfolio_weights', 'VolatilityRequest', 'VolatilityForecast',
            'volatility_forecast', 'create_app', 'start_jobs', 'serve_main']
 
 # %% ../nbs/60_api.ipynb #c395eef2
@@ -466,7 +467,7 @@ def _json(status: int, detail: Any, headers: dict | None = None, **extra) -> Res
         body = json.dumps({"detail": public_paths(text)[: MAX_ERROR_BODY // 8] + "...", **extra})
     return Response(body, status_code=status, media_type="application/json", headers=headers)
 
-# %% ../nbs/60_api.ipynb #f05a410e
+# %% ../nbs/60_api.ipynb #279e87f8
 @dataclass(frozen=True)
 class RoutePolicy:
     "What a route needs: who may call it and how large a body it takes."
@@ -488,6 +489,7 @@ ROUTE_POLICIES: dict[tuple[str, str], RoutePolicy] = {  # (method, path under AP
     ("GET", "/jobs/{job_id}"): RoutePolicy("read", 1024),
     ("DELETE", "/jobs/{job_id}"): RoutePolicy("work", 1024),
     ("POST", "/volatility/forecast"): RoutePolicy("read", 2_000_000),  # 10,000 candles
+    ("POST", "/portfolio/weights"): RoutePolicy("read", 2_000_000),  # scores, or candles of several coins
 }
 DOCS_POLICY = RoutePolicy("open", 1024, rate_limited=False)  # /docs, /redoc, /openapi.json
 
@@ -1258,6 +1260,78 @@ def get_job(job_id: JobId, request: Request) -> Job:
 def cancel_job(job_id: JobId, request: Request) -> Job:
     "Ask a job to stop (a queued job is cancelled at once; a running one stops cooperatively, or is killed after the grace period)."
     return _public_job(_manager(request).cancel(job_id))
+
+# %% ../nbs/60_api.ipynb #ee4910e8
+MAX_SYMBOLS = 64  # most coins one portfolio request may carry
+Symbol = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9/_.\-]*$")]
+Score = Annotated[float, Field(ge=-1e12, le=1e12, allow_inf_nan=False)]
+Vol = Annotated[float, Field(gt=0, le=1e3, allow_inf_nan=False)]
+
+
+class PortfolioRequest(RequestBody):
+    "Scores (one per coin) or candles of several coins, and how to turn them into weights."
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"scores": {"BTC/USD": 0.4, "ETH/USD": -0.1, "SOL/USD": 1.2}, "method": "rank"}]
+        },
+    )
+    scores: dict[Symbol, Score] | None = Field(None, max_length=MAX_SYMBOLS)  # the latest score of each coin
+    candles: dict[Symbol, Candles] | None = Field(None, max_length=MAX_SYMBOLS)  # each coin's candles, oldest first
+    signal: str = Field(
+        "momentum_168", pattern=r"^(reversal|momentum|distance_high|low_vol)_[1-9][0-9]{0,3}$"
+    )  # from candles
+    method: Literal["rank", "topk", "tilt", "equal", "inverse_vol", "risk_parity", "hrp"] = "rank"  # the book
+    k: int | None = Field(None, ge=1, le=MAX_SYMBOLS)  # topk: coins per leg; risk methods: the k best only
+    long_only: bool = False  # rank and topk: the long leg only
+    tilt: float = Field(1.0, ge=0, le=10, allow_inf_nan=False)  # "tilt": strength of the tilt
+    gross: float = Field(1.0, gt=0, le=10, allow_inf_nan=False)  # sum of absolute weights
+    cap: float | None = Field(None, gt=0, le=10, allow_inf_nan=False)  # largest absolute weight of one coin
+    volatility: dict[Symbol, Vol] | None = Field(None, max_length=MAX_SYMBOLS)  # forecast volatility per coin
+    risk_window: int = Field(720, ge=10, le=MAX_CANDLES)  # candles behind the risk estimates
+    min_assets: int = Field(2, ge=1, le=MAX_SYMBOLS)  # fewest scored coins for a book (else no position)
+
+    @model_validator(mode="after")
+    def _enough(self):
+        if self.scores is None and not self.candles:
+            raise ValueError("give scores or candles")
+        if self.candles and sum(len(v) for v in self.candles.values()) > 5 * MAX_CANDLES:
+            raise ValueError(f"at most {5 * MAX_CANDLES} candles in all")
+        return self
+
+
+class PortfolioWeights(BaseModel):
+    "Weights to hold from the decision time on (sum of absolute weights: `gross`; sum of weights: `net`)."
+
+    timestamp: dt.datetime | None  # the last candle's time (None for bare scores)
+    method: str
+    weights: dict[str, float]  # coin -> weight (negative: short)
+    scores: dict[str, float | None]  # the scores the weights come from (None: not scored)
+    gross: float
+    net: float
+
+# %% ../nbs/60_api.ipynb #5dfb5d31
+@router.post(
+    "/portfolio/weights",
+    response_model=PortfolioWeights,
+    tags=["analysis"],
+    responses=_PUBLIC_ERRORS,
+    summary="Portfolio weights from scores or candles",
+)
+def portfolio_weights(body: PortfolioRequest) -> PortfolioWeights:
+    "Weights for the latest time (`cryptoml.portfolio.latest_weights`)."
+    from cryptoml.portfolio import latest_weights
+
+    candles = {s: candles_frame(v) for s, v in body.candles.items()} if body.candles else None
+    opts = body.model_dump(include={"method", "k", "long_only", "tilt", "gross", "cap", "risk_window", "min_assets"})
+    t, w, sc = latest_weights(body.scores, candles, body.signal, body.volatility, **opts)
+    ts = None if t is None else pd.Timestamp(t).to_pydatetime()
+    scores = {k: float(v) if np.isfinite(v) else None for k, v in sc.items()}
+    weights = {k: float(v) for k, v in w.items()}
+    return PortfolioWeights(
+        timestamp=ts, method=body.method, weights=weights, scores=scores, gross=float(w.abs().sum()), net=float(w.sum())
+    )
 
 # %% ../nbs/60_api.ipynb #4352b709
 class VolatilityRequest(RequestBody):

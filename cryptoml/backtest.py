@@ -26,7 +26,8 @@ log = get_logger("backtest")
 __all__ = ['log', 'STRATEGY_STATS', 'CostModel', 'drawdown', 'performance_stats', 'BacktestResult', 'backtest',
            'psr_from_moments', 'probabilistic_sharpe_ratio', 'expected_max_sharpe', 'deflated_sharpe_ratio', 'sma',
            'sma_crossover_positions', 'positions_from_predictions', 'positions_from_probabilities',
-           'positions_from_walk_forward', 'StrategyComparison', 'compare_strategies', 'monthly_returns']
+           'positions_from_walk_forward', 'StrategyComparison', 'compare_strategies', 'monthly_returns',
+           'compare_weights']
 
 # %% ../nbs/15_backtest.ipynb #44de3bde
 @dataclass(frozen=True)
@@ -1009,3 +1010,34 @@ def monthly_returns(
     y_prev.iloc[0] = start
     table["year"] = (y_end / y_prev - 1).to_numpy()
     return table
+
+# %% ../nbs/15_backtest.ipynb #39c44bf3
+def _weights_frame(w: pd.DataFrame, candles: pd.DataFrame, cols: list, name: str, start: Any) -> pd.DataFrame:
+    "A strategy's weights on every candle from `start` and every coin of the panel (not covered: 0)."
+    if not isinstance(w, pd.DataFrame):
+        raise DataValidationError(f"weights of {name!r} must be a time x symbol DataFrame, got {type(w).__name__}")
+    if unknown := [c for c in w.columns if c not in cols]:
+        raise DataValidationError(f"weights of {name!r} name coins {unknown} that are not in the candles {cols}")
+    if (out := w.index[~w.index.isin(candles.index)]).size:
+        raise DataValidationError(f"weights of {name!r} at {out[0]}: not a candle of the panel")
+    return w.reindex(index=candles.index[candles.index >= start], columns=cols).fillna(0.0)
+
+
+def compare_weights(
+    weights: dict,  # strategy -> time x symbol weights decided at each close, or a list of them (one per seed)
+    candles: pd.DataFrame,  # the (symbol, field) panel of candles the weights trade
+    fee_bps: float = 10.0,  # fee per side, basis points
+    slippage_bps: float = 0.0,  # slippage per side, basis points
+    start: Any = None,  # first candle compared (default: the first at which every strategy has weights)
+) -> StrategyComparison:
+    "Backtest several multi-asset weight strategies on one panel over the same period (table, cost curve)."
+    if not weights:
+        raise ConfigError("no weights to compare")
+    lists = {k: list(v) if isinstance(v, (list, tuple)) else [v] for k, v in weights.items()}
+    if start is None:
+        start = max(w.dropna(how="all").index.min() for ws in lists.values() for w in ws)
+    close, _ = _price_frames(candles)
+    oos, cols = candles.loc[start:], list(close.columns)
+    pos = {k: [_weights_frame(w, candles, cols, k, oos.index[0]) for w in ws] for k, ws in lists.items()}
+    bts = {k: [backtest(oos, x, fee_bps=fee_bps, slippage_bps=slippage_bps) for x in ws] for k, ws in pos.items()}
+    return StrategyComparison(bts, pos, oos, dict(fee_bps=fee_bps, slippage_bps=slippage_bps, kind="weights"))

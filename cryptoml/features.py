@@ -23,14 +23,15 @@ log = get_logger("features")
 OHLCV = ("open", "high", "low", "close", "volume")
 
 # %% auto #0
-__all__ = ['log', 'OHLCV', 'FEATURE_SETS', 'VARIANCE_ESTIMATORS', 'VARIANCE_FLOOR', 'TARGETS', 'VOLATILITY_COLUMNS', 'sma', 'ema',
-           'wilder_smooth', 'returns', 'candle_shape', 'rsi', 'macd', 'bollinger', 'true_range', 'atr', 'adx',
-           'stochastic', 'williams_r', 'cci', 'roc', 'moving_averages', 'obv', 'mfi', 'cmf', 'rolling_vwap',
-           'volume_features', 'volatility', 'streak', 'patterns', 'calendar', 'FeatureSpec', 'register_feature',
-           'FeatureSet', 'feature_set', 'register_feature_set', 'extract_features', 'describe_features',
-           'feature_names', 'compare_with_ta', 'CausalityError', 'audit_causality', 'future_return', 'future_direction',
-           'future_volatility', 'make_targets', 'candle_variance', 'realized_variance', 'Target', 'register_target',
-           'get_target', 'cross_sectional_features', 'warmup_rows', 'realized_measures']
+__all__ = ['log', 'OHLCV', 'FEATURE_SETS', 'VARIANCE_ESTIMATORS', 'VARIANCE_FLOOR', 'TARGETS', 'VOLATILITY_COLUMNS',
+           'PANEL_FEATURES', 'sma', 'ema', 'wilder_smooth', 'returns', 'candle_shape', 'rsi', 'macd', 'bollinger',
+           'true_range', 'atr', 'adx', 'stochastic', 'williams_r', 'cci', 'roc', 'moving_averages', 'obv', 'mfi', 'cmf',
+           'rolling_vwap', 'volume_features', 'volatility', 'streak', 'patterns', 'calendar', 'FeatureSpec',
+           'register_feature', 'FeatureSet', 'feature_set', 'register_feature_set', 'extract_features',
+           'describe_features', 'feature_names', 'compare_with_ta', 'CausalityError', 'audit_causality',
+           'future_return', 'future_direction', 'future_volatility', 'make_targets', 'candle_variance',
+           'realized_variance', 'Target', 'register_target', 'get_target', 'cross_sectional_features', 'warmup_rows',
+           'realized_measures', 'panel_features']
 
 # %% ../nbs/02_features.ipynb #e0e82107
 def _validate(df: pd.DataFrame, requires: Iterable[str] = OHLCV, what: str = "features") -> pd.DataFrame:
@@ -1217,3 +1218,108 @@ register_feature_set(
     ),
     overwrite=True,
 )
+
+# %% ../nbs/02_features.ipynb #b82aae42
+def _basket(lr: pd.DataFrame) -> pd.Series:
+    "Equal-weight basket of per-coin log returns (mean over the coins with a value at each time)."
+    return lr.mean(axis=1)
+
+
+def _rolling_moments(x: pd.DataFrame, ref: pd.Series, window: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    "Rolling covariance of each column with `ref`, and both variances, over pairwise-complete rows."
+    y = pd.DataFrame(np.where(x.notna(), ref.to_numpy()[:, None], np.nan), index=x.index, columns=x.columns)
+    x = x.where(y.notna())
+    mean = lambda a: a.rolling(window, min_periods=max(2, window // 2)).mean()
+    mx, my = mean(x), mean(y)
+    return mean(x * y) - mx * my, mean(x * x) - mx * mx, mean(y * y) - my * my
+
+
+def _reference(lr: pd.DataFrame, reference: str | None) -> pd.Series:
+    "Returns beta and correlation refer to: `reference`'s column, a BTC symbol's ('auto'), else the basket."
+    if reference == "auto":
+        btc = [c for c in lr.columns if str(c).upper().replace("-", "/").split("/")[0] in ("BTC", "XBT")]
+        reference = btc[0] if btc else None
+    if reference is None:
+        return _basket(lr)
+    if reference not in lr.columns:
+        raise ConfigError(f"reference {reference!r} is not a symbol of the panel {list(lr.columns)}")
+    return lr[reference]
+
+# %% ../nbs/02_features.ipynb #8be8cb5f
+def _xret(lc, lr, ref, windows=(24, 168)):
+    out = {}
+    for w in windows:
+        rw = lc - lc.shift(_check_period(w, "window"))
+        out[f"xret_{w}"] = rw.sub(rw.mean(axis=1), axis=0)
+    return out
+
+
+def _dispersion(lc, lr, ref, windows=(24, 168)):
+    out = {}
+    for w in windows:
+        d = (lc - lc.shift(_check_period(w, "window"))).std(axis=1, ddof=0)
+        out[f"dispersion_{w}"] = pd.DataFrame({c: d for c in lc.columns}).where(lc.notna())
+    return out
+
+
+def _beta(lc, lr, ref, window=720):
+    cov, vx, vy = _rolling_moments(lr, ref, _check_period(window, "window", 2))
+    return {f"beta_{window}": (cov / vy.where(vy > 0)).fillna(0.0).where(cov.notna())}
+
+
+def _corr(lc, lr, ref, window=720):
+    cov, vx, vy = _rolling_moments(lr, ref, _check_period(window, "window", 2))
+    c = cov / np.sqrt((vx * vy).where((vx > 0) & (vy > 0)))
+    return {f"corr_{window}": c.clip(-1, 1).fillna(0.0).where(cov.notna())}
+
+
+def _dhigh(lc, lr, ref, windows=(168,)):
+    out = {}
+    for w in windows:
+        top = lc.rolling(_check_period(w, "window"), min_periods=w).max()
+        out[f"dhigh_{w}"] = lc - top
+    return out
+
+
+PANEL_FEATURES: dict[str, Callable] = {
+    "relative_return": _xret,
+    "beta": _beta,
+    "correlation": _corr,
+    "dispersion": _dispersion,
+    "distance_high": _dhigh,
+}
+
+# %% ../nbs/02_features.ipynb #64693afe
+def _panel_spec(kinds) -> dict[str, dict]:
+    "Panel feature kinds as {kind: params} from names and one-key {kind: params} dicts."
+    spec = {}
+    for k in [kinds] if isinstance(kinds, (str, Mapping)) else kinds:
+        items = k.items() if isinstance(k, Mapping) else [(k, {})]
+        for name, params in items:
+            if name not in PANEL_FEATURES:
+                raise ConfigError(f"unknown panel feature {name!r}; choose from {list(PANEL_FEATURES)}")
+            spec[name] = dict(params or {})
+    return spec
+
+
+def panel_features(
+    candles: Mapping[str, pd.DataFrame],  # symbol -> OHLCV frame (that coin's candles, from its listing on)
+    kinds: Sequence = tuple(
+        PANEL_FEATURES
+    ),  # names of `PANEL_FEATURES`, or {name: params} (e.g. {"beta": {"window": 168}})
+    reference: str | None = "auto",  # beta/correlation against this symbol ("auto": BTC if present; None: the basket)
+) -> dict[str, pd.DataFrame]:
+    "Causal features of each coin against the panel (relative return, beta, correlation, dispersion) on its own index."
+    spec = _panel_spec(kinds)
+    lc = pd.DataFrame({s: np.log(_validate(c, ("close",), "panel_features")["close"]) for s, c in candles.items()})
+    lr = lc.diff()
+    ref = _reference(lr, reference)
+    wide = {}
+    for name, params in spec.items():
+        try:
+            wide |= PANEL_FEATURES[name](lc, lr, ref, **params)
+        except TypeError as e:
+            raise ConfigError(f"panel feature {name!r}: bad parameters {params}: {e}") from None
+    return {
+        s: _frame({k: w[s].reindex(c.index).to_numpy() for k, w in wide.items()}, c.index) for s, c in candles.items()
+    }

@@ -38,7 +38,7 @@ __all__ = ['log', 'MAIN_JOB_ORDER', 'pipelines_dir', 'list_pipelines', 'template
            'notebook_metrics', 'run_sweep']
 
 # %% ../nbs/50_reports.ipynb #c361c0bb
-MAIN_JOB_ORDER = ["data", "sentiment", "regime", "train", "evaluate", "volatility", "tune", "rl"]
+MAIN_JOB_ORDER = ["data", "sentiment", "regime", "train", "evaluate", "volatility", "crosssection", "tune", "rl"]
 
 
 def pipelines_dir() -> Path:

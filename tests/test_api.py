@@ -505,3 +505,47 @@ def test_volatility_forecast_refuses_bad_input(client):
         r = client.post(f"{API_PREFIX}/volatility/forecast", headers=H, json=body)
         assert r.status_code == 422 and msg in r.text, (body.get("model"), r.status_code, r.text[:300])
         json.loads(r.text)
+
+
+# --- portfolio weights ---------------------------------------------------------------------------------------------
+def test_portfolio_weights(client):
+    "Scores or candles of several coins in, weights out; bounded and validated like the other routes."
+    url = f"{API_PREFIX}/portfolio/weights"
+    r = client.post(url, headers=H, json={"scores": {"BTC/USD": 0.4, "ETH/USD": -0.1, "SOL/USD": 1.2}})
+    assert r.status_code == 200, r.text
+    b = r.json()
+    assert b["timestamp"] is None and abs(b["net"]) < 1e-9 and abs(b["gross"] - 1) < 1e-9
+    assert b["weights"]["SOL/USD"] > 0 > b["weights"]["ETH/USD"]
+    candles = {s: _candles(300, seed=i) for i, s in enumerate(["BTC/USD", "ETH/USD", "SOL/USD", "XRP/USD"])}
+    r = client.post(url, headers=H, json={"candles": candles, "signal": "reversal_24", "method": "topk", "k": 1})
+    assert r.status_code == 200, r.text
+    w = r.json()["weights"]
+    assert sorted(round(v, 9) for v in w.values()) == [-0.5, 0.0, 0.0, 0.5]
+    assert r.json()["timestamp"].startswith(candles["BTC/USD"][-1]["timestamp"][:13])
+    r = client.post(url, headers=H, json={"candles": candles, "method": "hrp", "risk_window": 100, "cap": 0.4})
+    assert r.status_code == 200, r.text
+    w = r.json()["weights"]
+    assert abs(sum(w.values()) - 1) < 1e-6 and max(w.values()) <= 0.4 + 1e-9
+    r = client.post(
+        url,
+        headers=H,
+        json={"scores": {"A": 1.0, "B": 2.0}, "volatility": {"A": 0.01, "B": 0.02}, "method": "inverse_vol"},
+    )
+    assert r.status_code == 200 and abs(r.json()["weights"]["A"] - 2 / 3) < 1e-9, r.text
+    bad = candles["ETH/USD"][:50] + [dict(candles["ETH/USD"][50], high=1.0, low=2.0)]
+    for body in (
+        {},
+        {"scores": {f"C{i}": 1.0 for i in range(65)}},
+        {"scores": {"A": 1.0}, "band": 0.1},
+        {"scores": {"../x": 1.0}},
+        {"scores": {"A": 1.0}, "method": "kelly"},
+        {"candles": {"BTC/USD": bad}},
+        {"candles": {"BTC/USD": candles["BTC/USD"]}, "signal": "carry_24"},
+    ):
+        r = client.post(url, headers=H, json=body)
+        assert r.status_code == 422 and "Traceback" not in r.text, (
+            body if len(str(body)) < 200 else "...",
+            r.text[:300],
+        )
+    r = client.post(url, content=b'{"scores": {"A": NaN}}', headers={"content-type": "application/json", **H})
+    assert r.status_code == 422
