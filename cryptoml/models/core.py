@@ -494,7 +494,7 @@ class RidgeBaseline(Engine):
         d = json.loads((folder / "state.json").read_text())
         self.coef_, self.intercept_ = np.asarray(d["coef"]), d["intercept"]
 
-# %% ../../nbs/10_models.core.ipynb #333121f0
+# %% ../../nbs/10_models.core.ipynb #33203ac9
 ENGINES: dict[str, str | type] = {
     "zero": "cryptoml.models.core.ZeroReturnBaseline",
     "last": "cryptoml.models.core.LastReturnBaseline",
@@ -503,6 +503,7 @@ ENGINES: dict[str, str | type] = {
     "lstm": "cryptoml.models.deep.LSTMEngine",
     "gru": "cryptoml.models.deep.GRUEngine",
     "transformer": "cryptoml.models.deep.TransformerEngine",
+    "ensemble": "cryptoml.models.ensemble.EnsembleEngine",
 }
 ENGINE_ALIASES: dict[str, str] = {"xgb": "xgboost"}
 
