@@ -207,7 +207,7 @@ def load_model(
     except ValueError as e:
         raise ModelFileError(f"{path}: its model card (metadata.json) is invalid: {e}") from None
 
-# %% ../nbs/13_persistence.ipynb #73987426
+# %% ../nbs/13_persistence.ipynb #111256fa
 QUANTILES = np.linspace(0.0, 1.0, 51)  # probabilities of the quantiles a model card keeps (every 2%)
 
 
@@ -219,7 +219,7 @@ def value_summary(
     x = x[np.isfinite(x)]
     if len(x) == 0:
         return {"n": 0}
-    q = [float(f"{v:.7g}") for v in np.quantile(x, QUANTILES)]
+    q = [float(v) for v in np.quantile(x, QUANTILES)]  # unrounded: a discrete feature's ties must stay ties
     return {"n": int(len(x)), "mean": float(x.mean()), "std": float(x.std()), "quantiles": q}
 
 # %% ../nbs/13_persistence.ipynb #d5efea97
@@ -240,7 +240,7 @@ def forecast_frame(
     realized = pd.Series(y if classify else prep.inverse_target(y), index=lidx)
     return out.assign(realized=realized.reindex(idx).to_numpy())
 
-# %% ../nbs/13_persistence.ipynb #7ae257a9
+# %% ../nbs/13_persistence.ipynb #f7b97ed6
 def _skill(f: pd.DataFrame, classify: bool) -> dict:
     "IC (Spearman) and hit rate of forecasts against realized outcomes (rows with both)."
     f = f.dropna()
