@@ -31,7 +31,7 @@ __all__ = ['log', 'PSI_MODERATE', 'PSI_DRIFT', 'KS_DRIFT', 'psi', 'ks_statistic'
            'calibration_table', 'PerformanceReport', 'performance_report', 'record_health', 'model_health',
            'split_periods', 'monitored_model']
 
-# %% ../nbs/56_monitor.ipynb #d29a3a03
+# %% ../nbs/56_monitor.ipynb #44104260
 PSI_MODERATE = 0.1  # PSI above this: the population moved ("moderate")
 PSI_DRIFT = 0.25  # PSI above this: the population shifted ("drift")
 KS_DRIFT = 0.1  # KS statistic above this: "drift"
@@ -39,13 +39,17 @@ _EPS = 1e-4  # smallest share of a bin in the PSI (an empty bin would make it in
 
 
 def _train_cdf(x: np.ndarray, q: np.ndarray, p: np.ndarray, side: str = "right") -> np.ndarray:
-    "Training distribution function at `x` (or its left limit), interpolated between quantiles `q`; ties jump."
-    if side == "right":  # per distinct value, its highest probability
-        qu, i = np.unique(q[::-1], return_index=True)
-        pu = p[::-1][i]
-        return np.where(x < qu[0], 0.0, np.where(x >= qu[-1], 1.0, np.interp(x, qu, pu)))
-    qu, i = np.unique(q, return_index=True)  # the left limit: per distinct value, its lowest probability
-    return np.where(x <= qu[0], 0.0, np.where(x > qu[-1], 1.0, np.interp(x, qu, p[i])))
+    "Training distribution function at `x` (or its left limit) from quantiles `q`: linear between values, jumps at ties."
+    qu, first = np.unique(q, return_index=True)
+    hi = p[len(q) - 1 - np.unique(q[::-1], return_index=True)[1]]  # per distinct value: its highest probability
+    lo = p[first]  # and its lowest (the left limit at a tie)
+    x = np.asarray(x, float)
+    k = np.clip(np.searchsorted(qu, x, "right") - 1, 0, len(qu) - 1)
+    k1 = np.minimum(k + 1, len(qu) - 1)
+    w = np.where(qu[k1] > qu[k], (x - qu[k]) / np.where(qu[k1] > qu[k], qu[k1] - qu[k], 1.0), 0.0)
+    between = hi[k] + (lo[k1] - hi[k]) * np.clip(w, 0.0, 1.0)
+    at = np.where(x == qu[k], hi[k] if side == "right" else lo[k], between)
+    return np.where(x < qu[0], 0.0, np.where(x > qu[-1], 1.0, at))
 
 # %% ../nbs/56_monitor.ipynb #30fc1a87
 def psi(
@@ -304,7 +308,12 @@ def _matched(model, candles, predictions, source: str, model_id: str | None) -> 
         raise DataValidationError(f"only {len(f)} forecasts have a realized outcome in these candles ({source})")
     return f, source
 
-# %% ../nbs/56_monitor.ipynb #7523247d
+# %% ../nbs/56_monitor.ipynb #a32e5035
+def _ic(a: pd.Series, b: pd.Series) -> float:
+    "Spearman correlation; NaN when either side is constant (a period of one repeated forecast)."
+    return float(a.corr(b, method="spearman")) if a.nunique() > 1 and b.nunique() > 1 else float("nan")
+
+
 def _hits(f: pd.DataFrame, classify: bool) -> pd.Series:
     if classify:
         return ((f["prediction"] > 0.5) == (f["realized"] > 0.5)).astype(float)
@@ -316,7 +325,7 @@ def _period_table(f: pd.DataFrame, freq: str, classify: bool) -> pd.DataFrame:
     f = f.assign(hit=_hits(f, classify))
     rows = {}
     for period, g in f.groupby(_periods(f.index, freq)):
-        r = {"n": len(g), "ic": g["prediction"].corr(g["realized"], method="spearman"), "hit_rate": g["hit"].mean()}
+        r = {"n": len(g), "ic": _ic(g["prediction"], g["realized"]), "hit_rate": g["hit"].mean()}
         r |= {"mean_prediction": g["prediction"].mean(), "mean_realized": g["realized"].mean()}
         if classify:
             r["brier"] = float(((g["prediction"] - g["realized"]) ** 2).mean())
@@ -364,7 +373,7 @@ class PerformanceReport:
         out |= {"start": str(_times(f.index)[0]), "end": str(_times(f.index)[-1])}
         return out | {k: (None if v is None or v != v else v) for k, v in self.decay.items()}
 
-# %% ../nbs/56_monitor.ipynb #5bc3a612
+# %% ../nbs/56_monitor.ipynb #2a572981
 def performance_report(
     model,  # a model folder, a model id under models/, or a fitted engine (then give `card`)
     candles: pd.DataFrame,  # candles covering the forecasts and their outcomes
@@ -385,7 +394,7 @@ def performance_report(
         {"ic": f["prediction"].rolling(w).corr(f["realized"]), "hit_rate": f["hit"].rolling(w).mean()}
     )
     ref = stats.get("reference") or {}
-    ic, hit = f["prediction"].corr(f["realized"], method="spearman"), float(f["hit"].mean())
+    ic, hit = _ic(f["prediction"], f["realized"]), float(f["hit"].mean())
     end = pd.Timestamp(stats["end"]).tz_localize(None) if stats.get("end") else None
     decay = {"reference_ic": ref.get("ic"), "reference_hit_rate": ref.get("hit_rate"), "ic": float(ic), "hit_rate": hit}
     decay |= {"ic_change": None if ref.get("ic") is None else float(ic) - ref["ic"]}

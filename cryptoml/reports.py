@@ -37,8 +37,8 @@ __all__ = ['log', 'MAIN_JOB_ORDER', 'pipelines_dir', 'list_pipelines', 'template
            'RunResult', 'new_run_id', 'notebook_to_html', 'run_pipeline', 'write_index', 'run_all', 'parse_sweep',
            'sweep_combinations', 'sweep_task', 'SweepResult', 'notebook_metrics', 'run_sweep']
 
-# %% ../nbs/50_reports.ipynb #bc82c48c
-MAIN_JOB_ORDER = ["data", "sentiment", "regime", "train", "evaluate", "tune", "rl"]
+# %% ../nbs/50_reports.ipynb #9e726092
+MAIN_JOB_ORDER = ["data", "sentiment", "regime", "train", "monitor", "evaluate", "tune", "rl"]
 
 
 def pipelines_dir() -> Path:
