@@ -257,7 +257,7 @@ def finish_run(run_id: str | None, status: str = "succeeded", url: str | None = 
     except (SQLAlchemyError, OSError) as e:
         log.warning("run ledger: could not finish %s (%s: %s)", run_id, type(e).__name__, e)
 
-# %% ../nbs/51_ledger.ipynb #dab036a1
+# %% ../nbs/51_ledger.ipynb #24596c9a
 class RunHandle:
     "What `ledger_run` yields: set `metrics` and `artifacts` inside the block; they are recorded when it ends."
 
@@ -266,24 +266,26 @@ class RunHandle:
 
 
 @contextlib.contextmanager
-def ledger_run(kind: str, template: str, run_id: str | None = None, **fields) -> Iterator[RunHandle]:
+def ledger_run(
+    kind: str, template: str, run_id: str | None = None, url: str | None = None, **fields
+) -> Iterator[RunHandle]:
     "Record the block as one run: running, then succeeded, failed or cancelled."
     from cryptoml.jobs import JobCancelled
 
-    h = RunHandle(start_run(kind, template, run_id, **fields))
+    h = RunHandle(start_run(kind, template, run_id, url, **fields))
     try:
         yield h
     except BaseException as e:
         status = "cancelled" if isinstance(e, (JobCancelled, KeyboardInterrupt)) else "failed"
-        finish_run(h.id, status, metrics=h.metrics, error=f"{type(e).__name__}: {e}"[:2000], **_arts(h))
+        finish_run(h.id, status, url, metrics=h.metrics, error=f"{type(e).__name__}: {e}"[:2000], **_arts(h))
         raise
-    finish_run(h.id, "succeeded", metrics=h.metrics, **_arts(h))
+    finish_run(h.id, "succeeded", url, metrics=h.metrics, **_arts(h))
 
 
 def _arts(h: RunHandle) -> dict:
     return {"artifacts": h.artifacts} if h.artifacts else {}
 
-# %% ../nbs/51_ledger.ipynb #94fe18c7
+# %% ../nbs/51_ledger.ipynb #47dd8f20
 def _summarized(obj: Any, n: int = 20) -> Any:
     "Parameters for the ledger: long lists (candles) become a count."
     if isinstance(obj, dict):
@@ -299,8 +301,10 @@ def recorded_job(kind: str) -> Callable:
     def deco(fn: Callable) -> Callable:
         @functools.wraps(fn)
         def run(params: dict, ctx) -> Any:
-            seeds = [params[k] for k in ("seed",) if isinstance(params, dict) and params.get(k) is not None]
-            with ledger_run("job", kind, ctx.job_id, parameters=_summarized(params), seeds=seeds or None) as h:
+            req = params.get("request") if isinstance(params.get("request"), dict) else params  # the API's request
+            seeds = [req["seed"]] if req.get("seed") is not None else None
+            url = getattr(getattr(ctx, "store", None), "url", None)  # the job's own database
+            with ledger_run("job", kind, ctx.job_id, url, parameters=_summarized(params), seeds=seeds) as h:
                 out = fn(params, ctx)
                 h.metrics = out if isinstance(out, dict) else {}
                 h.artifacts = {k: str(v) for k, v in (h.metrics or {}).items() if k.endswith(("_file", "_path"))}
