@@ -1059,26 +1059,35 @@ def load(
     "Load an object of this class (or a subclass) from a saved model folder."
     return read_artifact(path, cls)[0]
 
-# %% ../nbs/00_core.ipynb #891425c0
+# %% ../nbs/00_core.ipynb #aedf4f76
 def _cuda_visible() -> str | None:
     "The `CUDA_VISIBLE_DEVICES` value (None: unset, every GPU visible)."
     return os.environ.get("CUDA_VISIBLE_DEVICES")
 
 
-def visible_gpus() -> int:
-    "How many NVIDIA GPUs this process may use (`nvidia-smi -L`, filtered by `CUDA_VISIBLE_DEVICES`)."
-    vis = _cuda_visible()
-    if vis is not None and vis.strip() in ("", "-1"):
-        return 0
-    try:
+_GPUS: list[int] = []  # GPUs nvidia-smi lists, asked once per process
+
+
+def _nvidia_gpus() -> int:
+    "How many GPUs `nvidia-smi -L` lists on this machine (0 without the tool or a driver)."
+    if not _GPUS:
         import subprocess
 
-        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=10).stdout
-    except (OSError, subprocess.SubprocessError):
-        return 0
-    n = sum(1 for line in out.splitlines() if line.startswith("GPU "))
+        try:
+            out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=10).stdout
+        except (OSError, subprocess.SubprocessError):
+            out = ""
+        _GPUS.append(sum(1 for line in out.splitlines() if line.startswith("GPU ")))
+    return _GPUS[0]
+
+
+def visible_gpus() -> int:
+    "How many NVIDIA GPUs this process may use (`nvidia-smi -L`, filtered by `CUDA_VISIBLE_DEVICES`)."
+    vis, n = _cuda_visible(), _nvidia_gpus()
     if vis is None:
         return n
+    if vis.strip() in ("", "-1"):
+        return 0
     return len([v for v in vis.split(",") if v.strip() and not v.strip().startswith("-")][:n])
 
 # %% ../nbs/00_core.ipynb #8eb9723b

@@ -513,7 +513,9 @@ def test_runs_prediction_log_and_model_health(tmp_path, monkeypatch):
         record_health(mid, drift_report(models / mid, candles.iloc[800:]), url=url)
         h = c.get(f"{API_PREFIX}/models/{mid}/health").json()
         assert h["drift"]["kind"] == "drift" and h["status"] in ("ok", "drift"), h
-        assert h["status"] == ("drift" if h["drift"]["drift"] or h["logged_prediction_drift"]["flag"] == "drift" else "ok")
+        assert h["status"] == (
+            "drift" if h["drift"]["drift"] or h["logged_prediction_drift"]["flag"] == "drift" else "ok"
+        )
         assert c.get(f"{API_PREFIX}/models/nope/health").status_code == 404
     off = create_app(ApiSettings(api_key=KEY, jobs_url=url, rate_limit=0))  # the log is off by default
     with TestClient(off) as c:
