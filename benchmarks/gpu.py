@@ -73,7 +73,7 @@ def main() -> int:
     print(f"visible NVIDIA GPUs: {visible_gpus()}; devices per framework: {found}")
     if not any(found.values()):
         print(
-            "no GPU visible to TensorFlow, torch or XGBoost: nothing to compare (install the gpu extra on a GPU machine)"
+        print("no GPU visible to TensorFlow, torch or XGBoost: nothing to compare (needs a GPU, the gpu extra)")
         )
         return 0
     rows = []
