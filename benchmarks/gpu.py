@@ -72,9 +72,7 @@ def main() -> int:
     found = devices()
     print(f"visible NVIDIA GPUs: {visible_gpus()}; devices per framework: {found}")
     if not any(found.values()):
-        print(
         print("no GPU visible to TensorFlow, torch or XGBoost: nothing to compare (needs a GPU, the gpu extra)")
-        )
         return 0
     rows = []
     for e in args.engines:
