@@ -536,3 +536,25 @@ def test_jobs_are_recorded_in_the_ledger(tmp_path, monkeypatch):
         assert run["metrics"]["timesteps"] == 2000 and run["parameters"]["market_data"] == "<300 items>"
         assert run["artifacts"]["agent_file"].startswith("agents/") and run["duration"] > 0
         assert [r["id"] for r in c.get(f"{API_PREFIX}/runs", params={"kind": "job"}).json()] == [jid]
+
+
+def test_ensemble_predicts_through_the_api(tmp_path, monkeypatch):
+    "A saved ensemble (members nested in its folder) answers /predict like its in-process self."
+    import pandas as pd
+
+    from cryptoml.models.core import make_engine
+    from cryptoml.persistence import save_model
+    from cryptoml.pipeline import Preparation
+
+    monkeypatch.setenv("CRYPTOML_MODELS_DIR", str(tmp_path / "models"))
+    ens = make_engine("ensemble", members=["ridge", "last"], method="stacking", inner_splits=2)
+    ens.fit_from_frame(synthetic_ohlcv(900, seed=2), Preparation(sequence_length=4))
+    mid = save_model(ens, path=tmp_path / "models" / "ens").name
+    app = create_app(ApiSettings(api_key=KEY, jobs_url=str(tmp_path / "jobs.sqlite"), rate_limit=0))
+    with TestClient(app) as c:
+        r = c.post(f"{API_PREFIX}/predict", json={"model_id": mid, "candles": _candles(300, seed=8)})
+        assert r.status_code == 200 and r.json()["model_type"] == "EnsembleEngine", r.text
+        got = [p["value"] for p in r.json()["predictions"]]
+    df = pd.DataFrame(_candles(300, seed=8)).assign(timestamp=lambda d: pd.to_datetime(d["timestamp"]))
+    want = ens.predict(df.set_index("timestamp"))
+    assert len(got) == len(want) and max(abs(a - b) for a, b in zip(got, want)) < 1e-9
