@@ -105,7 +105,7 @@ def _clean_metrics(metrics: dict | None) -> dict[str, float]:
                 out[str(k)] = f
     return out
 
-# %% ../nbs/51_ledger.ipynb #311cbeae
+# %% ../nbs/51_ledger.ipynb #6ee637cf
 class Ledger:
     "The run ledger of a database (default: the job database, `core.settings().jobs_url`)."
 
@@ -115,10 +115,22 @@ class Ledger:
         self.engine = create_engine(self.url, connect_args={"timeout": 30} if self.sqlite else {})
         if self.sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        self._retry(lambda: _Base.metadata.create_all(self.engine))
+        self.create_tables(_Base)
 
     def __repr__(self):
         return f"Ledger({self.url!r})"
+
+    def create_tables(self, base: type) -> None:
+        "Create the tables of a declarative `base` that are missing (another process creating them at once is fine)."
+
+        def go():
+            try:
+                base.metadata.create_all(self.engine)
+            except OperationalError as e:
+                if "already exists" not in str(e):
+                    raise
+
+        self._retry(go)
 
     def _retry(self, fn: Callable, attempts: int = 8):
         "Run `fn`; a locked database is retried with a growing pause."

@@ -233,12 +233,12 @@ class HealthRow(_Base):
     created_at: Mapped[float] = mapped_column(Float, index=True)
     summary: Mapped[dict] = mapped_column(JSON)
 
-# %% ../nbs/56_monitor.ipynb #ead9e580
+# %% ../nbs/56_monitor.ipynb #59f62ba1
 def _db(url: str | None = None):
     "The ledger of the job database, with the monitor's tables created."
     led = open_ledger(url)
     if not getattr(led, "_monitor_tables", False):
-        led._retry(lambda: _Base.metadata.create_all(led.engine))
+        led.create_tables(_Base)
         led._monitor_tables = True
     return led
 
