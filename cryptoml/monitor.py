@@ -353,14 +353,14 @@ def _trend(by: pd.DataFrame, since: pd.Timestamp | None) -> float | None:
     yrs = np.asarray((y.index - t0) / pd.Timedelta(days=365.25), float)
     return float(np.polyfit(yrs, y.to_numpy(), 1)[0])
 
-# %% ../nbs/56_monitor.ipynb #7822be41
+# %% ../nbs/56_monitor.ipynb #196d7643
 @dataclass
 class PerformanceReport:
     "Forecasts matched with outcomes: per period, rolling, calibration (direction) and decay since training."
 
     frame: pd.DataFrame  # prediction, realized, hit per decision time
     by_period: pd.DataFrame  # per period: n, ic, hit_rate, mean_prediction, mean_realized (brier)
-    rolling: pd.DataFrame  # rolling ic (Pearson) and hit_rate over `window` decision times
+    rolling: pd.DataFrame  # rolling ic (of ranks) and hit_rate over `window` decision times
     calibration: pd.DataFrame | None  # direction only: forecast bins against realized frequencies
     decay: dict  # reference (card) against now, and the IC trend per year
     source: str  # "replay", "log" or "given"
@@ -373,7 +373,7 @@ class PerformanceReport:
         out |= {"start": str(_times(f.index)[0]), "end": str(_times(f.index)[-1])}
         return out | {k: (None if v is None or v != v else v) for k, v in self.decay.items()}
 
-# %% ../nbs/56_monitor.ipynb #2a572981
+# %% ../nbs/56_monitor.ipynb #aa27e8b5
 def performance_report(
     model,  # a model folder, a model id under models/, or a fitted engine (then give `card`)
     candles: pd.DataFrame,  # candles covering the forecasts and their outcomes
@@ -391,7 +391,7 @@ def performance_report(
     by = _period_table(f, freq, classify)
     w = min(window, len(f))
     rolling = pd.DataFrame(
-        {"ic": f["prediction"].rolling(w).corr(f["realized"]), "hit_rate": f["hit"].rolling(w).mean()}
+        {"ic": f["prediction"].rank().rolling(w).corr(f["realized"].rank()), "hit_rate": f["hit"].rolling(w).mean()}
     )
     ref = stats.get("reference") or {}
     ic, hit = _ic(f["prediction"], f["realized"]), float(f["hit"].mean())
