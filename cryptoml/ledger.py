@@ -450,7 +450,7 @@ def seeds_of(parameters: dict) -> list | None:
     out += list(parameters.get("seeds") or [])
     return out or None
 
-# %% ../nbs/51_ledger.ipynb #bef50622
+# %% ../nbs/51_ledger.ipynb #51050873
 def record_walk_forward(
     results: dict,  # label -> `WalkForwardResult` (what `compare_engines` returns second)
     data: pd.DataFrame | None = None,  # the candles evaluated (fingerprinted)
@@ -460,7 +460,10 @@ def record_walk_forward(
     "Record each engine's walk-forward evaluation as a ledger row; returns the ids written."
     from cryptoml.persistence import DataFingerprint, code_revision
 
-    fp = DataFingerprint.from_frame(data).model_dump() if data is not None else None
+    a = data.attrs if data is not None else {}
+    fp = (
+        DataFingerprint.from_frame(data, a.get("symbol"), a.get("timeframe")).model_dump() if data is not None else None
+    )
     parent, rev, ids = settings().run_id, code_revision(), []
     for label, r in results.items():
         s = r.summary
