@@ -31,7 +31,7 @@ __all__ = ['log', 'PSI_MODERATE', 'PSI_DRIFT', 'KS_DRIFT', 'psi', 'ks_statistic'
            'calibration_table', 'PerformanceReport', 'performance_report', 'record_health', 'model_health',
            'split_periods', 'monitored_model']
 
-# %% ../nbs/56_monitor.ipynb #44104260
+# %% ../nbs/56_monitor.ipynb #62027f52
 PSI_MODERATE = 0.1  # PSI above this: the population moved ("moderate")
 PSI_DRIFT = 0.25  # PSI above this: the population shifted ("drift")
 KS_DRIFT = 0.1  # KS statistic above this: "drift"
@@ -39,7 +39,7 @@ _EPS = 1e-4  # smallest share of a bin in the PSI (an empty bin would make it in
 
 
 def _train_cdf(x: np.ndarray, q: np.ndarray, p: np.ndarray, side: str = "right") -> np.ndarray:
-    "Training distribution function at `x` (or its left limit) from quantiles `q`: linear between values, jumps at ties."
+    "Training distribution function at `x` (or its left limit) from quantiles `q`: linear, with jumps at ties."
     qu, first = np.unique(q, return_index=True)
     hi = p[len(q) - 1 - np.unique(q[::-1], return_index=True)[1]]  # per distinct value: its highest probability
     lo = p[first]  # and its lowest (the left limit at a tie)
