@@ -40,6 +40,7 @@ from cryptoml.core import (
 from .core import settings as core_settings
 from .jobs import Job, JobContext, JobHealth, JobManager, JobNotFoundError, JobQueueFull, JobStatus
 from .jobs import JobTableBusy, job_dir, json_safe
+from .ledger import KINDS, STATUSES, Run, RunNotFoundError, open_ledger, recorded_job
 from .persistence import ModelMetadata
 from .regime import RegimeResult
 from .sentiment import SentimentScore
@@ -51,15 +52,16 @@ __all__ = ['log', 'API_PREFIX', 'MAX_CANDLES', 'MAX_TEXT', 'MAX_TIMESTEPS', 'MAX
            'Candles', 'SentimentSourceName', 'ModelId', 'MAX_ERROR_BODY', 'ROUTE_POLICIES', 'DOCS_POLICY',
            'LOOPBACK_HOSTS', 'ENGINE_PARAM_BOUNDS', 'INT_PARAMS', 'ENGINE_BOUNDS', 'TEXT_PARAMS', 'NULLABLE_PARAMS',
            'MAX_GRID_AXIS', 'MAX_GRID_POINTS', 'MAX_WINDOW_BYTES', 'API_DATA_SOURCES', 'OptimizeRequest', 'JobId',
-           'router', 'MAX_SYMBOLS', 'Symbol', 'Score', 'Vol', 'MAX_ERRORS_SHOWN', 'app', 'ApiSettings', 'Candle',
-           'candles_frame', 'bounded_list', 'RequestBody', 'SentimentRequest', 'RegimeRequest', 'PredictRequest',
-           'Prediction', 'PredictResponse', 'RLTrainRequest', 'ModelInfo', 'Health', 'ErrorBody', 'check_api_key',
-           'api_key_error', 'require_api_key', 'public_paths', 'RoutePolicy', 'route_policy', 'RateLimiter',
-           'host_name', 'is_loopback', 'Guard', 'rl_train_job', 'check_param', 'grid_size', 'check_windows',
-           'check_work', 'optimize_job', 'model_path', 'list_models', 'ModelCache', 'health', 'analyze_sentiment',
-           'detect_regime', 'predict', 'get_models', 'optimize', 'rl_train', 'list_jobs', 'get_job', 'cancel_job',
-           'PortfolioRequest', 'PortfolioWeights', 'portfolio_weights', 'VolatilityRequest', 'VolatilityForecast',
-           'volatility_forecast', 'create_app', 'start_jobs', 'serve_main']
+           'router', 'MAX_SYMBOLS', 'Symbol', 'Score', 'Vol', 'MAX_ERRORS_SHOWN', 'app', 'RunId', 'SavedModelId',
+           'ApiSettings', 'Candle', 'candles_frame', 'bounded_list', 'RequestBody', 'SentimentRequest', 'RegimeRequest',
+           'PredictRequest', 'Prediction', 'PredictResponse', 'RLTrainRequest', 'ModelInfo', 'Health', 'ErrorBody',
+           'check_api_key', 'api_key_error', 'require_api_key', 'public_paths', 'RoutePolicy', 'route_policy',
+           'RateLimiter', 'host_name', 'is_loopback', 'Guard', 'rl_train_job', 'check_param', 'grid_size',
+           'check_windows', 'check_work', 'optimize_job', 'model_path', 'list_models', 'ModelCache', 'health',
+           'analyze_sentiment', 'detect_regime', 'predict', 'get_models', 'optimize', 'rl_train', 'list_jobs',
+           'get_job', 'cancel_job', 'PortfolioRequest', 'PortfolioWeights', 'portfolio_weights', 'VolatilityRequest',
+           'VolatilityForecast', 'volatility_forecast', 'create_app', 'start_jobs', 'serve_main', 'list_runs',
+           'get_run', 'ModelHealth', 'model_health']
 
 # %% ../nbs/60_api.ipynb #c395eef2
 API_PREFIX = "/api/ml-v2"
@@ -88,6 +90,7 @@ class ApiSettings(BaseModel):
         _DEFAULTS["cancel_grace"].default, ge=0
     )  # seconds from a cancel request to the hard kill
     sentiment_transformer: str | None = None  # local transformer model folder for source "transformer"
+    prediction_log: bool = False  # log every /predict answer (model id, time, prediction) for `cryptoml.monitor`
 
     @field_validator("api_key")
     @classmethod
@@ -104,7 +107,7 @@ class ApiSettings(BaseModel):
         kw.update(jobs_url=s.jobs_url, executor=s.executor, dask_address=s.dask_address, max_workers=s.job_workers)
         kw.update(cancel_grace=s.cancel_grace, sentiment_transformer=s.sentiment_transformer)
         hosts = [h.strip() for h in s.api_allowed_hosts.split(",") if h.strip()]
-        kw.update(public_reads=s.api_public_reads, allowed_hosts=hosts)
+        kw.update(public_reads=s.api_public_reads, allowed_hosts=hosts, prediction_log=s.prediction_log)
         try:
             return cls(**{**kw, **overrides})
         except ValueError as e:
@@ -685,6 +688,7 @@ def _stop_callback(ctx: JobContext, done0: int, total: int, on_chunk=None, chunk
     return _JobCallback()
 
 
+@recorded_job("rl_train")
 def rl_train_job(
     params: dict,  # an `RLTrainRequest` as a dict
     ctx: JobContext,  # progress, stop flag and resume state
@@ -953,6 +957,7 @@ def _optimize_request_model():
 OptimizeRequest = _optimize_request_model()
 
 
+@recorded_job("optimize")
 def optimize_job(
     params: dict,  # {"request": OptimizeRequest, "trial_executor": str, "trial_workers": int, "storage": str|None}
     ctx: JobContext,  # progress, stop flag and resume state
@@ -1174,6 +1179,8 @@ def predict(body: PredictRequest, request: Request) -> PredictResponse:
     else:
         pairs = zip(df.index[-len(out) :], np.ravel(np.asarray(out)))
     preds = [Prediction(timestamp=t.to_pydatetime(), value=float(v) if np.isfinite(v) else None) for t, v in pairs]
+    if request.app.state.settings.prediction_log:
+        _log_predictions(request, body.model_id, preds)
     return PredictResponse(model_id=body.model_id, model_type=meta.model_type, predictions=preds)
 
 
@@ -1559,3 +1566,80 @@ def serve_main(argv: Sequence[str] | None = None) -> int:
     proxy = dict(root_path=args.root_path, proxy_headers=True, forwarded_allow_ips=args.forwarded_allow_ips)
     uvicorn.run(application, host=args.host, port=args.port, log_level=args.log_level, **proxy)
     return 0
+
+# %% ../nbs/60_api.ipynb #6a3ca732
+def _log_predictions(request: Request, model_id: str, preds: list[Prediction]) -> None:
+    "Write a /predict answer to the prediction log (errors are logged, never raised)."
+    from cryptoml.monitor import log_predictions
+
+    s = pd.Series([p.value for p in preds], index=pd.DatetimeIndex([p.timestamp for p in preds]), dtype=float)
+    try:
+        log_predictions(model_id, s, url=request.app.state.settings.jobs_url)
+    except Exception as e:
+        log.warning("prediction log: %s (%s: %s)", model_id, type(e).__name__, e)
+
+# %% ../nbs/60_api.ipynb #374aa117
+RunId = Annotated[str, PathParam(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.\-]+$", description="run id")]
+
+
+@router.get("/runs", response_model=list[Run], tags=["runs"], responses=_PUBLIC_ERRORS, summary="The run ledger")
+def list_runs(
+    request: Request,
+    kind: Literal[KINDS] | None = Query(None, description="only runs of this kind"),
+    template: str | None = Query(None, max_length=128, description="only runs of this template (or job kind)"),
+    status: Literal[STATUSES] | None = Query(None, description="only runs in this state"),
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0, le=1_000_000),
+) -> list[Run]:
+    "Template runs, sweeps, jobs and walk-forward evaluations with their metrics, newest first."
+    led = open_ledger(request.app.state.settings.jobs_url)
+    return led.list(kind=kind, template=template, status=status, limit=limit, offset=offset)
+
+
+@router.get(
+    "/runs/{run_id}",
+    response_model=Run,
+    tags=["runs"],
+    responses=_PUBLIC_ERRORS | {404: {"model": ErrorBody}},
+    summary="One run",
+)
+def get_run(run_id: RunId, request: Request):
+    "One ledger row: what ran, how it went, what it measured and left behind."
+    try:
+        return open_ledger(request.app.state.settings.jobs_url).get(run_id)
+    except RunNotFoundError:
+        return _json(404, f"no run {run_id!r}")
+
+# %% ../nbs/60_api.ipynb #4a1aa6a2
+SavedModelId = Annotated[
+    str, PathParam(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", description="model id")
+]
+
+
+class ModelHealth(BaseModel):
+    "A saved model's health (`monitor.model_health`)."
+
+    model_config = ConfigDict(protected_namespaces=())
+    model_id: str
+    status: Literal["ok", "drift", "decay", "unknown"]  # drift or decay flagged by the latest reports or the log
+    trained_until: str | None = None  # end of the training block (from the model card)
+    drift: dict[str, Any] | None = None  # latest drift report summary
+    performance: dict[str, Any] | None = None  # latest performance report summary
+    predictions_logged: int = 0  # answers in the prediction log
+    last_prediction_at: str | None = None  # when the last one was logged (UTC)
+    logged_prediction_drift: dict[str, Any] | None = None  # PSI/KS of logged forecasts against the training ones
+
+
+@router.get(
+    "/models/{model_id}/health",
+    response_model=ModelHealth,
+    tags=["models"],
+    responses=_PUBLIC_ERRORS | {404: {"model": ErrorBody}},
+    summary="A saved model's drift and performance",
+)
+def model_health(model_id: SavedModelId, request: Request):
+    "The latest drift and performance summaries of a saved model, and the drift of its logged forecasts."
+    from cryptoml.monitor import model_health as health
+
+    _, card = request.app.state.models.get(model_id)
+    return JSONResponse(json_safe(health(model_id, card, url=request.app.state.settings.jobs_url)))

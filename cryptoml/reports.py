@@ -7,7 +7,7 @@ Docs: https://cryptoml.github.io/cryptoml/reports.html.md"""
 # %% ../nbs/50_reports.ipynb #441ba604
 from __future__ import annotations
 
-import datetime as dt, html, itertools, json, math, os, re, secrets, subprocess, sys, tempfile, time
+import ast, contextlib, datetime as dt, html, itertools, json, math, os, re, secrets, subprocess, sys, tempfile, time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -28,6 +28,7 @@ from cryptoml.core import (
     settings,
     settings_env,
 )
+from .ledger import data_fingerprint, finish_run, metrics_from_notebook, seeds_of, start_run, write_comparison
 
 log = get_logger("reports")
 
@@ -38,7 +39,7 @@ __all__ = ['log', 'MAIN_JOB_ORDER', 'pipelines_dir', 'list_pipelines', 'template
            'notebook_metrics', 'run_sweep']
 
 # %% ../nbs/50_reports.ipynb #c361c0bb
-MAIN_JOB_ORDER = ["data", "sentiment", "regime", "train", "evaluate", "volatility", "crosssection", "tune", "rl"]
+MAIN_JOB_ORDER = ["data", "sentiment", "regime", "train", "monitor", "evaluate", "volatility", "crosssection", "tune", "rl"]
 
 
 def pipelines_dir() -> Path:
@@ -65,7 +66,15 @@ def template_parameters(name: str) -> dict[str, Any]:
     "The parameters a template declares, with their default values."
     import papermill as pm
 
-    return {k: v["default"] for k, v in pm.inspect_notebook(str(template_path(name))).items()}
+    return {k: _literal(v["default"]) for k, v in pm.inspect_notebook(str(template_path(name))).items()}
+
+
+def _literal(text: str) -> Any:
+    "A parameter's default as papermill reads it (source text) turned into its value, when it is a literal."
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError):
+        return text
 
 
 def load_params(
@@ -217,6 +226,7 @@ def run_pipeline(
     kernel_name: str = "python3",  # Jupyter kernel to execute with
     raise_on_error: bool = True,  # raise PipelineError when the notebook fails
     progress: bool = False,  # papermill's progress bar
+    record: bool = True,  # record the run in the run ledger (a sweep records its runs itself)
 ) -> RunResult:
     "Execute a template with papermill into reports/<name>/<run_id>/ (output.ipynb, report.html, params.yaml, status.json)."
     import papermill as pm
@@ -231,7 +241,8 @@ def run_pipeline(
         raise ConfigError(f"run {dest} already exists; choose another run_id")
     t0, error, cell = time.time(), None, None
     log.info("running pipeline %s (%s) with %s", name, run_id, params)
-    with atomic_dir(dest) as tmp:
+    rid = _ledger_start(name, f"{name}-{run_id}", params, dest) if record else None
+    with atomic_dir(dest) as tmp, _kernel_run_id(rid):
         out = tmp / "output.ipynb"
         try:
             pm.execute_notebook(
@@ -263,6 +274,7 @@ def run_pipeline(
             json.dumps({"status": status, "failed_cell": cell, "error": error, **meta}, indent=2)
         )
     res = RunResult(name, run_id, dest, status, time.time() - t0, error)
+    _ledger_finish(rid, res)
     if error:
         msg = (
             f"pipeline {name!r} failed"
@@ -275,6 +287,47 @@ def run_pipeline(
     else:
         log.info("pipeline %s done in %.1fs: %s", name, res.duration, res.html)
     return res
+
+# %% ../nbs/50_reports.ipynb #b253af28
+@contextlib.contextmanager
+def _kernel_run_id(run_id: str | None):
+    "Hand the ledger's run id to the kernel papermill starts (it inherits this process's environment)."
+    if run_id is None:
+        yield
+        return
+    before = settings().run_id  # a run started from inside another run's kernel
+    os.environ.update(settings_env(run_id=run_id))
+    try:
+        yield
+    finally:
+        os.environ.pop("CRYPTOML_RUN_ID", None)
+        os.environ.update(settings_env(run_id=before))
+
+
+def _ledger_start(name: str, run_id: str, params: dict, dest: Path, kind: str = "template", **fields) -> str | None:
+    "Record a template run as running in the ledger: its effective parameters, code, data and seeds."
+    from cryptoml.persistence import code_revision
+
+    full = {**template_parameters(name), **params}
+    arts = {"report": str(dest / "report.html"), "notebook": str(dest / "output.ipynb")}
+    return start_run(
+        kind,
+        name,
+        run_id,
+        parameters=full,
+        data=data_fingerprint(full),
+        seeds=seeds_of(full),
+        code_revision=code_revision(),
+        artifacts=arts,
+        **fields,
+    )
+
+
+def _ledger_finish(run_id: str | None, res: RunResult) -> None:
+    "Record how a template run ended, with the numbers of its cells tagged `metrics`."
+    nb = res.run_dir / "output.ipynb"
+    metrics = metrics_from_notebook(nb.read_text(encoding="utf-8")) if nb.is_file() else {}
+    finish_run(run_id, res.status, metrics=metrics, duration=res.duration, error=res.error)
 
 # %% ../nbs/50_reports.ipynb #a96d1aea
 def write_index(results: Sequence[RunResult]) -> Path:
@@ -289,10 +342,20 @@ def write_index(results: Sequence[RunResult]) -> Path:
     page = (
         f"<!doctype html><meta charset='utf-8'><title>cryptoml reports</title><h1>cryptoml reports</h1>"
         f"<table border=1 cellpadding=4><tr><th>pipeline</th><th>status</th><th>time</th><th>run</th><th>error</th></tr>{rows}</table>"
-    )
+    ) + _runs_link(root)
     with atomic_write(root / "index.html") as tmp:
         tmp.write_text(page, encoding="utf-8")
     return root / "index.html"
+
+
+def _runs_link(root: Path) -> str:
+    "Write the ledger's comparison page beside the index; the index's link to it (nothing if it cannot be written)."
+    try:
+        write_comparison(root / "runs.html")
+    except Exception as e:  # the index must not fail because of the ledger
+        log.warning("comparison page not written (%s: %s)", type(e).__name__, e)
+        return ""
+    return "<p><a href='runs.html'>Compare runs</a> (the run ledger: runs x metrics, by template)</p>"
 
 
 def run_all(
@@ -359,10 +422,11 @@ _RUN_FILES = ("output.ipynb", "report.html", "params.yaml", "status.json")
 def sweep_task(task: dict) -> dict:
     "Worker side of a sweep: run one template with `run_pipeline` in a private folder; return its files."
     with tempfile.TemporaryDirectory(prefix="cryptoml-sweep-") as tmp:
-        env = {**os.environ, **settings_env(reports_dir=tmp, home=task["home"])}
+        env = {**os.environ, **settings_env(reports_dir=tmp, home=task["home"], run_id=task.get("ledger_id"))}
         code = (
             "import json,sys; from cryptoml.reports import run_pipeline; a=json.loads(sys.argv[1]); "
-            "r=run_pipeline(a['pipeline'], a['params'], a['params_file'], a['run_id'], raise_on_error=False); "
+            "r=run_pipeline(a['pipeline'], a['params'], a['params_file'], a['run_id'], raise_on_error=False, "
+            "record=False); "
             "print(json.dumps({'status': r.status, 'duration': r.duration, 'error': r.error}))"
         )
         t0 = time.time()
@@ -459,6 +523,28 @@ def _summary_html(res: SweepResult, varying: list[str]) -> str:
     )
 
 
+def _ledger_sweep_start(pipeline, sweep_id, sweeps, params, params_file, root: Path) -> str | None:
+    "Record a sweep as running in the ledger (`sweep-<template>-<sweep id>`)."
+    from cryptoml.persistence import code_revision
+
+    p = {"sweeps": sweeps, "params": params or {}, "params_file": params_file}
+    arts = {"summary": str(root / "summary.html")}
+    return start_run(
+        "sweep", pipeline, f"sweep-{pipeline}-{sweep_id}", parameters=p, code_revision=code_revision(), artifacts=arts
+    )
+
+
+def _ledger_sweep_run(pipeline: str, params_file, o: dict, run_dir: Path, parent: str | None) -> None:
+    "Record one run of a sweep (as the client received it) in the ledger, under the sweep's row."
+    if parent is None:
+        return
+    dur = float(o.get("duration") or 0)
+    lid = f"{parent.removeprefix('sweep-')}-{o['index']:03d}"
+    params = load_params(pipeline, params_file, o["params"])
+    _ledger_start(pipeline, lid, params, run_dir, parent=parent, started_at=time.time() - dur)
+    _ledger_finish(lid, RunResult(pipeline, lid, run_dir, o["status"], dur, o.get("error")))
+
+
 def _own_sweep_task():
     "`sweep_task` of the exported module (what spawned processes and Dask workers can import)."
     import cryptoml.reports
@@ -498,14 +584,19 @@ def run_sweep(
             index=i,
             home=str(project_root()),
             timeout=timeout,
+            ledger_id=f"{pipeline}-{sweep_id}-{i:03d}",
         )
         for i, c in enumerate(combos)
     ]
     own = executor is None or isinstance(executor, str)
     ex = make_executor(executor, workers) if own else executor
     log.info("sweep %s of %s: %d runs on %s", sweep_id, pipeline, len(tasks), ex)
+    srid = _ledger_sweep_start(pipeline, sweep_id, sweeps, params, pf, root)
     try:
         outs = ex.map(_own_sweep_task(), tasks)
+    except BaseException as e:
+        finish_run(srid, "failed", error=f"{type(e).__name__}: {e}"[:2000])
+        raise
     finally:
         if own:
             ex.shutdown()
@@ -527,6 +618,9 @@ def run_sweep(
                 metrics=notebook_metrics(o["files"].get("output.ipynb", "")),
             )
         )
+        _ledger_sweep_run(pipeline, params_file, o, run_dir, srid)
+    n_ok = sum(r["status"] == "succeeded" for r in res.runs)
+    finish_run(srid, "succeeded" if res.ok else "failed", metrics={"runs": len(res.runs), "succeeded": n_ok})
     varying = [k for k in sweeps if len(sweeps[k]) > 1] or list(sweeps)
     with atomic_write(root / "summary.json") as tmp:
         runs = [{k: (v.get("text") if k == "metrics" and v else v) for k, v in r.items()} for r in res.runs]

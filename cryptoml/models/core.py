@@ -517,6 +517,7 @@ ENGINES: dict[str, str | type] = {
     "ewma": "cryptoml.volatility.EWMAEngine",
     "har": "cryptoml.volatility.HAREngine",
     "garch": "cryptoml.volatility.GARCHEngine",
+    "ensemble": "cryptoml.models.ensemble.EnsembleEngine",
 }
 ENGINE_ALIASES: dict[str, str] = {"xgb": "xgboost"}
 

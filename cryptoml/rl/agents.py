@@ -341,7 +341,7 @@ def _load_state(self: QLearningAgent, folder: Path) -> None:
         raise ModelFileError(f"{folder}: state {bad[0]!r} has the wrong number of Q-values")
     self.epsilon_, self.n_updates_, self.obs_index_ = float(d["epsilon"]), int(d["n_updates"]), d["obs_index"]
 
-# %% ../../nbs/31_rl.agents.ipynb #eb30a523
+# %% ../../nbs/31_rl.agents.ipynb #9fce82ff
 class _EpisodeRecorder:
     "SB3 callback body: collect the reward and length of every finished episode (from VecMonitor infos)."
 
@@ -381,7 +381,7 @@ class PPOAgent(_Hyperparams):
         n_envs: int = 1,  # environment copies stepped together
         vec: str = "batched",  # "batched" (numpy VecTradingEnv), "dummy" (SB3, in process) or "subproc" (a process per copy)
         seed: int | None = 0,  # seed of PPO and of the environment copies
-        device: str = "cpu",  # torch device
+        device: str = "auto",  # torch device: "auto" (a visible GPU, else the CPU), "cpu" or "cuda"
         torch_threads: int | None = 1,  # torch CPU threads while training (None: leave as is)
         verbose: int = 0,  # SB3 verbosity
     ):
