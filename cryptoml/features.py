@@ -476,10 +476,10 @@ def rsi(
     _rsi(_arr(close), _check_period(period), out)
     return pd.Series(out, index=close.index, name=f"rsi_{period}", copy=False)
 
-# %% ../nbs/02_features.ipynb #bd9d7f76
-@_kernel
+# %% ../nbs/02_features.ipynb #33f17a74
+@_kernel(fastmath={"contract"})
 def _macd(c, fast, slow, signal, out):
-    "MACD line, signal line and histogram (`out`) in one pass: pandas' adjust=False EMAs, as `ema`."
+    "MACD line, signal and histogram (`out`) in one pass: pandas' adjust=False EMAs (in fused multiply-adds)."
     line, sig, hist = out
     af, asl, ag = 1.0 / (1.0 + (fast - 1) / 2.0), 1.0 / (1.0 + (slow - 1) / 2.0), 1.0 / (1.0 + (signal - 1) / 2.0)
     kf, ks, kg = 1.0 - af, 1.0 - asl, 1.0 - ag
@@ -491,10 +491,9 @@ def _macd(c, fast, slow, signal, out):
         if ng >= signal and wf == 1.0 and ws == 1.0 and wg == 1.0:  # steady state (see `_ewm`), until a NaN
             while i < m and c[i] == c[i]:
                 x = c[i]
-                yf = kf * yf + af * x if yf != x else yf
-                ys = ks * ys + asl * x if ys != x else ys
+                yf, ys = kf * yf + af * x, ks * ys + asl * x
                 v = yf - ys
-                yg = kg * yg + ag * v if yg != v else yg
+                yg = kg * yg + ag * v
                 line[i], sig[i], hist[i] = v, yg, v - yg
                 i += 1
             if i == m:
@@ -553,7 +552,7 @@ def bollinger(
     _bollinger(_arr(close), _check_period(period), float(n_std), out)
     return _frame(dict(zip(("bb_middle", "bb_upper", "bb_lower", "bb_pctb", "bb_width"), out)), close.index)
 
-# %% ../nbs/02_features.ipynb #4b99a2d6
+# %% ../nbs/02_features.ipynb #f4d73bd5
 @_kernel
 def _tr(h, l, pc):
     "True range of one candle after the close `pc` (NaN: none, the range is high - low); NaN if high or low is."
@@ -569,15 +568,21 @@ def _true_range(h, l, c, out):
 @_kernel(fastmath={"contract"})
 def _atr(h, l, c, n, out):
     "Wilder's average of the true range in one pass (its recursion in fused multiply-adds: half the latency)."
-    y, cnt = np.nan, 0
-    b, k = 1.0 / n, 1.0 - 1.0 / n
-    for i in range(len(c)):
-        tr = _tr(h[i], l[i], c[i - 1] if i > 0 else np.nan)
-        if cnt >= n:
-            y = tr * b + k * y
-        else:
-            y, cnt = _wilder_step(y, cnt, tr, n)
+    y, cnt, i, m = np.nan, 0, 0, len(c)
+    while i < m and cnt < n:  # until the seed: the mean of the first n true ranges
+        y, cnt = _wilder_step(y, cnt, _tr(h[i], l[i], c[i - 1] if i > 0 else np.nan), n)
         out[i] = y if cnt >= n else np.nan
+        i += 1
+    b, k = 1.0 / n, 1.0 - 1.0 / n
+    k2 = k * k
+    while i + 1 < m:  # two rows per step: y(t+1) = k^2 y(t-1) + k b tr(t) + b tr(t+1), half the latency
+        t0, t1 = _tr(h[i], l[i], c[i - 1]) * b, _tr(h[i + 1], l[i + 1], c[i]) * b
+        out[i] = k * y + t0
+        y = k2 * y + (k * t0 + t1)
+        out[i + 1] = y
+        i += 2
+    if i < m:
+        out[i] = k * y + _tr(h[i], l[i], c[i - 1]) * b
 
 
 @_kernel
@@ -630,24 +635,24 @@ def adx(
     _adx(_arr(high), _arr(low), _arr(close), _check_period(period), out)
     return _frame(dict(zip(("adx", "plus_di", "minus_di"), out)), close.index)
 
-# %% ../nbs/02_features.ipynb #63aa3e42
+# %% ../nbs/02_features.ipynb #85a7eb70
 @_kernel
-def _stoch(h, l, c, n, smooth, williams, finite, out):
+def _stoch(h, l, c, n, smooth, williams, out):
     "%K (or Williams' %R) of the close in the `n`-row range and %K's `smooth`-row mean (%D): `out`."
     k, d = out
-    m = len(c)
-    if finite:  # van Herk / Gil-Werman: the highest high and lowest low in 3 max per row, no branch
-        sh, sl = np.empty(n + 1), np.empty(n + 1)
-        for b in range(0, m, n):
-            _suffix_max(h, b, n, 1.0, sh)
-            _suffix_max(l, b, n, -1.0, sl)
-            ph = pl = -np.inf
-            for i in range(b, min(b + n, m)):
-                ph, pl = max(ph, h[i]), max(pl, -l[i])
-                hh, ll = max(ph, sh[i - b + 1]), -max(pl, sl[i - b + 1])
-                k[i] = -100.0 * _div(hh - c[i], hh - ll, 0.5) if williams else 100.0 * _div(c[i] - ll, hh - ll, 0.5)
-        k[: min(n - 1, m)] = np.nan
-    else:
+    m, nan = len(c), False
+    sh, sl = np.empty(n + 1), np.empty(n + 1)
+    for b in range(0, m, n):  # van Herk / Gil-Werman: the highest high and lowest low in 3 max per row, no branch
+        _suffix_max(h, b, n, 1.0, sh)
+        _suffix_max(l, b, n, -1.0, sl)
+        ph = pl = -np.inf
+        for i in range(b, min(b + n, m)):
+            nan |= (h[i] != h[i]) | (l[i] != l[i])
+            ph, pl = max(ph, h[i]), max(pl, -l[i])
+            hh, ll = max(ph, sh[i - b + 1]), -max(pl, sl[i - b + 1])
+            k[i] = -100.0 * _div(hh - c[i], hh - ll, 0.5) if williams else 100.0 * _div(c[i] - ll, hh - ll, 0.5)
+    k[: min(n - 1, m)] = np.nan
+    if nan:  # (numba's max skips a NaN): scan every window, NaN where it holds one
         _rolling_extreme(h, n, 1.0, False, k)
         _rolling_extreme(l, n, -1.0, False, d)
         for i in range(m):
@@ -670,8 +675,8 @@ def stochastic(
 ) -> pd.DataFrame:
     "Stochastic oscillator %K and %D in [0, 100]: columns `stoch_k`, `stoch_d`."
     p, s = _check_period(period), _check_period(smooth, "smooth")
-    h, l, out = _arr(high), _arr(low), _cols(2, len(close))
-    _stoch(h, l, _arr(close), p, s, False, _finite(h, l), out)
+    out = _cols(2, len(close))
+    _stoch(_arr(high), _arr(low), _arr(close), p, s, False, out)
     return _frame({"stoch_k": out[0], "stoch_d": out[1]}, close.index)
 
 
@@ -682,8 +687,8 @@ def williams_r(
     period: int = 14,  # look-back window
 ) -> pd.Series:
     "Williams %R in [-100, 0], named `williams_r_{period}`."
-    h, l, out = _arr(high), _arr(low), _cols(2, len(close))
-    _stoch(h, l, _arr(close), _check_period(period), 1, True, _finite(h, l), out)
+    out = _cols(2, len(close))
+    _stoch(_arr(high), _arr(low), _arr(close), _check_period(period), 1, True, out)
     return pd.Series(out[0], index=close.index, name=f"williams_r_{period}", copy=False)
 
 
@@ -753,15 +758,27 @@ def moving_averages(
             _rel_dist(c, ma, dist)
     return _frame(out, df.index)
 
-# %% ../nbs/02_features.ipynb #33975f13
+# %% ../nbs/02_features.ipynb #7b64bb87
+@_kernel
+def _sign(d):
+    "-1, 0 or 1 as d is negative, zero or positive (NaN for NaN), without a branch."
+    return (d > 0) * 1.0 - (d < 0) * 1.0 + 0.0 * d
+
+
 @_kernel
 def _obv(c, v, out):
     "Running sum of the volume signed by the close-to-close change (row 0 adds 0; NaN stays NaN from there)."
-    acc = 0.0
-    for i in range(len(c)):
-        d = c[i] - c[i - 1] if i > 0 else 0.0
-        acc += ((d > 0) * 1.0 - (d < 0) * 1.0 + 0.0 * d) * v[i]  # the sign of d, without a branch
-        out[i] = acc
+    m = len(c)
+    acc = 0.0 * v[0] if m else 0.0
+    if m:
+        out[0] = acc
+    for i in range(1, m - 1, 2):  # two rows per step: half as many dependent additions
+        a0, a1 = _sign(c[i] - c[i - 1]) * v[i], _sign(c[i + 1] - c[i]) * v[i + 1]
+        out[i] = acc + a0
+        acc += a0 + a1
+        out[i + 1] = acc
+    if m > 1 and m % 2 == 0:
+        out[m - 1] = acc + _sign(c[m - 1] - c[m - 2]) * v[m - 1]
 
 
 @_kernel
