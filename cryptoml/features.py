@@ -72,7 +72,7 @@ def _toy_ohlcv(n: int = 300, seed: int = 0) -> pd.DataFrame:
         {"open": open_, "high": high, "low": low, "close": close, "volume": rng.lognormal(3, 0.5, n)}, index=idx
     )
 
-# %% ../nbs/02_features.ipynb #40e2fd7d
+# %% ../nbs/02_features.ipynb #95aa2c0b
 _KERNELS: dict[str, tuple[Callable, dict]] = {}  # name -> (Python function, numba options) of every kernel
 
 
@@ -97,8 +97,14 @@ def _compile_kernels() -> None:
 
     for name, (f, options) in _KERNELS.items():
         if not isinstance(f.__globals__.get(name), numba.core.dispatcher.Dispatcher):
-            cache = os.path.isfile(f.__code__.co_filename)  # not for code typed into a notebook
-            f.__globals__[name] = numba.njit(f, cache=cache, nogil=True, error_model="numpy", **options)
+            f.__globals__[name] = numba.njit(f, cache=_cacheable(f), nogil=True, error_model="numpy", **options)
+
+
+def _cacheable(f: Callable) -> bool:
+    "Whether numba can cache `f`'s machine code: defined in a file, or in an IPython/Jupyter cell (keyed by source)."
+    where = f.__code__.co_filename
+    cell = where.startswith("<ipython-") or os.path.basename(os.path.dirname(where)).startswith("ipykernel_")
+    return cell or os.path.isfile(where)
 
 
 def _arr(x) -> np.ndarray:
