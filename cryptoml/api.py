@@ -7,7 +7,7 @@ Docs: https://cryptoml.github.io/cryptoml/api.html.md"""
 # %% ../nbs/60_api.ipynb #b10497b8
 from __future__ import annotations
 
-import argparse, contextlib, datetime as dt, hmac, json, math, os, secrets, sys, threading, time
+import argparse, contextlib, datetime as dt, hmac, json, math, secrets, sys, threading, time
 from collections import OrderedDict
 from pathlib import Path
 from typing import Annotated, Any, Literal, Sequence
@@ -22,8 +22,17 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, fi
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import cryptoml
-from .core import ConfigError, CryptoMLError, DataValidationError, ModelFileError, get_logger, models_dir
-from .jobs import Job, JobContext, JobManager, JobNotFoundError, JobStatus, json_safe
+from cryptoml.core import (
+    ConfigError,
+    CryptoMLError,
+    DataValidationError,
+    ModelFileError,
+    Settings,
+    get_logger,
+    models_dir,
+)
+from .core import settings as core_settings
+from .jobs import Job, JobContext, JobHealth, JobManager, JobNotFoundError, JobStatus, JobTableBusy, json_safe
 from .persistence import ModelMetadata
 from .regime import RegimeResult
 from .sentiment import SentimentScore
@@ -44,19 +53,26 @@ __all__ = ['log', 'API_PREFIX', 'MAX_CANDLES', 'MAX_TEXT', 'MAX_TIMESTEPS', 'MAX
 API_PREFIX = "/api/ml-v2"
 
 
+_DEFAULTS = Settings.model_fields  # one source of defaults: `cryptoml.core.Settings`
+
+
 class ApiSettings(BaseModel):
     "Configuration of the API server."
 
     model_config = ConfigDict(extra="forbid")
     api_key: SecretStr | None = None  # key required on routes that start or cancel work; None: those routes answer 401
-    max_body_bytes: int = Field(2_000_000, ge=1024)  # larger request bodies get 413
-    rate_limit: float = Field(20.0, ge=0)  # sustained requests per second per client (0: no limit)
-    rate_burst: int = Field(40, ge=1)  # requests a client may send at once
+    max_body_bytes: int = Field(_DEFAULTS["api_max_body"].default, ge=1024)  # larger request bodies get 413
+    rate_limit: float = Field(
+        _DEFAULTS["api_rate"].default, ge=0
+    )  # sustained requests per second per client (0: no limit)
+    rate_burst: int = Field(_DEFAULTS["api_burst"].default, ge=1)  # requests a client may send at once
     jobs_url: str | None = None  # job table database URL or SQLite path (None: `default_jobs_url()`)
     executor: Literal["local", "dask"] = "local"  # job backend
     dask_address: str | None = None  # scheduler address for the dask backend
-    max_workers: int = Field(2, ge=1)  # local jobs running at once
-    cancel_grace: float = Field(10.0, ge=0)  # seconds between a cancel request and the hard kill
+    max_workers: int = Field(_DEFAULTS["job_workers"].default, ge=1)  # local jobs running at once
+    cancel_grace: float = Field(
+        _DEFAULTS["cancel_grace"].default, ge=0
+    )  # seconds from a cancel request to the hard kill
     sentiment_transformer: str | None = None  # local transformer model folder for source "transformer"
 
     @field_validator("api_key")
@@ -68,26 +84,13 @@ class ApiSettings(BaseModel):
 
     @classmethod
     def from_env(cls, **overrides) -> ApiSettings:
-        "Settings from `CRYPTOML_*` environment variables, then `overrides`."
-        env, kw = os.environ, {}
-        pairs = {
-            "api_key": "CRYPTOML_API_KEY",
-            "max_body_bytes": "CRYPTOML_API_MAX_BODY",
-            "rate_limit": "CRYPTOML_API_RATE",
-            "rate_burst": "CRYPTOML_API_BURST",
-            "jobs_url": "CRYPTOML_JOBS_URL",
-            "executor": "CRYPTOML_EXECUTOR",
-            "dask_address": "CRYPTOML_DASK_ADDRESS",
-            "max_workers": "CRYPTOML_JOB_WORKERS",
-            "cancel_grace": "CRYPTOML_CANCEL_GRACE",
-            "sentiment_transformer": "CRYPTOML_SENTIMENT_TRANSFORMER",
-        }
-        for k, var in pairs.items():
-            if env.get(var, "").strip():
-                kw[k] = env[var].strip()
-        kw.update(overrides)
+        "Settings from `cryptoml.core.settings()` (the `CRYPTOML_*` variables), then `overrides`."
+        s = core_settings()
+        kw = dict(api_key=s.api_key, max_body_bytes=s.api_max_body, rate_limit=s.api_rate, rate_burst=s.api_burst)
+        kw.update(jobs_url=s.jobs_url, executor=s.executor, dask_address=s.dask_address, max_workers=s.job_workers)
+        kw.update(cancel_grace=s.cancel_grace, sentiment_transformer=s.sentiment_transformer)
         try:
-            return cls(**kw)
+            return cls(**{**kw, **overrides})
         except ValueError as e:
             raise ConfigError(f"invalid API settings: {e}") from None
 
@@ -287,11 +290,12 @@ class ModelInfo(BaseModel):
 class Health(BaseModel):
     "Server health."
 
-    status: Literal["ok"] = "ok"
+    status: Literal["ok", "degraded"] = "ok"  # "degraded": the job monitor stopped, or the job table's lease was lost
     version: str
     executor: str  # job backend
     jobs_running: int  # jobs whose work is in progress
     auth_configured: bool  # whether routes that start work are enabled
+    jobs: JobHealth | None = None  # the job system's monitor and lease (None: not started yet)
 
 
 class ErrorBody(BaseModel):
@@ -641,10 +645,6 @@ def optimize_job(
 
     req = OptimizeRequest.model_validate(params["request"])
     backend, workers = params.get("trial_executor") or "auto", int(params.get("trial_workers") or 1)
-    if backend == "dask":
-        from cryptoml.jobs import register_dask_trial_executor
-
-        register_dask_trial_executor()
     study = ctx.state.get("study_name") or f"api-{ctx.job_id}"
     cfg = automl.OptimizationConfig(
         **req.model_dump(), study_name=study, storage=params.get("storage"), executor=backend, n_jobs=workers
@@ -673,6 +673,8 @@ def model_path(
     "The folder of a saved model; `ConfigError` for an invalid id (no path traversal), `ModelFileError` if absent."
     import re
 
+    from cryptoml.core import current_version
+
     if (
         not isinstance(model_id, str)
         or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}", model_id)
@@ -683,43 +685,43 @@ def model_path(
     p = root / model_id
     if p.resolve().parent != root:
         raise ConfigError(f"invalid model id {model_id!r}: it points outside the models directory")
-    if not (p / "manifest.json").is_file():
+    if not p.is_dir() or not (current_version(p) / "manifest.json").is_file():
         raise ModelFileError(f"no saved model {model_id!r}")
     return p
 
 
 def list_models(root: Path | None = None) -> list[ModelInfo]:
     "Saved models (folders with a manifest) under the models directory, with their model cards."
+    from cryptoml.core import current_version
+
     root = root or models_dir()
     out = []
     if not root.is_dir():
         return out
     for d in sorted(root.iterdir()):
-        if d.name.startswith(".") or not (d / "manifest.json").is_file():
+        if d.name.startswith(".") or not ((d / "CURRENT").is_file() or (d / "manifest.json").is_file()):
             continue
         try:
-            out.append(
-                ModelInfo(
-                    model_id=d.name, metadata=ModelMetadata.model_validate_json((d / "metadata.json").read_text())
-                )
-            )
+            card = (current_version(d) / "metadata.json").read_text()
+            out.append(ModelInfo(model_id=d.name, metadata=ModelMetadata.model_validate_json(card)))
         except Exception as e:
             out.append(ModelInfo(model_id=d.name, error=f"{type(e).__name__}: {str(e)[:200]}"))
     return out
 
 
 class ModelCache:
-    "A few loaded models, keyed by id and manifest time."
+    "A few loaded models, keyed by id and current version."
 
     def __init__(self, size: int = 4):
         self.size, self._d, self._lock = size, OrderedDict(), threading.Lock()
 
     def get(self, model_id: str):
         "(model, metadata) of a saved model, loaded once."
+        from cryptoml.core import current_version
         from cryptoml.persistence import load_model
 
         p = model_path(model_id)
-        key = (model_id, (p / "manifest.json").stat().st_mtime_ns)
+        key = (model_id, current_version(p).name)
         with self._lock:
             if key in self._d:
                 self._d.move_to_end(key)
@@ -751,12 +753,8 @@ def _manager(request: Request) -> JobManager:
     with st.lock:
         if st.manager is None:
             s: ApiSettings = st.settings
-            kw = {"grace": s.cancel_grace}
-            if s.executor == "local":
-                kw["max_workers"] = s.max_workers
-            else:
-                kw["address"] = s.dask_address
-            st.manager = JobManager(s.jobs_url, s.executor, **kw)
+            opts = {"address": s.dask_address} if s.executor == "dask" else {}
+            st.manager = JobManager(s.jobs_url, s.executor, workers=s.max_workers, grace=s.cancel_grace, **opts)
         if not st.manager.started:
             recovered = st.manager.start()
             if recovered:
@@ -788,11 +786,15 @@ router = APIRouter(prefix=API_PREFIX)
 def health(request: Request) -> Health:
     "Liveness and configuration summary (no secrets)."
     m = request.app.state.manager
+    jobs = m.health() if m is not None else None
+    degraded = jobs is not None and (not jobs.monitor_alive or jobs.lease == "lost")
     return Health(
+        status="degraded" if degraded else "ok",
         version=cryptoml.__version__,
         executor=request.app.state.settings.executor,
-        jobs_running=len(m.executor.running()) if m is not None else 0,
+        jobs_running=jobs.running if jobs is not None else 0,
         auth_configured=request.app.state.settings.api_key is not None,
+        jobs=jobs,
     )
 
 
@@ -1085,6 +1087,10 @@ def serve_main(argv: Sequence[str] | None = None) -> int:
     if settings.api_key is None:
         print("cryptoml serve: no CRYPTOML_API_KEY set: routes that start or cancel work answer 401", file=sys.stderr)
     application = create_app(settings)
-    start_jobs(application)
+    try:
+        start_jobs(application)
+    except JobTableBusy as e:
+        print(f"cryptoml serve: error: {e}", file=sys.stderr)
+        return 2
     uvicorn.run(application, host=args.host, port=args.port, log_level=args.log_level)
     return 0

@@ -8,12 +8,12 @@ Docs: https://cryptoml.github.io/cryptoml/automl.html.md"""
 from __future__ import annotations
 
 import concurrent.futures as cf
-import inspect, itertools, json, math, multiprocessing as mp, os, pickle, queue, socket, sys, time, traceback, warnings
+import inspect, itertools, json, math, os, queue, socket, time, traceback, warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
-from typing import Any, Callable, Literal, Protocol, Sequence, runtime_checkable
+from typing import Any, Callable, Literal, Sequence
 
 import numpy as np
 import pandas as pd
@@ -22,19 +22,26 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from fastcore.basics import patch
 from sklearn.base import clone
 
-from .core import ConfigError, DataValidationError, get_logger, models_dir
+from cryptoml.core import (
+    ConfigError,
+    DataValidationError,
+    Executor,
+    check_picklable,
+    get_logger,
+    make_executor,
+    models_dir,
+)
 
 # %% auto #0
-__all__ = ['log', 'automl_service', 'SearchStrategy', 'HyperparameterRange', 'ObjectiveOptions', 'OptimizationConfig',
-           'grid_values', 'grid', 'clean_params', 'to_distribution', 'branin', 'hartmann3', 'shifted_quadratic',
-           'test_function_ranges', 'TrialFuture', 'Executor', 'InProcessExecutor', 'check_picklable', 'ProcessExecutor',
-           'register_executor', 'make_executor', 'TrialPruned', 'Reporter', 'TrialRequest', 'TrialOutcome', 'TrialCall',
-           'TrialRecord', 'OptimizationResult', 'resolve_storage', 'open_storage', 'register_objective', 'best_engine',
-           'AutoMLService', 'load_result', 'WalkForwardObjective', 'parameter_importance', 'plot_convergence',
-           'plot_parameter_effects']
+__all__ = ['automl_service', 'SearchStrategy', 'HyperparameterRange', 'ObjectiveOptions', 'OptimizationConfig', 'grid_values',
+           'grid', 'clean_params', 'to_distribution', 'branin', 'hartmann3', 'shifted_quadratic',
+           'test_function_ranges', 'trial_executor', 'TrialPruned', 'Reporter', 'TrialRequest', 'TrialOutcome',
+           'TrialCall', 'TrialRecord', 'OptimizationResult', 'compare_studies', 'resolve_storage', 'open_storage',
+           'register_objective', 'best_engine', 'AutoMLService', 'load_result', 'WalkForwardObjective',
+           'parameter_importance', 'plot_convergence', 'plot_parameter_effects']
 
-# %% ../nbs/20_automl.ipynb #bc9f9373
-log = get_logger("automl")
+# %% ../nbs/20_automl.ipynb #b972df82
+_log = get_logger("automl")
 
 
 class SearchStrategy(str, Enum):
@@ -45,10 +52,50 @@ class SearchStrategy(str, Enum):
     BAYESIAN = "bayesian"  # scikit-optimize `Optimizer` (Gaussian process by default)
     TPE = "tpe"  # Optuna's tree-structured Parzen estimator
 
-
+# %% ../nbs/20_automl.ipynb #9e1b9cca
 _SCALAR = (str, int, float, bool, type(None))
 
 
+def _check_categorical(r: HyperparameterRange) -> None:
+    "Raise a `ValueError` unless a categorical range has distinct scalar values and no bounds, step or log."
+    n = r.name
+    if not r.values:
+        raise ValueError(f"categorical hyperparameter {n!r} needs a non-empty list of values")
+    bad = [v for v in r.values if not isinstance(v, _SCALAR)]
+    if bad:
+        raise ValueError(f"categorical values of {n!r} must be str, int, float, bool or None; got {bad!r}")
+    if len({json.dumps(v) for v in r.values}) != len(r.values):
+        raise ValueError(f"categorical values of {n!r} repeat")
+    if r.min is not None or r.max is not None or r.step is not None or r.log:
+        raise ValueError(f"categorical hyperparameter {n!r} takes values only (no min, max, step or log)")
+
+# %% ../nbs/20_automl.ipynb #e7761bd8
+def _check_interval(r: HyperparameterRange) -> None:
+    "Raise a `ValueError` unless an int/float range has valid bounds, log and step (int bounds become ints)."
+    n = r.name
+    if r.values is not None:
+        raise ValueError(f"{r.param_type} hyperparameter {n!r} takes min/max, not values")
+    if r.min is None or r.max is None:
+        raise ValueError(f"{r.param_type} hyperparameter {n!r} needs min and max")
+    if not (math.isfinite(r.min) and math.isfinite(r.max)):
+        raise ValueError(f"bounds of {n!r} must be finite")
+    if r.min > r.max:
+        raise ValueError(f"hyperparameter {n!r} has min={r.min} > max={r.max}")
+    if r.param_type == "int":
+        if float(r.min) != int(r.min) or float(r.max) != int(r.max):
+            raise ValueError(f"int hyperparameter {n!r} needs whole-number bounds, got {r.min}..{r.max}")
+        r.min, r.max = int(r.min), int(r.max)
+        if r.step is not None and float(r.step) != int(r.step):
+            raise ValueError(f"int hyperparameter {n!r} needs an integer step")
+    if r.log and r.min <= 0:
+        raise ValueError(f"log-scaled hyperparameter {n!r} needs min > 0, got {r.min}")
+    if r.step is not None:
+        if r.step <= 0:
+            raise ValueError(f"step of {n!r} must be > 0, got {r.step}")
+        if r.log:
+            raise ValueError(f"hyperparameter {n!r}: step and log cannot be combined")
+
+# %% ../nbs/20_automl.ipynb #df2620c9
 class HyperparameterRange(BaseModel):
     "One hyperparameter: an int/float interval (log scale and step optional) or categorical values."
 
@@ -68,52 +115,26 @@ class HyperparameterRange(BaseModel):
 
     @model_validator(mode="after")
     def _check(self) -> HyperparameterRange:
-        n = self.name
         if self.param_type == "categorical":
-            if not self.values:
-                raise ValueError(f"categorical hyperparameter {n!r} needs a non-empty list of values")
-            bad = [v for v in self.values if not isinstance(v, _SCALAR)]
-            if bad:
-                raise ValueError(f"categorical values of {n!r} must be str, int, float, bool or None; got {bad!r}")
-            if len({json.dumps(v) for v in self.values}) != len(self.values):
-                raise ValueError(f"categorical values of {n!r} repeat")
-            if self.min is not None or self.max is not None or self.step is not None or self.log:
-                raise ValueError(f"categorical hyperparameter {n!r} takes values only (no min, max, step or log)")
-            return self
-        if self.values is not None:
-            raise ValueError(f"{self.param_type} hyperparameter {n!r} takes min/max, not values")
-        if self.min is None or self.max is None:
-            raise ValueError(f"{self.param_type} hyperparameter {n!r} needs min and max")
-        if not (math.isfinite(self.min) and math.isfinite(self.max)):
-            raise ValueError(f"bounds of {n!r} must be finite")
-        if self.min > self.max:
-            raise ValueError(f"hyperparameter {n!r} has min={self.min} > max={self.max}")
-        if self.param_type == "int":
-            if float(self.min) != int(self.min) or float(self.max) != int(self.max):
-                raise ValueError(f"int hyperparameter {n!r} needs whole-number bounds, got {self.min}..{self.max}")
-            self.min, self.max = int(self.min), int(self.max)
-            if self.step is not None and float(self.step) != int(self.step):
-                raise ValueError(f"int hyperparameter {n!r} needs an integer step")
-        if self.log and self.min <= 0:
-            raise ValueError(f"log-scaled hyperparameter {n!r} needs min > 0, got {self.min}")
-        if self.step is not None:
-            if self.step <= 0:
-                raise ValueError(f"step of {n!r} must be > 0, got {self.step}")
-            if self.log:
-                raise ValueError(f"hyperparameter {n!r}: step and log cannot be combined")
+            _check_categorical(self)
+        else:
+            _check_interval(self)
         return self
 
-    @property
-    def n_steps(self) -> int | None:
-        "Number of grid values when a step is set."
-        return None if self.step is None else int(math.floor((self.max - self.min) / self.step + 1e-9)) + 1
+# %% ../nbs/20_automl.ipynb #49d5b902
+@patch(as_prop=True)
+def n_steps(self: HyperparameterRange) -> int | None:
+    "Number of grid values when a step is set."
+    return None if self.step is None else int(math.floor((self.max - self.min) / self.step + 1e-9)) + 1
 
-    def at_step(self, i: int) -> int | float:
-        "The i-th value of a stepped range."
-        v = self.min + i * self.step
-        return int(round(v)) if self.param_type == "int" else round(float(v), 12)
+# %% ../nbs/20_automl.ipynb #056187bf
+@patch
+def at_step(self: HyperparameterRange, i: int) -> int | float:
+    "The i-th value of a stepped range."
+    v = self.min + i * self.step
+    return int(round(v)) if self.param_type == "int" else round(float(v), 12)
 
-
+# %% ../nbs/20_automl.ipynb #8f7c3112
 class ObjectiveOptions(BaseModel):
     "Settings of the built-in walk-forward objective (used when no objective function is given)."
 
@@ -136,7 +157,7 @@ class ObjectiveOptions(BaseModel):
     source: str = "auto"  # data source for `data.load_market_data`
     sequence_length: int | None = Field(None, ge=1)  # window length for engines without one (e.g. xgboost; default 1)
 
-
+# %% ../nbs/20_automl.ipynb #cbfbe613
 class OptimizationConfig(BaseModel):
     "A hyperparameter search: what to tune, how, for how long, and where the study is recorded."
 
@@ -155,7 +176,9 @@ class OptimizationConfig(BaseModel):
     seed: int | None = Field(None, ge=0)  # seed of the strategy (reproducible proposals)
     timeout: float | None = Field(None, gt=0)  # time budget in seconds for this run: no new trial starts after it
     n_jobs: int = Field(1, ge=-1)  # trials evaluated at once (-1: all cores)
-    executor: str = "auto"  # "auto" (in-process for n_jobs=1, else process pool), "inprocess", "process", or registered
+    executor: str = (
+        "auto"  # "auto" (in-process for n_jobs=1, else "process"), or a kind of `cryptoml.core.make_executor`
+    )
     study_name: str | None = None  # name of the study in the storage (None: a fresh unique name); reuse it to resume
     storage: str | None = (
         None  # Optuna storage: None (SQLite under models_dir()), a file path, a database URL, or "memory"
@@ -185,18 +208,21 @@ class OptimizationConfig(BaseModel):
             raise ValueError("n_jobs must be >= 1, or -1 for all cores")
         return self
 
-    @property
-    def workers(self) -> int:
-        "Number of trials run at once."
-        return (os.cpu_count() or 1) if self.n_jobs == -1 else self.n_jobs
+# %% ../nbs/20_automl.ipynb #e1888a1e
+@patch(as_prop=True)
+def workers(self: OptimizationConfig) -> int:
+    "Number of trials run at once."
+    return (os.cpu_count() or 1) if self.n_jobs == -1 else self.n_jobs
 
-    def space_signature(self) -> dict:
-        "What must match for a stored study to be resumed with this configuration."
-        return dict(
-            ranges=[r.model_dump(exclude_none=True) for r in self.hyperparameter_ranges],
-            strategy=self.search_strategy.value,
-            model_type=self.model_type,
-        )
+# %% ../nbs/20_automl.ipynb #c10614f2
+@patch
+def space_signature(self: OptimizationConfig) -> dict:
+    "What must match for a stored study to be resumed with this configuration."
+    return dict(
+        ranges=[r.model_dump(exclude_none=True) for r in self.hyperparameter_ranges],
+        strategy=self.search_strategy.value,
+        model_type=self.model_type,
+    )
 
 # %% ../nbs/20_automl.ipynb #9c5b5583
 def grid_values(
@@ -215,7 +241,7 @@ def grid_values(
         return sorted({int(round(x)) for x in v})
     return [round(float(x), 12) for x in v]
 
-
+# %% ../nbs/20_automl.ipynb #f05c9898
 def grid(config: OptimizationConfig) -> list[dict]:
     "The grid points of a configuration, capped at `n_trials` by a seeded random subset (order kept)."
     names = [r.name for r in config.hyperparameter_ranges]
@@ -223,7 +249,7 @@ def grid(config: OptimizationConfig) -> list[dict]:
     size = math.prod(len(a) for a in axes)
     if size <= config.n_trials:
         return [dict(zip(names, p)) for p in itertools.product(*axes)]
-    log.warning("grid has %d points, more than n_trials=%d: evaluating a random subset", size, config.n_trials)
+    _log.warning("grid has %d points, more than n_trials=%d: evaluating a random subset", size, config.n_trials)
     pick = np.sort(np.random.default_rng(config.seed or 0).choice(size, config.n_trials, replace=False))
     out = []
     for k in pick:
@@ -234,7 +260,7 @@ def grid(config: OptimizationConfig) -> list[dict]:
         out.append({n: a[i] for n, a, i in zip(names, axes, reversed(idx))})
     return out
 
-
+# %% ../nbs/20_automl.ipynb #4125c1c3
 def clean_params(config: OptimizationConfig, params: dict) -> dict:
     "Params with stepped values snapped to their grid (no 0.30000000000000004) and ints as int."
     out = dict(params)
@@ -248,7 +274,7 @@ def clean_params(config: OptimizationConfig, params: dict) -> dict:
             out[r.name] = int(v)
     return out
 
-
+# %% ../nbs/20_automl.ipynb #48d86956
 def to_distribution(r: HyperparameterRange):
     "The Optuna distribution of a range."
     import optuna.distributions as od
@@ -267,7 +293,7 @@ def branin(params: dict) -> float:
     b, c, t = 5.1 / (4 * np.pi**2), 5 / np.pi, 1 / (8 * np.pi)
     return float((x2 - b * x1**2 + c * x1 - 6) ** 2 + 10 * (1 - t) * np.cos(x1) + 10)
 
-
+# %% ../nbs/20_automl.ipynb #a570fa08
 _H3_A = np.array([[3, 10, 30], [0.1, 10, 35], [3, 10, 30], [0.1, 10, 35]])
 _H3_P = 1e-4 * np.array([[3689, 1170, 2673], [4699, 4387, 7470], [1091, 8732, 5547], [381, 5743, 8828]])
 _H3_ALPHA = np.array([1, 1.2, 3, 3.2])
@@ -278,12 +304,12 @@ def hartmann3(params: dict) -> float:
     x = np.array([params["x1"], params["x2"], params["x3"]], dtype=float)
     return float(-np.sum(_H3_ALPHA * np.exp(-np.sum(_H3_A * (x - _H3_P) ** 2, axis=1))))
 
-
+# %% ../nbs/20_automl.ipynb #b63a2a5d
 def shifted_quadratic(params: dict) -> float:
     "Sum of squares of `x_i - 0.3` over every float parameter (minimum 0)."
     return float(sum((float(v) - 0.3) ** 2 for v in params.values()))
 
-
+# %% ../nbs/20_automl.ipynb #45c5a46f
 def test_function_ranges(name: str) -> list[HyperparameterRange]:
     "Search space of a standard test function: 'branin', 'hartmann3' or 'quadratic'."
     R = lambda n, lo, hi: HyperparameterRange(name=n, param_type="float", min=lo, max=hi)
@@ -297,128 +323,23 @@ def test_function_ranges(name: str) -> list[HyperparameterRange]:
     return spaces[name]
 
 # %% ../nbs/20_automl.ipynb #83c5f52a
-@runtime_checkable
-class TrialFuture(Protocol):
-    "What `Executor.submit` returns (a `concurrent.futures.Future` or a Dask future fits)."
-
-    def result(self, timeout: float | None = None) -> Any: ...
-    def add_done_callback(self, fn: Callable[[Any], None]) -> None: ...
-
-
-@runtime_checkable
-class Executor(Protocol):
-    "Runs trial evaluations: `submit(fn, request)` and `shutdown()`."
-
-    def submit(self, fn: Callable[[Any], Any], request: Any) -> TrialFuture: ...
-    def shutdown(self, wait: bool = True) -> None: ...
-
-
-class InProcessExecutor:
-    "Runs each trial immediately in the calling process (returns an already finished future)."
-
-    def __init__(self, fn: Callable | None = None):
-        pass  # uniform signature with the other executors
-
-    def submit(self, fn, request) -> cf.Future:
-        f = cf.Future()
-        try:
-            f.set_result(fn(request))
-        except Exception as e:
-            f.set_exception(e)
-        return f
-
-    def shutdown(self, wait: bool = True) -> None:
-        pass
-
-
-_INSTALLED: dict = {}
-
-
-def _install(fn) -> None:
-    _INSTALLED["fn"] = fn
-
-
-def _call_installed(request):
-    return _INSTALLED["fn"](request)
-
-
-def check_picklable(fn: Any, what: str = "objective") -> None:
-    "Raise a `ConfigError` if `fn` cannot be sent to a spawned process."
-    mod = getattr(fn, "__module__", None)
-    main = sys.modules.get("__main__")
-    if mod == "__main__" and not getattr(main, "__file__", None):
-        raise ConfigError(
-            f"the {what} {getattr(fn, '__qualname__', fn)!r} is defined in a notebook or REPL, which spawned worker "
-            "processes cannot import; move it to a module (a .py file) or use n_jobs=1"
-        )
-    try:
-        pickle.dumps(fn)
-    except Exception as e:
-        raise ConfigError(
-            f"the {what} cannot be pickled for worker processes ({type(e).__name__}: {e}); "
-            "use a module-level function or n_jobs=1"
-        ) from None
-
-
-class ProcessExecutor:
-    "Runs trials in a pool of spawned worker processes; `fn` (if given) is installed once per worker."
-
-    def __init__(
-        self,
-        fn: Callable | None = None,  # the trial function, sent once to each worker
-        n_jobs: int = 2,  # worker processes
-        mp_context: str = "spawn",  # multiprocessing start method
-    ):
-        if fn is not None:
-            if hasattr(fn, "objective"):
-                check_picklable(fn.objective)
-            check_picklable(fn, "trial function")
-        self._fn = fn
-        self._pool = cf.ProcessPoolExecutor(
-            max_workers=n_jobs,
-            mp_context=mp.get_context(mp_context),
-            initializer=_install if fn is not None else None,
-            initargs=(fn,) if fn is not None else (),
-        )
-
-    def submit(self, fn, request) -> cf.Future:
-        if fn is self._fn:
-            return self._pool.submit(_call_installed, request)
-        check_picklable(fn, "trial function")
-        return self._pool.submit(fn, request)
-
-    def shutdown(self, wait: bool = True) -> None:
-        self._pool.shutdown(wait=wait, cancel_futures=True)
-
-
-_EXECUTORS: dict[str, Callable[..., Executor]] = {
-    "inprocess": lambda fn, n_jobs: InProcessExecutor(fn),
-    "process": lambda fn, n_jobs: ProcessExecutor(fn, n_jobs=n_jobs),
-}
-
-
-def register_executor(
-    name: str,  # the name used in `OptimizationConfig.executor`
-    factory: Callable[..., Executor],  # factory(fn, n_jobs) -> Executor
-) -> None:
-    "Make an executor backend (e.g. a Dask cluster) selectable by configuration."
-    _EXECUTORS[name] = factory
-
-
-def make_executor(config: OptimizationConfig, fn: Callable | None = None) -> Executor:
-    "The executor a configuration asks for (`auto`: in-process for one worker, else a process pool)."
-    name = config.executor
-    if name == "auto":
-        name = "inprocess" if config.workers == 1 else "process"
-    if name not in _EXECUTORS:
-        raise ConfigError(f"unknown executor {config.executor!r}; registered: {sorted(_EXECUTORS)} (and 'auto')")
-    return _EXECUTORS[name](fn, config.workers)
+def trial_executor(
+    config: OptimizationConfig,  # its `executor` and `n_jobs` decide
+    fn: Callable | None = None,  # the trial call, installed once in each worker process
+) -> Executor:
+    "The executor a configuration asks for (`auto`: in-process for one worker, else a pool of spawned processes)."
+    kind = config.executor.lower()
+    if kind == "auto":
+        kind = "inprocess" if config.workers == 1 else "process"
+    if kind in ("process", "local") and fn is not None:  # spawned workers must be able to import the objective
+        check_picklable(getattr(fn, "objective", fn), "objective", hint="use n_jobs=1")
+    return make_executor(kind, config.workers, install=fn)
 
 # %% ../nbs/20_automl.ipynb #ef375810
 class TrialPruned(Exception):
     "Raised by `Reporter.report` to stop a trial that trails the finished ones."
 
-
+# %% ../nbs/20_automl.ipynb #20af4084
 @dataclass
 class Reporter:
     "Collects a trial's intermediate scores and stops it early when they trail the reference medians."
@@ -427,14 +348,16 @@ class Reporter:
     maximize: bool = True  # direction of the score
     values: dict[int, float] = field(default_factory=dict)  # reported step -> value
 
-    def report(self, step: int, value: float) -> None:
-        "Record the intermediate `value` at `step`; raise `TrialPruned` if it trails the reference."
-        self.values[int(step)] = float(value)
-        ref = (self.reference or {}).get(int(step))
-        if ref is not None and math.isfinite(value) and (value < ref if self.maximize else value > ref):
-            raise TrialPruned(f"step {step}: {value:.6g} trails the median {ref:.6g}")
+# %% ../nbs/20_automl.ipynb #74a5f609
+@patch
+def report(self: Reporter, step: int, value: float) -> None:
+    "Record the intermediate `value` at `step`; raise `TrialPruned` if it trails the reference."
+    self.values[int(step)] = float(value)
+    ref = (self.reference or {}).get(int(step))
+    if ref is not None and math.isfinite(value) and (value < ref if self.maximize else value > ref):
+        raise TrialPruned(f"step {step}: {value:.6g} trails the median {ref:.6g}")
 
-
+# %% ../nbs/20_automl.ipynb #9773807e
 @dataclass
 class TrialRequest:
     "What the driver sends to a worker."
@@ -444,7 +367,7 @@ class TrialRequest:
     maximize: bool = True  # direction of the score
     reference: dict[int, float] | None = None  # pruning medians (None: no early stopping)
 
-
+# %% ../nbs/20_automl.ipynb #f7763e2c
 @dataclass
 class TrialOutcome:
     "What a worker sends back."
@@ -458,7 +381,7 @@ class TrialOutcome:
     duration_s: float = 0.0
     worker: str = ""
 
-
+# %% ../nbs/20_automl.ipynb #6e9fa4b0
 def _parse_score(out: Any) -> tuple[float, dict]:
     metrics = {}
     if isinstance(out, dict):
@@ -474,7 +397,7 @@ def _parse_score(out: Any) -> tuple[float, dict]:
         raise TypeError(f"objective must return a number or a dict with 'score', got {type(out).__name__}")
     return float(out), metrics
 
-
+# %% ../nbs/20_automl.ipynb #fd88df11
 class TrialCall:
     "Worker-side wrapper: objective(params) -> `TrialOutcome` (errors and NaN become failed outcomes)."
 
@@ -523,7 +446,7 @@ class TrialRecord(BaseModel):
     worker: str | None = None  # host:pid that evaluated it
     retry_of: int | None = None  # the interrupted trial this one retries
 
-
+# %% ../nbs/20_automl.ipynb #1cbcce9b
 class OptimizationResult(BaseModel):
     "Outcome of `optimize_hyperparameters`: best parameters and score, and every trial."
 
@@ -545,26 +468,63 @@ class OptimizationResult(BaseModel):
     resumed: bool  # the study existed before this run
     stopped: Literal["n_trials", "timeout", "grid_exhausted"]  # why the run ended
 
-    def to_frame(self) -> pd.DataFrame:
-        "One row per trial: number, status, score, duration_s, error and one `param_<name>` column per hyperparameter."
-        rows = [
-            dict(
-                number=t.number,
-                status=t.status,
-                score=t.score,
-                duration_s=t.duration_s,
-                error=t.error,
-                **{f"param_{k}": v for k, v in t.params.items()},
-                **{f"metric_{k}": v for k, v in t.metrics.items()},
-            )
-            for t in self.trials
-        ]
-        return pd.DataFrame(rows).set_index("number") if rows else pd.DataFrame()
+# %% ../nbs/20_automl.ipynb #e364ad30
+@patch
+def to_frame(self: OptimizationResult) -> pd.DataFrame:
+    "One row per trial: number, status, score, duration_s, error and one `param_<name>` column per hyperparameter."
+    rows = [
+        dict(
+            number=t.number,
+            status=t.status,
+            score=t.score,
+            duration_s=t.duration_s,
+            error=t.error,
+            **{f"param_{k}": v for k, v in t.params.items()},
+            **{f"metric_{k}": v for k, v in t.metrics.items()},
+        )
+        for t in self.trials
+    ]
+    return pd.DataFrame(rows).set_index("number") if rows else pd.DataFrame()
 
-    def convergence(self) -> pd.Series:
-        "Best score so far after each complete trial (in trial order)."
-        s = pd.Series({t.number: t.score for t in self.trials if t.status == "complete"}, dtype=float).sort_index()
-        return (s.cummax() if self.direction == "maximize" else s.cummin()).rename("best_score")
+# %% ../nbs/20_automl.ipynb #625c1620
+@patch
+def convergence(self: OptimizationResult) -> pd.Series:
+    "Best score so far after each complete trial (in trial order)."
+    s = pd.Series({t.number: t.score for t in self.trials if t.status == "complete"}, dtype=float).sort_index()
+    return (s.cummax() if self.direction == "maximize" else s.cummin()).rename("best_score")
+
+# %% ../nbs/20_automl.ipynb #c024f05f
+@patch
+def card(self: OptimizationResult) -> dict:
+    "The tuning summary a model card keeps: best parameters and score, strategy, trials, study name and storage."
+    return {
+        "best_params": self.best_params,
+        "best_score": self.best_score,
+        "strategy": self.search_strategy.value,
+        "direction": self.direction,
+        "n_trials": self.n_complete,
+        "study_name": self.study_name,
+        "storage": self.storage,
+    }
+
+
+def compare_studies(
+    studies: dict,  # label -> OptimizationResult
+) -> pd.DataFrame:
+    "One row per study: best score, complete / pruned / failed trials, seconds and study name."
+    return pd.DataFrame(
+        {
+            k: {
+                "best score": r.best_score,
+                "complete": r.n_complete,
+                "pruned": r.n_pruned,
+                "failed": r.n_failed,
+                "seconds": round(r.duration_s, 1),
+                "study": r.study_name,
+            }
+            for k, r in studies.items()
+        }
+    ).T
 
 # %% ../nbs/20_automl.ipynb #b64ac63b
 _MEMORY: dict[str, Any] = {}
@@ -583,7 +543,7 @@ def resolve_storage(storage: str | Path | None = None) -> str:
     p.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{p.resolve()}"
 
-
+# %% ../nbs/20_automl.ipynb #c80df706
 def open_storage(url: str):
     "An Optuna storage object for a URL from `resolve_storage`."
     import optuna
@@ -605,7 +565,7 @@ def open_storage(url: str):
     st.engine.dispose()  # connections opened so far lack the pragmas
     return st
 
-
+# %% ../nbs/20_automl.ipynb #33ac1d1d
 def _redact(url: str) -> str:
     import re
 
@@ -617,7 +577,7 @@ def _seed_for(config: OptimizationConfig, n_existing: int) -> int | None:
         return None
     return int(np.random.SeedSequence([config.seed, n_existing]).generate_state(1)[0])
 
-
+# %% ../nbs/20_automl.ipynb #c5106af9
 def _trial_params(t) -> dict:
     "A stored trial's params, or the params it was enqueued with (waiting, or killed before they were set)."
     return dict(t.params) or dict(t.system_attrs.get("fixed_params") or {})
@@ -626,7 +586,7 @@ def _trial_params(t) -> dict:
 def _key(params: dict, names: Sequence[str]) -> str:
     return json.dumps([params.get(n) for n in names])
 
-
+# %% ../nbs/20_automl.ipynb #80618795
 class _Proposer:
     "Default: let the study's sampler choose (RANDOM, TPE)."
 
@@ -644,7 +604,7 @@ class _Proposer:
     def observe(self, params: dict, value: float | None, status: str) -> None:
         pass
 
-
+# %% ../nbs/20_automl.ipynb #079e7614
 class _GridProposer(_Proposer):
     "Enqueues every grid point not yet in the study, once."
 
@@ -658,121 +618,148 @@ class _GridProposer(_Proposer):
             study.enqueue_trial(p, user_attrs={"source": "grid"})
         self.enqueued = len(todo)
 
+# %% ../nbs/20_automl.ipynb #179d9511
+def _skopt_dimensions(config: OptimizationConfig) -> list:
+    "The scikit-optimize dimensions of a configuration's ranges (a stepped range as the index of its step)."
+    from skopt.space import Categorical, Integer, Real
 
+    dims = []
+    for r in config.hyperparameter_ranges:
+        if r.param_type == "categorical":
+            dims.append(Categorical(list(r.values), name=r.name, transform="onehot"))
+        elif r.step is not None:
+            dims.append(Integer(0, r.n_steps - 1, name=r.name))  # index of the step
+        elif r.param_type == "int":
+            dims.append(Integer(r.min, r.max, prior="log-uniform" if r.log else "uniform", name=r.name))
+        else:
+            dims.append(Real(float(r.min), float(r.max), prior="log-uniform" if r.log else "uniform", name=r.name))
+    return dims
+
+# %% ../nbs/20_automl.ipynb #ab2c7dac
 class _SkoptProposer(_Proposer):
     "scikit-optimize `Optimizer` ask/tell; its points are enqueued in the study."
 
-    def start(self, study, trials) -> None:
-        from skopt import Optimizer
-        from skopt.space import Categorical, Integer, Real, Space
-        from skopt.utils import cook_estimator, normalize_dimensions
+# %% ../nbs/20_automl.ipynb #27852f74
+@patch
+def start(self: _SkoptProposer, study, trials) -> None:
+    from skopt import Optimizer
+    from skopt.space import Space
+    from skopt.utils import cook_estimator, normalize_dimensions
 
-        c, dims = self.config, []
-        for r in c.hyperparameter_ranges:
-            if r.param_type == "categorical":
-                dims.append(Categorical(list(r.values), name=r.name, transform="onehot"))
-            elif r.step is not None:
-                dims.append(Integer(0, r.n_steps - 1, name=r.name))  # index of the step
-            elif r.param_type == "int":
-                dims.append(Integer(r.min, r.max, prior="log-uniform" if r.log else "uniform", name=r.name))
-            else:
-                dims.append(Real(float(r.min), float(r.max), prior="log-uniform" if r.log else "uniform", name=r.name))
-        seed = _seed_for(c, len(trials))
-        n_init = c.n_initial_points or int(min(10, max(3, c.n_trials // 4)))
-        est = c.base_estimator
-        if est == "GP":  # one kernel fit per tell (scikit-optimize's default restarts it 3 times: slow, no better here)
-            est = cook_estimator(
-                "GP",
-                space=Space(normalize_dimensions(dims)),
-                random_state=seed,
-                noise="gaussian",
-                n_restarts_optimizer=0,
-            )
-        self.opt = Optimizer(
-            dims,
-            base_estimator=est,
-            n_initial_points=n_init,
-            acq_func=c.acq_func,
-            acq_optimizer="sampling",
-            acq_optimizer_kwargs={"n_points": 2000},
+    c, dims = self.config, _skopt_dimensions(self.config)
+    seed = _seed_for(c, len(trials))
+    n_init = c.n_initial_points or int(min(10, max(3, c.n_trials // 4)))
+    est = c.base_estimator
+    if est == "GP":  # one kernel fit per tell (scikit-optimize's default restarts it 3 times: slow, no better here)
+        est = cook_estimator(
+            "GP",
+            space=Space(normalize_dimensions(dims)),
             random_state=seed,
+            noise="gaussian",
+            n_restarts_optimizer=0,
         )
-        self.rng = np.random.default_rng(seed)
-        done = [
-            (t.params, t.value)
-            for t in trials
-            if t.state.name in ("COMPLETE", "PRUNED")
-            and t.value is not None
-            and all(r.name in t.params for r in c.hyperparameter_ranges)
-        ]
-        failed = [
-            t.params
-            for t in trials
-            if t.state.name == "FAIL"
-            and not t.user_attrs.get("interrupted")
-            and all(r.name in t.params for r in c.hyperparameter_ranges)
-        ]
-        if done:
-            xs = [self._x(p) for p, _ in done] + [self._x(p) for p in failed]
-            ys = [self._y(v) for _, v in done]
-            ys += [max(ys)] * len(failed)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                self.opt.tell(xs, ys)
-        log.debug("bayesian proposer replayed %d complete and %d failed trials", len(done), len(failed) if done else 0)
+    self.opt = Optimizer(
+        dims,
+        base_estimator=est,
+        n_initial_points=n_init,
+        acq_func=c.acq_func,
+        acq_optimizer="sampling",
+        acq_optimizer_kwargs={"n_points": 2000},
+        random_state=seed,
+    )
+    self.rng = np.random.default_rng(seed)
+    self._replay(trials)
 
-    def _y(self, v: float) -> float:
-        return -float(v) if self.maximize else float(v)
+# %% ../nbs/20_automl.ipynb #0a5914fd
+@patch
+def _y(self: _SkoptProposer, v: float) -> float:
+    return -float(v) if self.maximize else float(v)
 
-    def _x(self, params: dict) -> list:
-        x = []
-        for r in self.config.hyperparameter_ranges:
-            v = params[r.name]
-            if r.param_type == "categorical":
-                x.append(v)
-            elif r.step is not None:
-                x.append(int(min(max(round((v - r.min) / r.step), 0), r.n_steps - 1)))
-            elif r.param_type == "int":
-                x.append(int(min(max(v, r.min), r.max)))
-            else:
-                x.append(float(min(max(v, r.min), r.max)))
-        return x
-
-    def _params(self, x: list) -> dict:
-        out = {}
-        for r, v in zip(self.config.hyperparameter_ranges, x):
-            if r.param_type == "categorical":
-                out[r.name] = v.item() if isinstance(v, np.generic) else v
-            elif r.step is not None:
-                out[r.name] = r.at_step(int(v))
-            elif r.param_type == "int":
-                out[r.name] = int(v)
-            else:
-                out[r.name] = float(v)
-        return out
-
-    def propose(self, pending: list[dict]) -> dict:
-        opt = self.opt
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            if pending and opt._n_initial_points - len(pending) <= 0:  # model phase: lie at the pending points
-                opt = opt.copy(random_state=int(self.rng.integers(2**31 - 1)))
-                lie = min(opt.yi) if opt.yi else 0.0
-                opt.tell([self._x(p) for p in pending], [lie] * len(pending))
-            return self._params(opt.ask())
-
-    def observe(self, params: dict, value: float | None, status: str) -> None:
-        if value is None or not math.isfinite(value):
-            if not self.opt.yi:
-                return  # nothing to compare with yet; the next point is random anyway
-            y = max(self.opt.yi)
+# %% ../nbs/20_automl.ipynb #51c01c3d
+@patch
+def _x(self: _SkoptProposer, params: dict) -> list:
+    x = []
+    for r in self.config.hyperparameter_ranges:
+        v = params[r.name]
+        if r.param_type == "categorical":
+            x.append(v)
+        elif r.step is not None:
+            x.append(int(min(max(round((v - r.min) / r.step), 0), r.n_steps - 1)))
+        elif r.param_type == "int":
+            x.append(int(min(max(v, r.min), r.max)))
         else:
-            y = self._y(value)
+            x.append(float(min(max(v, r.min), r.max)))
+    return x
+
+# %% ../nbs/20_automl.ipynb #40ebe449
+@patch
+def _params(self: _SkoptProposer, x: list) -> dict:
+    out = {}
+    for r, v in zip(self.config.hyperparameter_ranges, x):
+        if r.param_type == "categorical":
+            out[r.name] = v.item() if isinstance(v, np.generic) else v
+        elif r.step is not None:
+            out[r.name] = r.at_step(int(v))
+        elif r.param_type == "int":
+            out[r.name] = int(v)
+        else:
+            out[r.name] = float(v)
+    return out
+
+# %% ../nbs/20_automl.ipynb #a979556f
+@patch
+def _replay(self: _SkoptProposer, trials: list) -> None:
+    "Tell the optimizer the stored trials: scores of complete and pruned ones, the worst score for failed ones."
+    c = self.config
+    done = [
+        (t.params, t.value)
+        for t in trials
+        if t.state.name in ("COMPLETE", "PRUNED")
+        and t.value is not None
+        and all(r.name in t.params for r in c.hyperparameter_ranges)
+    ]
+    failed = [
+        t.params
+        for t in trials
+        if t.state.name == "FAIL"
+        and not t.user_attrs.get("interrupted")
+        and all(r.name in t.params for r in c.hyperparameter_ranges)
+    ]
+    if done:
+        xs = [self._x(p) for p, _ in done] + [self._x(p) for p in failed]
+        ys = [self._y(v) for _, v in done]
+        ys += [max(ys)] * len(failed)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            self.opt.tell(self._x(params), y)
+            self.opt.tell(xs, ys)
+    _log.debug("bayesian proposer replayed %d complete and %d failed trials", len(done), len(failed) if done else 0)
 
+# %% ../nbs/20_automl.ipynb #f1878a41
+@patch
+def propose(self: _SkoptProposer, pending: list[dict]) -> dict:
+    opt = self.opt
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if pending and opt._n_initial_points - len(pending) <= 0:  # model phase: lie at the pending points
+            opt = opt.copy(random_state=int(self.rng.integers(2**31 - 1)))
+            lie = min(opt.yi) if opt.yi else 0.0
+            opt.tell([self._x(p) for p in pending], [lie] * len(pending))
+        return self._params(opt.ask())
 
+# %% ../nbs/20_automl.ipynb #e86e2ecc
+@patch
+def observe(self: _SkoptProposer, params: dict, value: float | None, status: str) -> None:
+    if value is None or not math.isfinite(value):
+        if not self.opt.yi:
+            return  # nothing to compare with yet; the next point is random anyway
+        y = max(self.opt.yi)
+    else:
+        y = self._y(value)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        self.opt.tell(self._x(params), y)
+
+# %% ../nbs/20_automl.ipynb #dbf3e161
 def _sampler(config: OptimizationConfig, n_existing: int):
     import optuna
 
@@ -806,7 +793,7 @@ from .pipeline import Preparation
 
 _OBJECTIVES: dict[str, Callable] = {}
 
-
+# %% ../nbs/20_automl.ipynb #f15ae22d
 def register_objective(
     model_type: str,  # name used in OptimizationConfig.model_type
     factory: Callable,  # factory(config, data, y) -> objective (params -> score); may set .direction
@@ -814,14 +801,14 @@ def register_objective(
     "Register a built-in objective used when `optimize_hyperparameters` gets no objective for `model_type`."
     _OBJECTIVES[model_type.lower()] = factory
 
-
+# %% ../nbs/20_automl.ipynb #9d578509
 def _is_engine(model_type: str) -> bool:
     try:
         return bool(engine_key(model_type))
     except ConfigError:
         return False
 
-
+# %% ../nbs/20_automl.ipynb #8fc9d8f1
 def best_engine(
     result: OptimizationResult,  # a study of an engine (model_type names it)
     **fixed,  # parameters that were not tuned (e.g. epochs, seed)
@@ -838,7 +825,7 @@ _DONE_STATES = ("COMPLETE", "PRUNED", "FAIL")
 def _counts(trials) -> int:
     return sum(t.state.name in _DONE_STATES and not t.user_attrs.get("interrupted") for t in trials)
 
-
+# %% ../nbs/20_automl.ipynb #5184b98e
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -848,7 +835,7 @@ def _pid_alive(pid: int) -> bool:
         return True
     return True
 
-
+# %% ../nbs/20_automl.ipynb #5bd29e33
 _METRIC_DIRECTIONS = {
     "rmse": "minimize",
     "mse": "minimize",
@@ -866,287 +853,363 @@ _METRIC_DIRECTIONS = {
     "roc_auc": "maximize",
 }
 
-
+# %% ../nbs/20_automl.ipynb #6b074fe1
 class AutoMLService:
     "Hyperparameter optimization service: one driver per study, trials recorded in an Optuna storage."
 
-    def optimize_hyperparameters(
-        self,
-        config: OptimizationConfig | dict,  # what to tune and how
-        objective: Callable | None = None,  # params -> score (or dict with 'score'); None: built-in
-        data: Any = None,  # data of the built-in objective: OHLCV frame or windows X
-        y: Any = None,  # targets when `data` is an array of windows
-        executor: Executor | None = None,  # where trials run (default: from config.executor)
-        callbacks: Sequence[Callable[[TrialRecord], None]] = (),  # called after each finished trial
-    ) -> OptimizationResult:
-        "Search `config.hyperparameter_ranges` for the best score of `objective`; resumable from its storage."
-        import optuna
-        from optuna.trial import TrialState
-
-        if isinstance(config, BaseModel) and not isinstance(config, OptimizationConfig):
-            config = config.model_dump()
-        config = config if isinstance(config, OptimizationConfig) else OptimizationConfig.model_validate(config)
-        t_start = time.perf_counter()
-        deadline = t_start + config.timeout if config.timeout else None
-        objective, direction = self._resolve_objective(config, objective, data, y)
-        maximize = direction == "maximize"
-        url = resolve_storage(config.storage)
-        storage = open_storage(url)
-        name = (
-            config.study_name
-            or f"{config.model_type}-{config.search_strategy.value}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{os.urandom(3).hex()}"
-        )
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
-        existing = name in {s.study_name for s in storage.get_all_studies()}
-        study = optuna.create_study(
-            storage=storage,
-            study_name=name,
-            direction=direction,
-            load_if_exists=True,
-            sampler=optuna.samplers.RandomSampler(),
-        )
-        self._check_study(study, config, direction, existing)
-        trials = study.get_trials(deepcopy=False)
-        retried = self._recover(study, trials)
-        if retried or any(t.state == TrialState.RUNNING for t in trials):
-            trials = study.get_trials(deepcopy=False)
-        study.sampler = _sampler(config, len(trials))
-        proposer = _PROPOSERS[config.search_strategy](config, maximize)
-        proposer.start(study, trials)
-        dists = {r.name: to_distribution(r) for r in config.hyperparameter_ranges}
-        n_waiting = sum(
-            t.state == TrialState.WAITING for t in study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
-        )
-        n_done = _counts(trials)
-        inter = {
-            t.number: dict(t.intermediate_values)
-            for t in trials
-            if t.state.name == "COMPLETE" and t.intermediate_values
-        }
-        call = TrialCall(objective)
-        own = executor is None
-        ex = make_executor(config, call) if own else executor
-        done_q: queue.SimpleQueue = queue.SimpleQueue()
-        pending: dict[int, tuple[Any, dict]] = {}
-        stopped = "n_trials"
-        study.set_user_attr("driver", {"host": socket.gethostname(), "pid": os.getpid()})
-        try:
-            while True:
-                while len(pending) < config.workers and n_done + len(pending) < config.n_trials:
-                    if deadline is not None and time.perf_counter() >= deadline:
-                        stopped = "timeout"
-                        break
-                    if n_waiting == 0 and proposer.exhaust_on_empty:
-                        stopped = "grid_exhausted"
-                        break
-                    if n_waiting == 0:
-                        p = proposer.propose([pp for _, pp in pending.values()])
-                        if p is not None:
-                            study.enqueue_trial(p, user_attrs={"source": config.search_strategy.value})
-                            n_waiting += 1
-                    trial = study.ask(dists)
-                    if n_waiting:
-                        n_waiting -= 1
-                    params = clean_params(config, trial.params)
-                    ref = self._reference(inter, config) if config.early_stopping else None
-                    pending[trial.number] = (trial, params)
-                    fut = ex.submit(call, TrialRequest(trial.number, params, maximize, ref))
-                    fut.add_done_callback(lambda f, n=trial.number: done_q.put((n, f)))
-                if not pending:
-                    break
-                number, fut = done_q.get()
-                trial, params = pending.pop(number)
-                try:
-                    out = fut.result()
-                except Exception as e:  # the executor itself failed (e.g. a worker process died)
-                    out = TrialOutcome(number, "failed", error=f"executor error: {type(e).__name__}: {e}")
-                    if own and isinstance(e, cf.BrokenExecutor):
-                        ex.shutdown(wait=False)
-                        ex = make_executor(config, call)
-                rec = self._tell(study, trial, params, out)
-                proposer.observe(params, out.value if out.status != "failed" else None, out.status)
-                if out.status == "complete" and out.intermediate:
-                    inter[number] = out.intermediate
-                n_done += 1
-                log.debug("trial %d %s: %s %s", number, out.status, out.value, params)
-                for cb in callbacks:
-                    cb(rec)
-        except BaseException:
-            for number, (trial, params) in pending.items():  # leave no RUNNING trial behind if we can help it
-                try:
-                    self._interrupt(study, study.get_trials(deepcopy=False)[number])
-                    self._retry(study, trial.number, params)
-                except Exception:
-                    pass
-            raise
-        finally:
-            if own:
-                ex.shutdown(wait=False)
-            try:
-                study.set_user_attr("driver", None)
-            except Exception:
-                pass
-        return self._result(study, config, direction, url, time.perf_counter() - t_start, existing, stopped)
-
-    # --- helpers -------------------------------------------------------------------------------------------------
-    def _resolve_objective(self, config, objective, data, y) -> tuple[Callable, str]:
-        if objective is not None:
-            if not callable(objective):
-                raise ConfigError(f"objective must be callable, got {type(objective).__name__}")
-            want = getattr(objective, "direction", None)  # e.g. a WalkForwardObjective knows its metric's direction
-            if want and config.direction and want != config.direction:
-                raise ConfigError(
-                    f"direction={config.direction!r} contradicts the objective's metric "
-                    f"{getattr(objective, 'metric', '')!r}, which is to {want}"
-                )
-            return objective, config.direction or want or "maximize"
-        factory = _OBJECTIVES.get(config.model_type.lower())
-        if factory is None and _is_engine(config.model_type):
-            factory = WalkForwardObjective.from_config
-        if factory is None:
-            raise ConfigError(
-                f"no objective given and no built-in objective for model_type {config.model_type!r}; "
-                f"engines: {sorted(ENGINES)}, registered objectives: {sorted(_OBJECTIVES)}"
-            )
-        obj = factory(config, data, y)
-        want = getattr(obj, "direction", None) or "maximize"
-        if config.direction is not None and config.direction != want:
+# %% ../nbs/20_automl.ipynb #eeef6d1b
+@patch
+def _resolve_objective(self: AutoMLService, config, objective, data, y) -> tuple[Callable, str]:
+    if objective is not None:
+        if not callable(objective):
+            raise ConfigError(f"objective must be callable, got {type(objective).__name__}")
+        want = getattr(objective, "direction", None)  # e.g. a WalkForwardObjective knows its metric's direction
+        if want and config.direction and want != config.direction:
             raise ConfigError(
                 f"direction={config.direction!r} contradicts the objective's metric "
-                f"{getattr(obj, 'metric', '')!r}, which is to {want}"
+                f"{getattr(objective, 'metric', '')!r}, which is to {want}"
             )
-        return obj, want
-
-    def _check_study(self, study, config, direction, existing) -> None:
-        sig = config.space_signature()
-        if not existing or "config" not in study.user_attrs:
-            study.set_user_attr("config", sig)
-            return
-        stored = study.user_attrs["config"]
-        if stored != json.loads(json.dumps(sig)):
-            raise ConfigError(
-                f"study {study.study_name!r} was created with a different search space or strategy; "
-                f"stored {stored}, given {sig}; use another study_name"
-            )
-        if study.direction.name.lower() != direction:
-            raise ConfigError(
-                f"study {study.study_name!r} is to {study.direction.name.lower()}, the configuration says {direction}"
-            )
-        d = study.user_attrs.get("driver")
-        if d and d.get("host") == socket.gethostname() and d.get("pid") != os.getpid() and _pid_alive(int(d["pid"])):
-            raise ConfigError(f"study {study.study_name!r} is being run by process {d['pid']}; one driver per study")
-
-    def _interrupt(self, study, t) -> None:
-        from optuna.trial import TrialState
-
-        study._storage.set_trial_user_attr(t._trial_id, "interrupted", True)
-        study._storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
-
-    def _retry(self, study, number: int, params: dict) -> None:
-        study.enqueue_trial(params, user_attrs={"retry_of": number})
-
-    def _recover(self, study, trials) -> int:
-        "Mark trials a dead driver left RUNNING as interrupted; enqueue each again once."
-        n = 0
-        names = None
-        for t in trials:
-            if t.state.name != "RUNNING":
-                continue
-            self._interrupt(study, t)
-            log.warning(
-                "study %s: trial %d was interrupted (driver died); %s",
-                study.study_name,
-                t.number,
-                "not retried again" if t.user_attrs.get("retry_of") is not None else "retrying its params",
-            )
-            params = _trial_params(t)
-            if t.user_attrs.get("retry_of") is None and params:
-                self._retry(study, t.number, params)
-                n += 1
-        return n
-
-    def _reference(self, inter: dict, config) -> dict[int, float] | None:
-        if len(inter) < config.early_stopping_warmup:
-            return None
-        steps = sorted({s for v in inter.values() for s in v})
-        return {s: float(np.median([v[s] for v in inter.values() if s in v])) for s in steps}
-
-    def _tell(self, study, trial, params, out: TrialOutcome) -> TrialRecord:
-        from optuna.trial import TrialState
-
-        attrs = {"duration_s": out.duration_s, "worker": out.worker}
-        if out.metrics:
-            attrs["metrics"] = out.metrics
-        if out.error:
-            attrs["error"] = out.error
-        trial.set_user_attr("outcome", attrs)
-        if out.status == "pruned" or (out.intermediate and out.status == "complete"):
-            for s, v in out.intermediate.items():
-                trial.report(v, int(s))
-        if out.status == "complete":
-            study.tell(trial, out.value)
-        elif out.status == "pruned":
-            study.tell(trial, state=TrialState.PRUNED)
-        else:
-            study.tell(trial, state=TrialState.FAIL)
-        return TrialRecord(
-            number=trial.number,
-            params=params,
-            score=out.value if out.status != "failed" else None,
-            status=out.status,
-            duration_s=out.duration_s,
-            error=out.error,
-            metrics=out.metrics,
-            intermediate=out.intermediate,
-            worker=out.worker,
+        return objective, config.direction or want or "maximize"
+    factory = _OBJECTIVES.get(config.model_type.lower())
+    if factory is None and _is_engine(config.model_type):
+        factory = WalkForwardObjective.from_config
+    if factory is None:
+        raise ConfigError(
+            f"no objective given and no built-in objective for model_type {config.model_type!r}; "
+            f"engines: {sorted(ENGINES)}, registered objectives: {sorted(_OBJECTIVES)}"
         )
-
-    def _record(self, t, config) -> TrialRecord:
-        o = t.user_attrs.get("outcome", {})
-        st = {"COMPLETE": "complete", "PRUNED": "pruned", "RUNNING": "running", "WAITING": "waiting"}.get(t.state.name)
-        if st is None:
-            st = "interrupted" if t.user_attrs.get("interrupted") else "failed"
-        dur = o.get("duration_s")
-        if dur is None and t.datetime_start and t.datetime_complete:
-            dur = (t.datetime_complete - t.datetime_start).total_seconds()
-        return TrialRecord(
-            number=t.number,
-            params=clean_params(config, _trial_params(t)),
-            score=t.value if st in ("complete", "pruned") else None,
-            status=st,
-            duration_s=dur,
-            error=o.get("error"),
-            metrics=o.get("metrics", {}),
-            intermediate={int(k): v for k, v in t.intermediate_values.items()},
-            worker=o.get("worker"),
-            retry_of=t.user_attrs.get("retry_of"),
+    obj = factory(config, data, y)
+    want = getattr(obj, "direction", None) or "maximize"
+    if config.direction is not None and config.direction != want:
+        raise ConfigError(
+            f"direction={config.direction!r} contradicts the objective's metric "
+            f"{getattr(obj, 'metric', '')!r}, which is to {want}"
         )
+    return obj, want
 
-    def _result(self, study, config, direction, url, duration, existing, stopped) -> OptimizationResult:
-        recs = [self._record(t, config) for t in study.get_trials(deepcopy=False)]
-        done = [r for r in recs if r.status == "complete"]
-        best = (max if direction == "maximize" else min)(done, key=lambda r: r.score) if done else None
-        if best is None:
-            log.warning("study %s: no trial completed", study.study_name)
-        cnt = lambda s: sum(r.status == s for r in recs)
-        return OptimizationResult(
-            study_name=study.study_name,
-            storage=_redact(url),
-            model_type=config.model_type,
-            search_strategy=config.search_strategy,
-            direction=direction,
-            best_params=dict(best.params) if best else {},
-            best_score=best.score if best else None,
-            best_trial=best.number if best else None,
-            trials=recs,
-            n_complete=len(done),
-            n_failed=cnt("failed"),
-            n_pruned=cnt("pruned"),
-            n_interrupted=cnt("interrupted"),
-            duration_s=duration,
-            resumed=existing,
-            stopped=stopped,
+# %% ../nbs/20_automl.ipynb #7e02777e
+@patch
+def _open_study(self: AutoMLService, config: OptimizationConfig, direction: str) -> tuple[Any, str, bool]:
+    "The study of `config` (created or loaded and checked), its storage URL, and whether it existed."
+    import optuna
+
+    url = resolve_storage(config.storage)
+    storage = open_storage(url)
+    name = (
+        config.study_name
+        or f"{config.model_type}-{config.search_strategy.value}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{os.urandom(3).hex()}"
+    )
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    existing = name in {s.study_name for s in storage.get_all_studies()}
+    study = optuna.create_study(
+        storage=storage,
+        study_name=name,
+        direction=direction,
+        load_if_exists=True,
+        sampler=optuna.samplers.RandomSampler(),
+    )
+    self._check_study(study, config, direction, existing)
+    return study, url, existing
+
+# %% ../nbs/20_automl.ipynb #2737098f
+@patch
+def _check_study(self: AutoMLService, study, config, direction, existing) -> None:
+    sig = config.space_signature()
+    if not existing or "config" not in study.user_attrs:
+        study.set_user_attr("config", sig)
+        return
+    stored = study.user_attrs["config"]
+    if stored != json.loads(json.dumps(sig)):
+        raise ConfigError(
+            f"study {study.study_name!r} was created with a different search space or strategy; "
+            f"stored {stored}, given {sig}; use another study_name"
         )
+    if study.direction.name.lower() != direction:
+        raise ConfigError(
+            f"study {study.study_name!r} is to {study.direction.name.lower()}, the configuration says {direction}"
+        )
+    d = study.user_attrs.get("driver")
+    if d and d.get("host") == socket.gethostname() and d.get("pid") != os.getpid() and _pid_alive(int(d["pid"])):
+        raise ConfigError(f"study {study.study_name!r} is being run by process {d['pid']}; one driver per study")
+
+# %% ../nbs/20_automl.ipynb #2ce68e67
+@patch
+def _interrupt(self: AutoMLService, study, t) -> None:
+    from optuna.trial import TrialState
+
+    study._storage.set_trial_user_attr(t._trial_id, "interrupted", True)
+    study._storage.set_trial_state_values(t._trial_id, TrialState.FAIL)
+
+# %% ../nbs/20_automl.ipynb #6bcea8c4
+@patch
+def _retry(self: AutoMLService, study, number: int, params: dict) -> None:
+    study.enqueue_trial(params, user_attrs={"retry_of": number})
+
+# %% ../nbs/20_automl.ipynb #edaa8165
+@patch
+def _recover(self: AutoMLService, study, trials) -> int:
+    "Mark trials a dead driver left RUNNING as interrupted; enqueue each again once."
+    n = 0
+    names = None
+    for t in trials:
+        if t.state.name != "RUNNING":
+            continue
+        self._interrupt(study, t)
+        _log.warning(
+            "study %s: trial %d was interrupted (driver died); %s",
+            study.study_name,
+            t.number,
+            "not retried again" if t.user_attrs.get("retry_of") is not None else "retrying its params",
+        )
+        params = _trial_params(t)
+        if t.user_attrs.get("retry_of") is None and params:
+            self._retry(study, t.number, params)
+            n += 1
+    return n
+
+# %% ../nbs/20_automl.ipynb #7bcda0f3
+@dataclass
+class _Run:
+    "The state of one driver run."
+
+    study: Any  # the Optuna study
+    config: OptimizationConfig  # what to tune and how
+    proposer: _Proposer  # the strategy
+    dists: dict  # parameter name -> Optuna distribution
+    call: TrialCall  # the worker-side call of the objective
+    ex: Executor  # where trials run
+    own: bool  # the executor was made for this run (and is shut down with it)
+    maximize: bool  # direction of the score
+    deadline: float | None  # `time.perf_counter()` after which no trial starts
+    n_done: int  # evaluated trials in the study
+    n_waiting: int  # enqueued trials not yet asked for
+    inter: dict  # trial number -> intermediate scores of complete trials (the pruning medians)
+    pending: dict = field(default_factory=dict)  # trial number -> (trial, params) in flight
+    done_q: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)  # (number, future) of finished trials
+    stopped: str = "n_trials"  # why the run ended
+
+# %% ../nbs/20_automl.ipynb #d273f595
+@patch
+def _start_run(
+    self: AutoMLService,
+    study,  # the opened study
+    config: OptimizationConfig,  # what to tune and how
+    objective: Callable,  # params -> score
+    maximize: bool,  # direction of the score
+    deadline: float | None,  # no trial starts after this `time.perf_counter()`
+    executor: Executor | None,  # where trials run (None: made from the configuration)
+) -> _Run:
+    "Recover the study, start the strategy, make the executor: the state of a run before its first trial."
+    from optuna.trial import TrialState
+
+    trials = study.get_trials(deepcopy=False)
+    retried = self._recover(study, trials)
+    if retried or any(t.state == TrialState.RUNNING for t in trials):
+        trials = study.get_trials(deepcopy=False)
+    study.sampler = _sampler(config, len(trials))
+    proposer = _PROPOSERS[config.search_strategy](config, maximize)
+    proposer.start(study, trials)
+    dists = {r.name: to_distribution(r) for r in config.hyperparameter_ranges}
+    n_waiting = sum(
+        t.state == TrialState.WAITING for t in study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
+    )
+    n_done = _counts(trials)
+    inter = {
+        t.number: dict(t.intermediate_values) for t in trials if t.state.name == "COMPLETE" and t.intermediate_values
+    }
+    call = TrialCall(objective)
+    own = executor is None
+    ex = trial_executor(config, call) if own else executor
+    return _Run(study, config, proposer, dists, call, ex, own, maximize, deadline, n_done, n_waiting, inter)
+
+# %% ../nbs/20_automl.ipynb #f9dd0126
+@patch
+def _reference(self: AutoMLService, inter: dict, config) -> dict[int, float] | None:
+    if len(inter) < config.early_stopping_warmup:
+        return None
+    steps = sorted({s for v in inter.values() for s in v})
+    return {s: float(np.median([v[s] for v in inter.values() if s in v])) for s in steps}
+
+# %% ../nbs/20_automl.ipynb #14a34349
+@patch
+def _fill(self: AutoMLService, run: _Run) -> None:
+    "Start trials until `workers` are in flight, `n_trials` are reached, the time is up or a grid is exhausted."
+    config, study = run.config, run.study
+    while len(run.pending) < config.workers and run.n_done + len(run.pending) < config.n_trials:
+        if run.deadline is not None and time.perf_counter() >= run.deadline:
+            run.stopped = "timeout"
+            break
+        if run.n_waiting == 0 and run.proposer.exhaust_on_empty:
+            run.stopped = "grid_exhausted"
+            break
+        if run.n_waiting == 0:
+            p = run.proposer.propose([pp for _, pp in run.pending.values()])
+            if p is not None:
+                study.enqueue_trial(p, user_attrs={"source": config.search_strategy.value})
+                run.n_waiting += 1
+        trial = study.ask(run.dists)
+        if run.n_waiting:
+            run.n_waiting -= 1
+        params = clean_params(config, trial.params)
+        ref = self._reference(run.inter, config) if config.early_stopping else None
+        run.pending[trial.number] = (trial, params)
+        fut = run.ex.submit(run.call, TrialRequest(trial.number, params, run.maximize, ref))
+        fut.add_done_callback(lambda f, n=trial.number, q=run.done_q: q.put((n, f)))
+
+# %% ../nbs/20_automl.ipynb #9b593e79
+@patch
+def _tell(self: AutoMLService, study, trial, params, out: TrialOutcome) -> TrialRecord:
+    from optuna.trial import TrialState
+
+    attrs = {"duration_s": out.duration_s, "worker": out.worker}
+    if out.metrics:
+        attrs["metrics"] = out.metrics
+    if out.error:
+        attrs["error"] = out.error
+    trial.set_user_attr("outcome", attrs)
+    if out.status == "pruned" or (out.intermediate and out.status == "complete"):
+        for s, v in out.intermediate.items():
+            trial.report(v, int(s))
+    if out.status == "complete":
+        study.tell(trial, out.value)
+    elif out.status == "pruned":
+        study.tell(trial, state=TrialState.PRUNED)
+    else:
+        study.tell(trial, state=TrialState.FAIL)
+    return TrialRecord(
+        number=trial.number,
+        params=params,
+        score=out.value if out.status != "failed" else None,
+        status=out.status,
+        duration_s=out.duration_s,
+        error=out.error,
+        metrics=out.metrics,
+        intermediate=out.intermediate,
+        worker=out.worker,
+    )
+
+# %% ../nbs/20_automl.ipynb #b06cb899
+@patch
+def _collect(self: AutoMLService, run: _Run, callbacks: Sequence[Callable[[TrialRecord], None]]) -> None:
+    "Wait for the next finished trial and record it in the study, the strategy and the callbacks."
+    number, fut = run.done_q.get()
+    trial, params = run.pending.pop(number)
+    try:
+        out = fut.result()
+    except Exception as e:  # the executor itself failed (e.g. a worker process died)
+        out = TrialOutcome(number, "failed", error=f"executor error: {type(e).__name__}: {e}")
+        if run.own and isinstance(e, cf.BrokenExecutor):
+            run.ex.shutdown(wait=False)
+            run.ex = trial_executor(run.config, run.call)
+    rec = self._tell(run.study, trial, params, out)
+    run.proposer.observe(params, out.value if out.status != "failed" else None, out.status)
+    if out.status == "complete" and out.intermediate:
+        run.inter[number] = out.intermediate
+    run.n_done += 1
+    _log.debug("trial %d %s: %s %s", number, out.status, out.value, params)
+    for cb in callbacks:
+        cb(rec)
+
+# %% ../nbs/20_automl.ipynb #493a24df
+@patch
+def _abandon(self: AutoMLService, run: _Run) -> None:
+    "Mark the trials in flight interrupted and enqueue their params again (best effort)."
+    for number, (trial, params) in run.pending.items():  # leave no RUNNING trial behind if we can help it
+        try:
+            self._interrupt(run.study, run.study.get_trials(deepcopy=False)[number])
+            self._retry(run.study, trial.number, params)
+        except Exception:
+            pass
+
+# %% ../nbs/20_automl.ipynb #77494415
+@patch
+def _record(self: AutoMLService, t, config) -> TrialRecord:
+    o = t.user_attrs.get("outcome", {})
+    st = {"COMPLETE": "complete", "PRUNED": "pruned", "RUNNING": "running", "WAITING": "waiting"}.get(t.state.name)
+    if st is None:
+        st = "interrupted" if t.user_attrs.get("interrupted") else "failed"
+    dur = o.get("duration_s")
+    if dur is None and t.datetime_start and t.datetime_complete:
+        dur = (t.datetime_complete - t.datetime_start).total_seconds()
+    return TrialRecord(
+        number=t.number,
+        params=clean_params(config, _trial_params(t)),
+        score=t.value if st in ("complete", "pruned") else None,
+        status=st,
+        duration_s=dur,
+        error=o.get("error"),
+        metrics=o.get("metrics", {}),
+        intermediate={int(k): v for k, v in t.intermediate_values.items()},
+        worker=o.get("worker"),
+        retry_of=t.user_attrs.get("retry_of"),
+    )
+
+# %% ../nbs/20_automl.ipynb #aa23c48c
+@patch
+def _result(self: AutoMLService, study, config, direction, url, duration, existing, stopped) -> OptimizationResult:
+    recs = [self._record(t, config) for t in study.get_trials(deepcopy=False)]
+    done = [r for r in recs if r.status == "complete"]
+    best = (max if direction == "maximize" else min)(done, key=lambda r: r.score) if done else None
+    if best is None:
+        _log.warning("study %s: no trial completed", study.study_name)
+    cnt = lambda s: sum(r.status == s for r in recs)
+    return OptimizationResult(
+        study_name=study.study_name,
+        storage=_redact(url),
+        model_type=config.model_type,
+        search_strategy=config.search_strategy,
+        direction=direction,
+        best_params=dict(best.params) if best else {},
+        best_score=best.score if best else None,
+        best_trial=best.number if best else None,
+        trials=recs,
+        n_complete=len(done),
+        n_failed=cnt("failed"),
+        n_pruned=cnt("pruned"),
+        n_interrupted=cnt("interrupted"),
+        duration_s=duration,
+        resumed=existing,
+        stopped=stopped,
+    )
+
+# %% ../nbs/20_automl.ipynb #e77f0de2
+@patch
+def optimize_hyperparameters(
+    self: AutoMLService,
+    config: OptimizationConfig | dict,  # what to tune and how
+    objective: Callable | None = None,  # params -> score (or dict with 'score'); None: built-in
+    data: Any = None,  # data of the built-in objective: OHLCV frame or windows X
+    y: Any = None,  # targets when `data` is an array of windows
+    executor: Executor | None = None,  # where trials run (default: from config.executor)
+    callbacks: Sequence[Callable[[TrialRecord], None]] = (),  # called after each finished trial
+) -> OptimizationResult:
+    "Search `config.hyperparameter_ranges` for the best score of `objective`; resumable from its storage."
+    if isinstance(config, BaseModel) and not isinstance(config, OptimizationConfig):
+        config = config.model_dump()
+    config = config if isinstance(config, OptimizationConfig) else OptimizationConfig.model_validate(config)
+    t_start = time.perf_counter()
+    deadline = t_start + config.timeout if config.timeout else None
+    objective, direction = self._resolve_objective(config, objective, data, y)
+    study, url, existing = self._open_study(config, direction)
+    run = self._start_run(study, config, objective, direction == "maximize", deadline, executor)
+    study.set_user_attr("driver", {"host": socket.gethostname(), "pid": os.getpid()})
+    try:
+        while True:
+            self._fill(run)
+            if not run.pending:
+                break
+            self._collect(run, callbacks)
+    except BaseException:
+        self._abandon(run)
+        raise
+    finally:
+        if run.own:
+            run.ex.shutdown(wait=False)
+        try:
+            study.set_user_attr("driver", None)
+        except Exception:
+            pass
+    return self._result(study, config, direction, url, time.perf_counter() - t_start, existing, run.stopped)
 
 
 automl_service = AutoMLService()
@@ -1226,7 +1289,7 @@ def from_config(cls: WalkForwardObjective, config: OptimizationConfig, data: Any
         horizon=o.horizon,
     )
 
-
+# %% ../nbs/20_automl.ipynb #829a70bf
 @patch
 def preparation(self: WalkForwardObjective, engine) -> Preparation | None:
     "The unfitted preparation of candles for `engine` (None for array data)."
@@ -1236,7 +1299,7 @@ def preparation(self: WalkForwardObjective, engine) -> Preparation | None:
     seq = getattr(engine, "sequence_length", None)
     return clone(t).set_params(sequence_length=seq) if seq else clone(t)
 
-
+# %% ../nbs/20_automl.ipynb #ccc6a8d5
 @patch
 def __call__(self: WalkForwardObjective, params: dict, reporter: Reporter | None = None) -> dict:
     "Walk-forward `score` (the metric's fold mean) and the other metrics of the engine with `params`."
@@ -1290,7 +1353,7 @@ def parameter_importance(result: OptimizationResult) -> pd.Series:
     imp = optuna.importance.get_param_importances(study, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0))
     return pd.Series(imp, name="importance").sort_values(ascending=False)
 
-
+# %% ../nbs/20_automl.ipynb #c0d5e028
 def plot_convergence(
     result: OptimizationResult,  # a finished (or partial) study
     ax=None,  # matplotlib axes (default: a new figure)
@@ -1312,7 +1375,7 @@ def plot_convergence(
     ax.grid(alpha=0.3)
     return ax
 
-
+# %% ../nbs/20_automl.ipynb #06c41941
 def plot_parameter_effects(result: OptimizationResult) -> Any:
     "Score against each hyperparameter (complete trials), log axis for positive ranges spanning decades."
     import matplotlib.pyplot as plt

@@ -995,9 +995,9 @@ class StrategyComparison:
         eq = {k: pd.concat([b.equity for b in bts], axis=1).mean(axis=1) for k, bts in self.backtests.items()}
         return pd.DataFrame(eq | {"buy & hold": self.benchmark})
 
-# %% ../nbs/15_backtest.ipynb #ee5adaa7
+# %% ../nbs/15_backtest.ipynb #114b758b
 def compare_strategies(
-    predictions: dict,  # model -> frame with `seed` and `y_pred` columns, indexed by decision time
+    predictions: dict,  # model -> frame with `seed` and `y_pred` columns on decision times (or a result holding it)
     candles: pd.DataFrame,  # OHLCV candles covering the predictions (the backtest runs from the first prediction)
     fee_bps: float = 10.0,  # fee per side, basis points
     slippage_bps: float = 0.0,  # slippage per side, basis points
@@ -1007,6 +1007,7 @@ def compare_strategies(
     "Backtest every model's predictions, seed by seed, on the out-of-sample candles."
     if not predictions:
         raise ConfigError("no predictions to compare")
+    predictions = {k: getattr(p, "predictions", p) for k, p in predictions.items()}  # walk-forward results too
     start = min(p.index.min() for p in predictions.values())
     oos = candles.loc[start:]
     pos_kw = dict(long_threshold=threshold, short_threshold=-threshold) if kind == "returns" else {}

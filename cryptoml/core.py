@@ -1,4 +1,5 @@
-"""Project paths, seeding, logging, atomic writes and the error types every other module uses.
+"""Settings, project paths, seeding, logging, executors, durable atomic writes, the saved-model format and the error
+types of every module.
 
 Docs: https://cryptoml.github.io/cryptoml/core.html.md"""
 
@@ -7,16 +8,29 @@ Docs: https://cryptoml.github.io/cryptoml/core.html.md"""
 # %% ../nbs/00_core.ipynb #aacc0f05
 from __future__ import annotations
 
-import contextlib, hashlib, logging, os, random, sys, tempfile
-from pathlib import Path
+import contextlib, hashlib, importlib, inspect, json, logging, os, random, re, secrets, shutil, sys, tempfile, time
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
 from typing import Iterator
 
 import numpy as np
+import concurrent.futures as cf, multiprocessing as mp, pickle, threading
+from collections import deque
+from typing import Any, Callable, Iterable, Protocol, runtime_checkable
+
+from fastcore.basics import patch
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # %% auto #0
-__all__ = ['CryptoMLError', 'DataValidationError', 'ConfigError', 'DataSourceError', 'NotFittedError', 'ModelFileError',
-           'PipelineError', 'project_root', 'data_dir', 'models_dir', 'reports_dir', 'shared_data_dir', 'set_seed',
-           'get_logger', 'setup_logging', 'atomic_write', 'atomic_dir', 'file_sha256']
+__all__ = ['EXECUTORS', 'STALE_AFTER', 'POINTER', 'MANIFEST', 'FORMAT_VERSION', 'SAFE_SUFFIXES', 'CryptoMLError',
+           'DataValidationError', 'ConfigError', 'DataSourceError', 'NotFittedError', 'ModelFileError', 'PipelineError',
+           'Settings', 'settings', 'settings_env', 'project_root', 'data_dir', 'models_dir', 'reports_dir',
+           'shared_data_dir', 'set_seed', 'get_logger', 'setup_logging', 'WorkerError', 'TaskFuture', 'Executor',
+           'InProcessExecutor', 'check_picklable', 'ProcessExecutor', 'SpawnFuture', 'SpawnExecutor', 'DaskExecutor',
+           'register_executor', 'make_executor', 'fsync_dir', 'atomic_write', 'file_sha256', 'atomic_dir',
+           'current_version', 'versioned_dir', 'Artifact', 'load_artifact_class', 'finish_estimator', 'write_artifact',
+           'verify_artifact', 'read_artifact']
 
 # %% ../nbs/00_core.ipynb #e06d1782
 class CryptoMLError(Exception):
@@ -46,14 +60,62 @@ class ModelFileError(CryptoMLError, ValueError):
 class PipelineError(CryptoMLError, RuntimeError):
     "A papermill pipeline run failed; the message says at which cell."
 
+# %% ../nbs/00_core.ipynb #56c0abab
+class Settings(BaseSettings):
+    "Every `CRYPTOML_*` environment variable the package reads, typed, with its default (read with `settings()`)."
+
+    model_config = SettingsConfigDict(env_prefix="CRYPTOML_", env_ignore_empty=True, str_strip_whitespace=True)
+    home: Path | None = None  # the project checkout (default: the folder with pyproject.toml above the package)
+    data_dir: Path | None = None  # local market-data cache (default: `<home>/data`)
+    models_dir: Path | None = None  # persisted models and the job table (default: `<home>/models`)
+    reports_dir: Path | None = None  # pipeline runs and HTML reports (default: `<home>/reports`)
+    pipelines_dir: Path | None = None  # papermill templates (default: `<home>/pipelines`)
+    shared_data: Path | None = None  # real market data for tests and benchmarks (default: `<home>/../shared/data`)
+    market_data: str = ""  # more folders of candle files for `load_market_data`, separated by `os.pathsep`
+    jobs_url: str | None = None  # job table: a database URL or a SQLite path (default: `<models_dir>/jobs.sqlite`)
+    executor: str = "local"  # job backend: "local" (a process per job) or "dask" (see `make_executor`)
+    job_workers: int = Field(2, ge=1)  # jobs running at once on the local backend
+    dask_address: str | None = None  # scheduler address of the Dask backend (e.g. "tcp://10.0.0.5:8786")
+    cancel_grace: float = Field(10.0, ge=0)  # seconds between a job's cancel request and the hard kill
+    api_key: SecretStr | None = None  # key of the HTTP API's protected routes (unset: they answer 401)
+    api_rate: float = Field(20.0, ge=0)  # API requests per second per client, sustained (0: no limit)
+    api_burst: int = Field(40, ge=1)  # API requests a client may send at once
+    api_max_body: int = Field(2_000_000, ge=1024)  # largest API request body in bytes (larger: 413)
+    sentiment_transformer: str | None = None  # local transformer model folder for the sentiment source "transformer"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_unset(cls, data):
+        return {k: v for k, v in data.items() if not (isinstance(v, str) and not v.strip())}
+
+# %% ../nbs/00_core.ipynb #fb54594f
+def settings(
+    **overrides,  # field values that win over the environment
+) -> Settings:
+    "The settings now: the `CRYPTOML_*` environment read at this call, then `overrides`."
+    try:
+        return Settings(**overrides)
+    except ValidationError as e:
+        err = e.errors()[0]
+        field = str(err["loc"][0]) if err["loc"] else "*"
+        got = "" if field == "api_key" else f" (got {err.get('input')!r})"  # never echo a secret
+        raise ConfigError(f"invalid setting CRYPTOML_{field.upper()}: {err['msg']}{got}") from None
+
+# %% ../nbs/00_core.ipynb #83f8f873
+def settings_env(
+    **values,  # field name -> value, e.g. reports_dir="/tmp/x"
+) -> dict[str, str]:
+    "The environment variables that give a child process these settings."
+    unknown = sorted(set(values) - set(Settings.model_fields))
+    if unknown:
+        raise ConfigError(f"unknown setting(s) {unknown}; known: {sorted(Settings.model_fields)}")
+    return {f"CRYPTOML_{k.upper()}": str(v) for k, v in values.items() if v is not None}
+
 # %% ../nbs/00_core.ipynb #c191d8af
-_ENV = {"data": "CRYPTOML_DATA_DIR", "models": "CRYPTOML_MODELS_DIR", "reports": "CRYPTOML_REPORTS_DIR"}
-
-
 def project_root() -> Path:
     "The project checkout (`CRYPTOML_HOME`, else the folder with pyproject.toml above the package, else the cwd)."
-    if env := os.environ.get("CRYPTOML_HOME"):
-        return Path(env).expanduser().resolve()
+    if (home := settings().home) is not None:
+        return home.expanduser().resolve()
     starts = [Path(globals()["__file__"]).resolve().parent] if "__file__" in globals() else []
     for start in starts + [Path.cwd().resolve()]:
         for d in [start, *start.parents]:
@@ -61,15 +123,15 @@ def project_root() -> Path:
                 return d
     return Path.cwd().resolve()
 
-
+# %% ../nbs/00_core.ipynb #cfc1c9c4
 def _workdir(kind: str, create: bool) -> Path:
-    env = os.environ.get(_ENV[kind])
-    p = Path(env).expanduser() if env else project_root() / kind
+    p = getattr(settings(), f"{kind}_dir")
+    p = p.expanduser() if p is not None else project_root() / kind
     if create:
         p.mkdir(parents=True, exist_ok=True)
     return p
 
-
+# %% ../nbs/00_core.ipynb #53b96070
 def data_dir(create: bool = False) -> Path:
     "Folder of the local market-data cache (`CRYPTOML_DATA_DIR`, default `data/`)."
     return _workdir("data", create)
@@ -84,11 +146,11 @@ def reports_dir(create: bool = False) -> Path:
     "Folder of pipeline runs and HTML reports (`CRYPTOML_REPORTS_DIR`, default `reports/`)."
     return _workdir("reports", create)
 
-
+# %% ../nbs/00_core.ipynb #6d10d176
 def shared_data_dir() -> Path | None:
     "Folder of real market data for tests and benchmarks (`CRYPTOML_SHARED_DATA`, else `../shared/data`), if present."
-    env = os.environ.get("CRYPTOML_SHARED_DATA")
-    p = Path(env).expanduser() if env else project_root().parent / "shared" / "data"
+    p = settings().shared_data
+    p = p.expanduser() if p is not None else project_root().parent / "shared" / "data"
     return p if p.is_dir() else None
 
 # %% ../nbs/00_core.ipynb #186d3ed0
@@ -124,7 +186,7 @@ def get_logger(name: str) -> logging.Logger:
     "The logger of a `cryptoml` module (`cryptoml.<name>`)."
     return logging.getLogger(name if name.startswith("cryptoml") else f"cryptoml.{name}")
 
-
+# %% ../nbs/00_core.ipynb #1bed3b0a
 def setup_logging(
     level: int | str = logging.INFO,  # logging level for the `cryptoml` loggers
     fmt: str = "%(asctime)s %(levelname)s %(name)s: %(message)s",  # record format
@@ -139,14 +201,461 @@ def setup_logging(
         log.addHandler(h)
     return log
 
+# %% ../nbs/00_core.ipynb #2aaec16f
+class WorkerError(CryptoMLError, RuntimeError):
+    "A task's worker process ended (crashed, or was killed) without returning; `exitcode` says how."
+
+    def __init__(self, message: str, exitcode: int | None = None):
+        super().__init__(message)
+        self.exitcode = exitcode
+
+    def __reduce__(self):
+        return type(self), (str(self), self.exitcode)
+
+# %% ../nbs/00_core.ipynb #bc595b9e
+@runtime_checkable
+class TaskFuture(Protocol):
+    "What `Executor.submit` returns (a `concurrent.futures.Future`, a Dask future, ...)."
+
+    def result(self, timeout: float | None = None) -> Any: ...
+    def add_done_callback(self, fn: Callable[[Any], None]) -> None: ...
+
+# %% ../nbs/00_core.ipynb #1ebd19d6
+@runtime_checkable
+class Executor(Protocol):
+    "Where tasks run: `submit(fn, *args)` -> future, `map(fn, items)` -> list, `shutdown(wait)`."
+
+    def submit(self, fn: Callable, *args) -> TaskFuture: ...
+    def map(self, fn: Callable, items: Iterable) -> list: ...
+    def shutdown(self, wait: bool = True) -> None: ...
+
+# %% ../nbs/00_core.ipynb #4e8c2407
+class InProcessExecutor:
+    "Runs each task at once in the calling thread; `submit` returns a finished future."
+
+    def __init__(
+        self,
+        workers: int = 1,  # accepted for a uniform signature; always one
+        install: Callable | None = None,  # accepted for a uniform signature (nothing to install)
+    ):
+        self.workers = 1
+
+    def submit(self, fn: Callable, *args) -> cf.Future:
+        "Run `fn(*args)` now; its result or exception is in the returned future."
+        f = cf.Future()
+        try:
+            f.set_result(fn(*args))
+        except Exception as e:
+            f.set_exception(e)
+        return f
+
+    def map(self, fn: Callable, items: Iterable) -> list:
+        "`[fn(x) for x in items]`."
+        return [fn(x) for x in items]
+
+    def shutdown(self, wait: bool = True) -> None:
+        "Nothing to free."
+
+# %% ../nbs/00_core.ipynb #4ea3ff45
+def check_picklable(
+    fn: Any,  # the function or callable object to send
+    what: str = "task function",  # how the error names it
+    hint: str = "run it in-process",  # the alternative the error suggests
+) -> None:
+    "Raise a `ConfigError` if `fn` cannot be sent to a spawned process."
+    main = sys.modules.get("__main__")
+    if getattr(fn, "__module__", None) == "__main__" and not getattr(main, "__file__", None):
+        raise ConfigError(
+            f"the {what} {getattr(fn, '__qualname__', fn)!r} is defined in a notebook or REPL, which spawned worker "
+            f"processes cannot import; move it to a module (a .py file) or {hint}"
+        )
+    try:
+        pickle.dumps(fn)
+    except Exception as e:
+        raise ConfigError(
+            f"the {what} cannot be pickled for worker processes ({type(e).__name__}: {e}); "
+            f"use a module-level function or {hint}"
+        ) from None
+
+# %% ../nbs/00_core.ipynb #3c1ecb8a
+_INSTALLED: dict = {}
+
+
+def _start_worker(fn, barrier) -> None:
+    "Initializer of a pool worker: install `fn`, then wait until every worker is up (so the first tasks spread out)."
+    _INSTALLED["fn"] = fn
+    with contextlib.suppress(Exception):
+        barrier.wait(60)
+
+
+def _noop() -> None:
+    pass
+
+
+def _call_installed(*args):
+    return _INSTALLED["fn"](*args)
+
+# %% ../nbs/00_core.ipynb #314f7e24
+class ProcessExecutor:
+    "A pool of spawned worker processes, reused between tasks; `install` is sent once to each worker."
+
+    def __init__(
+        self,
+        workers: int = 2,  # worker processes
+        install: Callable | None = None,  # a task function sent once per worker, not with every task
+        mp_context: str = "spawn",  # multiprocessing start method
+    ):
+        if int(workers) < 1:
+            raise ConfigError(f"workers must be >= 1, got {workers}")
+        if install is not None:
+            check_picklable(install)
+        self.workers, self._fn, ctx = int(workers), install, mp.get_context(mp_context)
+        init = (install, ctx.Barrier(self.workers))
+        self._pool = cf.ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_start_worker, initargs=init)
+        for _ in range(self.workers):  # start every worker now: the pool would start them one by one, as tasks come
+            self._pool.submit(_noop)
+
+    def submit(self, fn: Callable, *args) -> cf.Future:
+        "Run `fn(*args)` in a worker; returns its future."
+        if fn is self._fn and fn is not None:
+            return self._pool.submit(_call_installed, *args)
+        check_picklable(fn)
+        return self._pool.submit(fn, *args)
+
+    def map(self, fn: Callable, items: Iterable) -> list:
+        "`[fn(x) for x in items]` across the workers, in order."
+        return [f.result() for f in [self.submit(fn, x) for x in items]]
+
+    def shutdown(self, wait: bool = True) -> None:
+        "Stop the workers (tasks not started are cancelled)."
+        self._pool.shutdown(wait=wait, cancel_futures=True)
+
+# %% ../nbs/00_core.ipynb #a9b2e19c
+def _watch_parent(parent: int, every: float = 0.5) -> None:
+    while True:
+        time.sleep(every)
+        if os.getppid() != parent:  # the parent died (kill -9): do not run on as an orphan
+            with contextlib.suppress(Exception):
+                if os.getpgid(0) == os.getpid():
+                    os.killpg(os.getpid(), 9)  # this task's process group: itself and its children
+            os._exit(3)
+
+# %% ../nbs/00_core.ipynb #7c1628d1
+def _kill_tree(p) -> None:
+    "SIGKILL a task process and everything it started (its process group), or just the process."
+    try:
+        os.killpg(p.pid, 9)
+    except (OSError, AttributeError):
+        p.kill()
+
+# %% ../nbs/00_core.ipynb #cffbcb90
+def _task_main(fn: Callable, args: tuple, conn, parent: int) -> None:
+    "Body of a task process: own process group, watch the parent, run `fn(*args)`, send the outcome back."
+    with contextlib.suppress(OSError):
+        os.setpgid(0, 0)
+    mp.current_process()._config["daemon"] = False  # a task may start processes of its own
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    try:
+        out = (True, fn(*args))
+    except Exception as e:
+        out = (False, e)
+    except BaseException as e:
+        out = (False, WorkerError(f"the task stopped with {type(e).__name__}: {e}"))
+    try:
+        conn.send(out)
+    except Exception as e:
+        conn.send((False, WorkerError(f"the task's outcome could not be sent back ({type(e).__name__}: {e})")))
+    conn.close()
+
+# %% ../nbs/00_core.ipynb #150926b8
+class SpawnFuture(cf.Future):
+    "The future of a task in its own process: `pid` once it runs, `kill()` ends it and its children."
+
+    def __init__(self, executor: SpawnExecutor):
+        super().__init__()
+        self._executor, self.pid = executor, None
+
+    def kill(self) -> bool:
+        "SIGKILL the task's process group; False if it was not running (its future then fails with `WorkerError`)."
+        return self._executor._kill(self)
+
+# %% ../nbs/00_core.ipynb #637d20c7
+class SpawnExecutor:
+    "One spawned process per task, at most `workers` at once (the rest wait in order); running tasks can be killed."
+
+    isolates = True  # each task has a process of its own, which `SpawnFuture.kill` ends
+
+    def __init__(
+        self,
+        workers: int = 2,  # task processes at once
+        install: Callable | None = None,  # accepted for a uniform signature (every task carries its function)
+        mp_context: str = "spawn",  # multiprocessing start method
+        poll: float = 0.05,  # seconds between checks of the processes
+    ):
+        if int(workers) < 1:
+            raise ConfigError(f"workers must be >= 1, got {workers}")
+        self.workers, self.poll, self._ctx = int(workers), poll, mp.get_context(mp_context)
+        self._waiting: deque = deque()  # (future, fn, args) not started yet
+        self._running: dict = {}  # future -> [process, pipe end, outcome or None]
+        self._lock, self._thread, self._closed = threading.RLock(), None, False
+
+    def __repr__(self):
+        return f"SpawnExecutor(workers={self.workers})"
+
+# %% ../nbs/00_core.ipynb #d5c957e3
+@patch
+def submit(self: SpawnExecutor, fn: Callable, *args) -> SpawnFuture:
+    "Queue `fn(*args)` to run in a new process; returns its future."
+    check_picklable(fn)
+    fut = SpawnFuture(self)
+    with self._lock:
+        if self._closed:
+            raise RuntimeError("cannot submit to an executor that was shut down")
+        self._waiting.append((fut, fn, args))
+        self._start_waiting()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._watch, name="cryptoml-spawn", daemon=True)
+            self._thread.start()
+    return fut
+
+# %% ../nbs/00_core.ipynb #88106f2b
+@patch
+def _start_waiting(self: SpawnExecutor) -> None:
+    while self._waiting and len(self._running) < self.workers:
+        fut, fn, args = self._waiting.popleft()
+        if not fut.set_running_or_notify_cancel():
+            continue  # cancelled while it waited
+        recv, send = self._ctx.Pipe(duplex=False)
+        p = self._ctx.Process(target=_task_main, args=(fn, args, send, os.getpid()), daemon=True, name="cryptoml-task")
+        try:
+            p.start()
+        except Exception as e:
+            fut.set_exception(WorkerError(f"could not start a task process ({type(e).__name__}: {e})"))
+            continue
+        finally:
+            send.close()
+        fut.pid = p.pid
+        self._running[fut] = [p, recv, None]
+
+# %% ../nbs/00_core.ipynb #6251f086
+@patch
+def _watch(self: SpawnExecutor) -> None:
+    while True:
+        time.sleep(self.poll)
+        with self._lock:
+            for fut, slot in list(self._running.items()):
+                try:
+                    self._check(fut, slot)
+                except Exception as e:  # never let one task stop the watcher
+                    self._running.pop(fut, None)
+                    if not fut.done():
+                        fut.set_exception(WorkerError(f"the task could not be watched ({type(e).__name__}: {e})"))
+            self._start_waiting()
+            if not self._running and not self._waiting:
+                self._thread = None
+                return
+
+# %% ../nbs/00_core.ipynb #92f539a9
+@patch
+def _check(self: SpawnExecutor, fut: SpawnFuture, slot: list) -> None:
+    p, conn, out = slot
+    alive = p.is_alive()
+    if out is None and conn.poll():
+        try:
+            slot[2] = out = conn.recv()
+        except (EOFError, OSError):
+            slot[2] = out = (False, None)  # the pipe closed without an outcome
+        except Exception as e:
+            slot[2] = out = (False, WorkerError(f"the task's outcome could not be read ({type(e).__name__}: {e})"))
+    if alive:
+        return
+    p.join(0)
+    conn.close()
+    del self._running[fut]
+    ok, value = out if out is not None else (False, None)
+    if fut.done():
+        return
+    if ok:
+        fut.set_result(value)
+    else:
+        fut.set_exception(value or WorkerError(f"the task's process exited with code {p.exitcode}", p.exitcode))
+
+# %% ../nbs/00_core.ipynb #1dcdb039
+@patch
+def _kill(self: SpawnExecutor, fut: SpawnFuture) -> bool:
+    with self._lock:
+        slot = self._running.get(fut)
+        if slot is None or not slot[0].is_alive():
+            return False
+        _kill_tree(slot[0])
+        slot[0].join(5)
+        return True
+
+# %% ../nbs/00_core.ipynb #af098a20
+@patch
+def map(self: SpawnExecutor, fn: Callable, items: Iterable) -> list:
+    "`[fn(x) for x in items]`, each in its own process, in order."
+    return [f.result() for f in [self.submit(fn, x) for x in items]]
+
+# %% ../nbs/00_core.ipynb #6dfc4361
+@patch
+def shutdown(
+    self: SpawnExecutor,
+    wait: bool = True,  # block until every task has finished
+    kill: bool = False,  # kill the running tasks and cancel the waiting ones first
+) -> None:
+    "Accept no more tasks; optionally kill what runs; optionally wait for the rest."
+    with self._lock:
+        self._closed = True
+        futs = list(self._running) + [w[0] for w in self._waiting]
+        if kill:
+            for fut, _, _ in self._waiting:
+                fut.cancel()
+            for fut in list(self._running):
+                self._kill(fut)
+    if wait:
+        cf.wait(futs)
+
+# %% ../nbs/00_core.ipynb #dd8194eb
+def _in_dask_worker() -> bool:
+    "True inside a task running on a Dask worker."
+    try:
+        from distributed import get_worker
+
+        get_worker()
+        return True
+    except Exception:
+        return False
+
+# %% ../nbs/00_core.ipynb #ba473613
+class DaskExecutor:
+    "Tasks on a `dask.distributed` cluster (a scheduler address, a `Client`, or the worker's client inside a task)."
+
+    def __init__(
+        self,
+        workers: int | None = None,  # accepted for a uniform signature (the cluster decides)
+        address: str | Any | None = None,  # scheduler address or `Client` (None: the worker's, or the settings')
+        install: Callable | None = None,  # accepted for a uniform signature (every task carries its function)
+        timeout: float = 10.0,  # seconds to connect
+    ):
+        from distributed import Client
+
+        self.workers, self._cm, self._own = workers, None, False
+        if isinstance(address, Client):
+            self.client = address
+        elif address is None and _in_dask_worker():
+            from distributed import worker_client
+
+            self._cm = worker_client()
+            self.client = self._cm.__enter__()  # secede: wait without holding a worker slot
+        else:
+            address = address or settings().dask_address
+            if not address:
+                raise ConfigError("the dask executor needs a scheduler address (CRYPTOML_DASK_ADDRESS or address=...)")
+            self.client, self._own = Client(address, set_as_default=False, timeout=timeout), True
+
+    def __repr__(self):
+        return f"DaskExecutor({self.client.scheduler.address!r})"
+
+    def submit(self, fn: Callable, *args):
+        "Run `fn(*args)` on the cluster; returns a Dask future."
+        return self.client.submit(fn, *args, pure=False)
+
+    def map(self, fn: Callable, items: Iterable) -> list:
+        "`[fn(x) for x in items]` on the cluster, in order."
+        items = list(items)
+        return self.client.gather(self.client.map(fn, items, pure=False)) if items else []
+
+    def shutdown(self, wait: bool = True) -> None:
+        "Release the client (rejoin the worker's pool inside a task; close it if this executor opened it)."
+        if self._cm is not None:
+            self._cm.__exit__(None, None, None)
+            self._cm = None
+        elif self._own:
+            self.client.close()
+
+# %% ../nbs/00_core.ipynb #d0eb71bb
+EXECUTORS: dict[str, Callable[..., Executor]] = {
+    "inprocess": InProcessExecutor,
+    "process": ProcessExecutor,
+    "local": SpawnExecutor,
+    "dask": DaskExecutor,
+}
+
+
+def register_executor(
+    name: str,  # the kind, as `make_executor` and `OptimizationConfig.executor` name it
+    factory: Callable[..., Executor],  # factory(workers=..., **options) -> Executor
+) -> None:
+    "Make an executor selectable by name."
+    EXECUTORS[name.lower()] = factory
+
+# %% ../nbs/00_core.ipynb #ae1bcd69
+def make_executor(
+    kind: str | None = None,  # "inprocess", "process", "local", "dask" or registered; None: `CRYPTOML_EXECUTOR`
+    workers: int | None = None,  # tasks at once (None: the executor's default)
+    **options,  # for the executor (install, address, ...); None values are dropped
+) -> Executor:
+    "The executor `kind`."
+    kind = (kind or settings().executor).lower()
+    if kind not in EXECUTORS:
+        raise ConfigError(f"unknown executor {kind!r}; registered: {sorted(EXECUTORS)}")
+    factory, kw = EXECUTORS[kind], {k: v for k, v in {"workers": workers, **options}.items() if v is not None}
+    params = inspect.signature(factory).parameters
+    if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
+        bad = sorted(set(kw) - set(params))
+        if bad:
+            raise ConfigError(f"executor {kind!r} takes no option(s) {bad}; it takes {sorted(params)}")
+    return factory(**kw)
+
+# %% ../nbs/00_core.ipynb #a5d9cc17
+STALE_AFTER = 3600.0  # seconds after which a temporary file or folder left by an interrupted write is removed
+
+
+def fsync_dir(
+    path: str | Path,  # a folder whose entries (created, renamed, removed) must reach the disk
+) -> None:
+    "Flush a folder's entries to disk (a no-op on Windows, where folders cannot be opened)."
+    if os.name == "nt":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+# %% ../nbs/00_core.ipynb #2b0596b6
+def _fsync_tree(root: Path) -> None:
+    "Sync every file and folder under `root`, deepest first, `root` last."
+    for d, _, files in os.walk(root, topdown=False):
+        for f in files:
+            with open(os.path.join(d, f), "rb") as fh:
+                os.fsync(fh.fileno())
+        fsync_dir(d)
+
+# %% ../nbs/00_core.ipynb #3a7de4ea
+def _clean_stale(folder: Path, prefix: str, suffix: str, max_age: float | None = None) -> None:
+    "Remove leftovers `folder/<prefix>...<suffix>` of interrupted writes older than `max_age` (`STALE_AFTER`) seconds."
+    max_age = STALE_AFTER if max_age is None else max_age
+    for p in folder.iterdir() if folder.is_dir() else ():
+        if p.name.startswith(prefix) and p.name.endswith(suffix):
+            with contextlib.suppress(FileNotFoundError):
+                if time.time() - p.lstat().st_mtime < max_age:
+                    continue
+                if p.is_dir() and not p.is_symlink():
+                    shutil.rmtree(p)
+                else:
+                    p.unlink()
+
 # %% ../nbs/00_core.ipynb #2ccd2b7d
 @contextlib.contextmanager
 def atomic_write(
     path: str | Path,  # final destination
 ) -> Iterator[Path]:
-    "Yield a temporary path beside `path`; rename it over `path` only if the block succeeds."
+    "Yield a temporary path beside `path`; on success sync it, rename it over `path` and sync the folder."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _clean_stale(path.parent, f".{path.name}.", ".tmp")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp)
@@ -155,34 +664,11 @@ def atomic_write(
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, path)
+        fsync_dir(path.parent)
     finally:
         tmp.unlink(missing_ok=True)
 
-
-@contextlib.contextmanager
-def atomic_dir(
-    path: str | Path,  # final folder; replaced as a whole if it exists
-) -> Iterator[Path]:
-    "Yield a temporary folder beside `path`; move it to `path` only if the block succeeds."
-    import shutil
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
-    try:
-        yield tmp
-        if path.exists():
-            old = path.with_name(f".{path.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
+# %% ../nbs/00_core.ipynb #08e55cd5
 def file_sha256(path: str | Path) -> str:
     "Hex SHA-256 of a file's bytes."
     h = hashlib.sha256()
@@ -190,3 +676,337 @@ def file_sha256(path: str | Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+# %% ../nbs/00_core.ipynb #0de0a285
+def _recover_dir(path: Path) -> None:
+    "Finish an interrupted `atomic_dir` replace: bring `.<name>.old` back if `path` is gone, else drop it."
+    old = path.with_name(f".{path.name}.old")
+    if old.is_dir():
+        if path.exists():
+            shutil.rmtree(old)
+        else:
+            os.replace(old, path)
+            fsync_dir(path.parent)
+    _clean_stale(path.parent, f".{path.name}.", ".tmp")
+
+# %% ../nbs/00_core.ipynb #56b671f8
+@contextlib.contextmanager
+def atomic_dir(
+    path: str | Path,  # final folder; replaced as a whole if it exists
+) -> Iterator[Path]:
+    "Yield a temporary folder beside `path`; on success sync it and move it to `path` (replacing an old one)."
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _recover_dir(path)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        yield tmp
+        _fsync_tree(tmp)
+        if path.exists():
+            old = path.with_name(f".{path.name}.old")
+            os.replace(path, old)  # a kill here leaves the old folder at .<name>.old; _recover_dir restores it
+            os.replace(tmp, path)
+            fsync_dir(path.parent)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, path)
+        fsync_dir(path.parent)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+# %% ../nbs/00_core.ipynb #0926dbf4
+POINTER = "CURRENT"  # file naming the current version inside a versioned folder
+MANIFEST = "manifest.json"  # file list with sizes and SHA-256 inside every saved version
+_VERSION_RE = re.compile(r"v-[0-9]{8}T[0-9]{12}Z-[0-9a-f]{8}")
+
+
+def current_version(
+    path: str | Path,  # a versioned folder (or a plain folder, which is its own version)
+) -> Path:
+    "The folder holding the current version: the one `path/CURRENT` names, else `path` itself."
+    path = Path(path)
+    ptr = path / POINTER
+    if not ptr.is_file():
+        return path
+    with open(ptr, "rb") as f:
+        name = f.read(100).decode("ascii", "replace").strip()
+    if not _VERSION_RE.fullmatch(name) or not (path / name).is_dir():
+        raise ModelFileError(f"{ptr} names {name[:60]!r}, which is not a version folder inside {path}")
+    return path / name
+
+# %% ../nbs/00_core.ipynb #20765b74
+def _holds_version(path: Path) -> bool:
+    "Whether folder `path` holds a saved version (a pointer, or a manifest of the older single-folder layout)."
+    return (path / POINTER).is_file() or (path / MANIFEST).is_file()
+
+# %% ../nbs/00_core.ipynb #69adcae4
+def _check_target(path: Path, overwrite: bool) -> None:
+    "Refuse to write a versioned folder over a file, a foreign folder, or (unless `overwrite`) a saved version."
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{path} is a file; a saved model is a folder (choose another path)")
+    if path.is_dir() and _holds_version(path):
+        if not overwrite:
+            raise ConfigError(f"{path} already holds a saved model; pass overwrite=True to replace it")
+    elif path.is_dir():
+        other = [p.name for p in path.iterdir() if not (p.name.startswith(".") or _VERSION_RE.fullmatch(p.name))]
+        if other:
+            raise ConfigError(f"{path} is a folder holding other files ({other[:3]}); refusing to save a model into it")
+
+# %% ../nbs/00_core.ipynb #c6271d0c
+@contextlib.contextmanager
+def versioned_dir(
+    path: str | Path,  # the versioned folder (created if missing)
+    overwrite: bool = False,  # replace the current version if there is one; else that is a `ConfigError`
+) -> Iterator[Path]:
+    "Yield a temporary folder; on success sync it and make it the current version of `path` (one atomic replace)."
+    path = Path(path)
+    _check_target(path, overwrite)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _clean_stale(path.parent, f".{path.name}.", ".tmp")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        yield tmp
+        _fsync_tree(tmp)
+        _publish(path, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+# %% ../nbs/00_core.ipynb #7aab1bb5
+def _publish(path: Path, tmp: Path) -> None:
+    "Move `tmp` into `path` as a new version, point `CURRENT` at it, then remove what it replaced and stale leftovers."
+    path.mkdir(exist_ok=True)
+    name = f"v-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}Z-{secrets.token_hex(4)}"
+    os.replace(tmp, path / name)
+    fsync_dir(path)
+    before = None  # the version being replaced (`path` itself: none yet, or the older layout); None: a bad pointer
+    with contextlib.suppress(ModelFileError):
+        before = current_version(path)
+    with atomic_write(path / POINTER) as t:  # the switch: the old version until this replace, the new one after it
+        t.write_text(name + "\n")
+    if before not in (None, path):
+        shutil.rmtree(before, ignore_errors=True)
+    elif before == path and (path / MANIFEST).is_file():  # the older layout's files, listed in its manifest
+        with contextlib.suppress(ValueError, AttributeError, TypeError):
+            for f in [*json.loads((path / MANIFEST).read_text())["files"], MANIFEST]:
+                (path / PurePosixPath(f).name).unlink(missing_ok=True)
+    for p in path.iterdir():  # versions no pointer names (a killed save), once too old to be another save's
+        if _VERSION_RE.fullmatch(p.name) and time.time() - p.stat().st_mtime >= STALE_AFTER:
+            if current_version(path) != p:
+                shutil.rmtree(p, ignore_errors=True)
+    fsync_dir(path)
+
+# %% ../nbs/00_core.ipynb #cd913aed
+class Artifact:
+    "Mixin of everything fitted that saves into the model folder format: hooks for its state in a folder."
+
+    def _save_state(self, folder: Path) -> None:
+        "Write the fitted state into `folder` as JSON, UBJ, .keras, safetensors or NumPy files (never pickle)."
+
+    def _load_state(self, folder: Path) -> None:
+        "Read back what `_save_state` wrote into this object (built from its saved hyperparameters)."
+
+    def _fitted_json(self) -> dict:
+        "Fitted state kept as JSON beside the hyperparameters (default: none; state files come from `_save_state`)."
+        return {}
+
+    def _set_fitted_json(self, d: dict) -> None:
+        "Restore what `_fitted_json` returned."
+
+# %% ../nbs/00_core.ipynb #49782e9e
+def load_artifact_class(
+    qualname: str,  # dotted class path read from a saved file, e.g. "cryptoml.dataset.FeatureScaler"
+    base: type | None = None,  # the class must also subclass this one (default: any `Artifact`)
+) -> type:
+    "The class `qualname` names if it is an `Artifact` defined in a `cryptoml` module, else `ModelFileError`."
+    mod, _, name = str(qualname).rpartition(".")
+    if not (mod == "cryptoml" or mod.startswith("cryptoml.")) or not name.isidentifier():
+        raise ModelFileError(f"refusing to load class {qualname!r}: only cryptoml classes can be loaded")
+    try:
+        klass = getattr(importlib.import_module(mod), name)
+    except (ImportError, AttributeError, ValueError) as e:
+        raise ModelFileError(f"class {qualname!r} is not available: {e}") from None
+    home = getattr(klass, "__module__", "")
+    if not (isinstance(klass, type) and issubclass(klass, Artifact) and home.partition(".")[0] == "cryptoml"):
+        raise ModelFileError(f"{qualname!r} is not a cryptoml artifact class (a subclass of cryptoml.core.Artifact)")
+    if base is not None and not issubclass(klass, base):
+        raise ModelFileError(f"{qualname!r} is not a {base.__name__}")
+    return klass
+
+# %% ../nbs/00_core.ipynb #b86992e0
+def finish_estimator(
+    cls: type,  # a scikit-learn estimator class whose methods were (partly) added with `@patch`
+) -> type:
+    "Redo scikit-learn's class set-up (the `set_<method>_request` setters) after methods were patched in."
+    super(cls, cls).__init_subclass__()
+    return cls
+
+# %% ../nbs/00_core.ipynb #9fc3898f
+FORMAT_VERSION = 2  # on-disk layout written by `write_artifact` (1: the older single-folder engine layout, still read)
+SAFE_SUFFIXES = (".json", ".ubj", ".keras", ".safetensors", ".npy", ".npz")  # the only file types in a saved model
+
+
+def _json_default(o):
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(f"{type(o).__name__} is not JSON serializable")
+
+
+def _write_json(path: Path, obj) -> None:
+    path.write_text(json.dumps(obj, indent=1, default=_json_default))
+
+# %% ../nbs/00_core.ipynb #be13275a
+def _manifest(folder: Path) -> dict:
+    "Size and SHA-256 of every file under `folder`; a file of an unsafe type is a `ConfigError`."
+    files = {}
+    for p in sorted(folder.rglob("*")):
+        if p.is_file():
+            if p.suffix not in SAFE_SUFFIXES:
+                raise ConfigError(f"{p.name}: a saved model may hold only {SAFE_SUFFIXES} files (no pickle)")
+            files[p.relative_to(folder).as_posix()] = {"sha256": file_sha256(p), "bytes": p.stat().st_size}
+    return {"format": "cryptoml.model", "format_version": FORMAT_VERSION, "files": files}
+
+# %% ../nbs/00_core.ipynb #bd9222c5
+def write_artifact(
+    obj: Artifact,  # a fitted artifact (an engine, scaler, regime or sentiment model, RL agent)
+    path: str | Path,  # its folder (version folders and the `CURRENT` pointer)
+    card: dict,  # the model card, JSON-ready, written as metadata.json
+    overwrite: bool = False,  # replace the current version of a model saved at `path`
+) -> Path:
+    "Save `obj` as a new version of `path`: artifact.json, its state files, the card and a SHA-256 manifest."
+    if not isinstance(obj, Artifact):
+        raise ConfigError(f"{type(obj).__name__} is not a cryptoml artifact; it cannot be saved as a model")
+    klass = type(obj)
+    try:
+        spec = {"class": f"{klass.__module__}.{klass.__qualname__}", "params": obj.get_params(deep=False)}
+        spec["fitted"] = obj._fitted_json()
+        with versioned_dir(path, overwrite) as tmp:
+            _write_json(tmp / "artifact.json", spec)
+            obj._save_state(tmp)
+            _write_json(tmp / "metadata.json", card)
+            _write_json(tmp / MANIFEST, _manifest(tmp))
+    except NotFittedError as e:
+        raise NotFittedError(f"cannot save an unfitted {klass.__name__}; train it first ({e})") from None
+    return Path(path)
+
+# %% ../nbs/00_core.ipynb #b8f0bf74
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text())
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ModelFileError(f"{path} is corrupt: {e}") from None
+
+# %% ../nbs/00_core.ipynb #8b089a1d
+def _check_name(folder: Path, name: str) -> None:
+    "A manifest entry must name a file of a safe type inside the folder."
+    rel = PurePosixPath(str(name))
+    if rel.is_absolute() or ".." in rel.parts or rel.suffix not in SAFE_SUFFIXES:
+        raise ModelFileError(f"{folder}: refusing manifest entry {name!r} (only {SAFE_SUFFIXES} files in the folder)")
+
+# %% ../nbs/00_core.ipynb #fd52cb66
+def _check_file(folder: Path, name: str, info) -> None:
+    "A manifest entry's file must exist with the listed size and SHA-256."
+    f, want = folder / PurePosixPath(str(name)), info.get("bytes") if isinstance(info, dict) else None
+    if not f.is_file():
+        raise ModelFileError(f"{folder}: file {name} listed in the manifest is missing")
+    if (size := f.stat().st_size) != want:
+        what = "truncated" if isinstance(want, int) and size < want else "modified"
+        raise ModelFileError(f"{folder}: {name} is {what} ({size} bytes, the manifest says {want})")
+    if file_sha256(f) != info.get("sha256"):
+        raise ModelFileError(f"{folder}: {name} fails its SHA-256 check (corrupted or tampered with)")
+
+# %% ../nbs/00_core.ipynb #f2b5e991
+def _spec_file(manifest: dict) -> str:
+    return "engine.json" if manifest["format_version"] == 1 else "artifact.json"
+
+# %% ../nbs/00_core.ipynb #22245cd2
+def _check_manifest(
+    path: Path,  # the saved model, as the caller named it
+    folder: Path,  # its current version
+    m: Any,  # the parsed manifest
+) -> dict:
+    "The manifest's file list, once its format, version and required entries are checked."
+    if not isinstance(m, dict) or m.get("format") != "cryptoml.model":
+        raise ModelFileError(f"{folder / MANIFEST} is not a cryptoml model manifest")
+    if (fv := m.get("format_version")) not in (1, FORMAT_VERSION):
+        v = getattr(sys.modules.get("cryptoml"), "__version__", "?")
+        raise ModelFileError(
+            f"{path} was saved in model format version {fv}; this cryptoml ({v}) reads format versions 1 and "
+            f"{FORMAT_VERSION}. Load it with a matching cryptoml version, or retrain."
+        )
+    files = m.get("files")
+    if not isinstance(files, dict) or not files:
+        raise ModelFileError(f"{folder / MANIFEST} lists no files; refusing an empty model")
+    if missing := sorted({_spec_file(m), "metadata.json"} - set(files)):
+        raise ModelFileError(f"{folder / MANIFEST} does not list {missing}")
+    return files
+
+# %% ../nbs/00_core.ipynb #06102985
+def verify_artifact(
+    path: str | Path,  # a folder written by `write_artifact` / `save_model` (or one of its versions)
+) -> tuple[Path, dict]:
+    "Check a saved model's manifest, format version, file types, sizes and checksums; returns `(version, manifest)`."
+    path = Path(path)
+    if not path.is_dir():
+        what = "a file; cryptoml saves models as folders" if path.exists() else "nothing there"
+        raise ModelFileError(f"no saved model at {path}: not a folder ({what})")
+    folder = current_version(path)
+    if not (folder / MANIFEST).is_file():
+        raise ModelFileError(f"{folder} has no {MANIFEST}; not a cryptoml model folder, or an incomplete copy")
+    m = _read_json(folder / MANIFEST)
+    files = _check_manifest(path, folder, m)
+    for name in files:  # every name first: nothing is read before the whole list is known to be safe
+        _check_name(folder, name)
+    for name, info in files.items():
+        _check_file(folder, name, info)
+    held = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    if extra := sorted(held - {*files, MANIFEST}):
+        raise ModelFileError(f"{folder} holds files its manifest does not list: {extra[:5]}")
+    return folder, m
+
+# %% ../nbs/00_core.ipynb #48eab700
+def read_artifact(
+    path: str | Path,  # a folder written by `write_artifact` / `save_model`
+    base: type | None = None,  # the class the object must be (or subclass); default any artifact
+) -> tuple[Artifact, dict]:
+    "Verify a saved artifact, then rebuild it from its JSON and state files; returns `(object, card)`."
+    folder, m = verify_artifact(path)
+    spec, card = _read_json(folder / _spec_file(m)), _read_json(folder / "metadata.json")
+    if not (isinstance(spec, dict) and isinstance(spec.get("params"), dict) and isinstance(card, dict)):
+        raise ModelFileError(f"{folder}: malformed {_spec_file(m)} or metadata.json")
+    named = spec.get("class")  # the caller's own class needs no import; any other must pass the allow-list
+    mine = base is not None and named == f"{base.__module__}.{base.__qualname__}"
+    klass = base if mine else load_artifact_class(named, base)
+    sig = inspect.signature(klass).parameters  # JSON turned tuples into lists: give tuple parameters tuples back
+    tup = lambda k, v: isinstance(v, list) and k in sig and isinstance(sig[k].default, tuple)
+    try:
+        obj = klass(**{k: tuple(v) if tup(k, v) else v for k, v in spec["params"].items()})
+        obj._set_fitted_json(spec.get("fitted") or {})
+        obj._load_state(folder)
+    except ModelFileError:
+        raise
+    except Exception as e:
+        raise ModelFileError(f"{path}: could not restore the {klass.__name__}: {type(e).__name__}: {e}") from e
+    return obj, card
+
+# %% ../nbs/00_core.ipynb #36d9d038
+@patch
+def save(
+    self: Artifact,
+    path: str | Path,  # the model folder
+    overwrite: bool = True,  # replace a model saved there; False: that is a `ConfigError`
+) -> Path:
+    "Save into the model folder format with a minimal model card; returns the folder."
+    now = datetime.now(timezone.utc).isoformat()
+    card = dict(model_type=type(self).__name__, format_version=FORMAT_VERSION, created_at=now)
+    return write_artifact(self, path, {**card, "config": self.get_params(deep=False)}, overwrite)
+
+# %% ../nbs/00_core.ipynb #6e7b21c7
+@patch(cls_method=True)
+def load(
+    cls: Artifact,
+    path: str | Path,  # a folder written by `save` or `persistence.save_model`
+):
+    "Load an object of this class (or a subclass) from a saved model folder."
+    return read_artifact(path, cls)[0]

@@ -23,6 +23,7 @@ from cryptoml.core import (
     atomic_write,
     data_dir,
     get_logger,
+    settings,
     shared_data_dir,
 )
 
@@ -571,7 +572,7 @@ def _resolve_source(symbol: str, timeframe: str, source: str | Path) -> tuple[st
             )
         return "file", f
     if source == "auto":
-        dirs = [Path(p) for p in os.environ.get("CRYPTOML_MARKET_DATA", "").split(os.pathsep) if p] + [data_dir()]
+        dirs = [Path(p) for p in settings().market_data.split(os.pathsep) if p] + [data_dir()]
         for d in dirs:
             if d.is_dir() and (f := find_data_file(d, symbol, timeframe)) is not None:
                 log.info("load_market_data: %s %s from %s", symbol, timeframe, f)

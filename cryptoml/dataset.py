@@ -15,9 +15,10 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
+from fastcore.basics import patch
 from sklearn.base import BaseEstimator
 
-from .core import ConfigError, DataValidationError, NotFittedError, atomic_write, get_logger
+from .core import Artifact, ConfigError, DataValidationError, NotFittedError, finish_estimator, get_logger
 
 _log = get_logger("dataset")
 
@@ -54,48 +55,13 @@ class Sequences:
             f"h={self.prediction_horizon}{span})"
         )
 
-    def spans(self) -> tuple[np.ndarray, np.ndarray]:
-        "Input row ranges each sample touches: (first window row, target row), both inclusive."
-        return self.end_rows - self.sequence_length + 1, self.end_rows + self.prediction_horizon
-
-    def subset(
-        self,
-        idx: slice | np.ndarray | Sequence[int],  # samples to keep (contiguous ranges stay zero-copy views)
-    ) -> Sequences:
-        "The samples `idx` as a new `Sequences` (a view when `idx` is a slice or a contiguous run)."
-        idx = _as_slice(idx)
-        return replace(self, X=self.X[idx], y=self.y[idx], timestamps=self.timestamps[idx], end_rows=self.end_rows[idx])
-
-    def batches(
-        self,
-        batch_size: int = 256,  # samples per batch
-        shuffle: bool = False,  # visit samples in a random order
-        seed: int | None = None,  # seed of the shuffle
-    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        "Yield `(X_batch, y_batch)` contiguous copies, one batch at a time (memory: one batch, not the windows)."
-        n, bs = self.n_samples, _check_int(batch_size, "batch_size", 1)
-        order = np.random.default_rng(seed).permutation(n) if shuffle else None
-        for s in range(0, n, bs):
-            idx = slice(s, min(s + bs, n)) if order is None else np.sort(order[s : s + bs])
-            yield np.ascontiguousarray(self.X[idx]), np.ascontiguousarray(self.y[idx])
-
-    def to_keras(
-        self,
-        batch_size: int = 256,  # samples per batch
-        shuffle: bool = False,  # reshuffle the samples every epoch
-        seed: int | None = None,  # seed of the shuffles
-        **kwargs,  # passed to keras.utils.PyDataset (workers, use_multiprocessing, max_queue_size)
-    ):
-        "A `keras.utils.PyDataset` over these windows for `model.fit`, materializing one batch at a time."
-        return _keras_dataset_class()(self, batch_size=batch_size, shuffle=shuffle, seed=seed, **kwargs)
-
 # %% ../nbs/03_dataset.ipynb #8d8d374e
 def _check_int(v, name: str, lo: int = 0) -> int:
     if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or v < lo:
         raise ConfigError(f"{name} must be an int >= {lo}, got {v!r}")
     return int(v)
 
-
+# %% ../nbs/03_dataset.ipynb #1ace002c
 def _as_slice(idx):
     "A slice for a contiguous ascending run of positions (keeps views zero-copy), else the positions as an array."
     if isinstance(idx, slice):
@@ -113,11 +79,11 @@ def _as_slice(idx):
         return slice(int(a[0]), int(a[-1]) + 1)
     return a
 
-
+# %% ../nbs/03_dataset.ipynb #13841b65
 def _row_label(index, r: int) -> str:
     return f"row {r}" + (f" ({index[r]})" if index is not None else "")
 
-
+# %% ../nbs/03_dataset.ipynb #f4d96c75
 def _float_values(a: np.ndarray) -> np.ndarray:
     "Float values (no copy if already float)."
     if np.issubdtype(a.dtype, np.floating):
@@ -127,7 +93,7 @@ def _float_values(a: np.ndarray) -> np.ndarray:
     except (TypeError, ValueError) as e:
         raise DataValidationError(f"values must be numeric, got dtype {a.dtype}") from e
 
-
+# %% ../nbs/03_dataset.ipynb #842fba18
 def _bad_rows(values: np.ndarray, chunk: int = 1 << 15) -> np.ndarray:
     "True for rows holding a NaN or inf (checked in chunks to keep the temporary small)."
     out = np.empty(len(values), dtype=bool)
@@ -141,54 +107,91 @@ def _bad_rows(values: np.ndarray, chunk: int = 1 << 15) -> np.ndarray:
 # %% ../nbs/03_dataset.ipynb #80c0bc2e
 FORWARD_PREFIX = "target_fwd_"  # cryptoml.features names every forward-looking (label) column with this prefix
 
-
-def _resolve(data, target, y, features, target_aligned):
-    "Split the input into feature values (n, f), per-row target values, index and names."
-    index = None
-    if isinstance(data, pd.Series):
-        data = data.to_frame()
-    if isinstance(data, pd.DataFrame):
-        index, cols = data.index, [str(c) for c in data.columns]
-        if len(set(cols)) != len(cols):
-            raise DataValidationError(f"duplicate column names in data: {cols}")
-        label = dict(zip(cols, data.columns))  # str name -> the frame's own column label
-        if y is not None:
-            if target is not None:
-                raise ConfigError("pass either target= (a column) or y= (values), not both")
-            if isinstance(y, (pd.Series, pd.DataFrame)) and not y.index.equals(data.index):
-                raise DataValidationError(
-                    "y's index differs from data's index; align them first (e.g. y.reindex(data.index))"
-                )
-            yv, tnames = np.asarray(y), [str(getattr(y, "name", None) or "y")]
-        else:
-            fwd = [c for c in cols if c.startswith(FORWARD_PREFIX)]
-            default = ["close"] if "close" in cols or len(fwd) != 1 else fwd  # no close: the frame's only label column
-            tnames = [target] if isinstance(target, str) else list(target) if target is not None else default
-            missing = [t for t in tnames if t not in cols]
-            if missing:
-                raise DataValidationError(
-                    f"target column(s) {missing} not in data (columns: {cols}); pass target= or y="
-                )
-            yv = data[label[tnames[0]]].to_numpy() if len(tnames) == 1 else data[[label[t] for t in tnames]].to_numpy()
-        if target_aligned is None:
-            target_aligned = all(t.startswith(FORWARD_PREFIX) for t in tnames)
-        if features is None:  # forward-looking columns are never features by default
-            features = [c for c in cols if not c.startswith(FORWARD_PREFIX) and not (target_aligned and c in tnames)]
-        features = [str(c) for c in features]
-        if fwd := [c for c in features if c.startswith(FORWARD_PREFIX)]:
+# %% ../nbs/03_dataset.ipynb #5f315dda
+def _frame_target(
+    data: pd.DataFrame,  # the input frame
+    cols: list[str],  # its column names as strings
+    label: dict,  # str name -> the frame's own column label
+    target,  # target column(s), or None
+    y,  # per-row target values, or None
+) -> tuple[np.ndarray, list[str]]:
+    "Per-row target values of a frame and their names."
+    if y is not None:
+        if target is not None:
+            raise ConfigError("pass either target= (a column) or y= (values), not both")
+        if isinstance(y, (pd.Series, pd.DataFrame)) and not y.index.equals(data.index):
             raise DataValidationError(
-                f"feature column(s) {fwd} look ahead (named {FORWARD_PREFIX}*); use one as target= or drop them"
+                "y's index differs from data's index; align them first (e.g. y.reindex(data.index))"
             )
-        missing = [c for c in features if c not in cols]
-        if missing:
-            raise DataValidationError(f"feature column(s) {missing} not in data (columns: {cols})")
-        bad = [c for c in features if not pd.api.types.is_numeric_dtype(data[label[c]].dtype)]
-        if bad:
-            raise DataValidationError(f"non-numeric feature column(s) {bad}; drop them or pass features=")
-        if target_aligned and (leak := [t for t in tnames if t in features]):
-            raise DataValidationError(f"aligned target column(s) {leak} hold future values and cannot also be features")
-        values = data[[label[c] for c in features]].to_numpy() if features != cols else data.to_numpy()
-        return _float_values(values), _float_values(yv), index, features, tnames, bool(target_aligned)
+        return np.asarray(y), [str(getattr(y, "name", None) or "y")]
+    fwd = [c for c in cols if c.startswith(FORWARD_PREFIX)]
+    default = ["close"] if "close" in cols or len(fwd) != 1 else fwd  # no close: the frame's only label column
+    tnames = [target] if isinstance(target, str) else list(target) if target is not None else default
+    missing = [t for t in tnames if t not in cols]
+    if missing:
+        raise DataValidationError(f"target column(s) {missing} not in data (columns: {cols}); pass target= or y=")
+    yv = data[label[tnames[0]]].to_numpy() if len(tnames) == 1 else data[[label[t] for t in tnames]].to_numpy()
+    return yv, tnames
+
+# %% ../nbs/03_dataset.ipynb #96da2fde
+def _frame_features(
+    data: pd.DataFrame,  # the input frame
+    cols: list[str],  # its column names as strings
+    label: dict,  # str name -> the frame's own column label
+    features,  # feature columns, or None for the default
+    tnames: list[str],  # target column names
+    target_aligned,  # whether the target holds future values already
+) -> list[str]:
+    "The checked feature column names of a frame."
+    if features is None:  # forward-looking columns are never features by default
+        features = [c for c in cols if not c.startswith(FORWARD_PREFIX) and not (target_aligned and c in tnames)]
+    features = [str(c) for c in features]
+    if fwd := [c for c in features if c.startswith(FORWARD_PREFIX)]:
+        raise DataValidationError(
+            f"feature column(s) {fwd} look ahead (named {FORWARD_PREFIX}*); use one as target= or drop them"
+        )
+    missing = [c for c in features if c not in cols]
+    if missing:
+        raise DataValidationError(f"feature column(s) {missing} not in data (columns: {cols})")
+    bad = [c for c in features if not pd.api.types.is_numeric_dtype(data[label[c]].dtype)]
+    if bad:
+        raise DataValidationError(f"non-numeric feature column(s) {bad}; drop them or pass features=")
+    if target_aligned and (leak := [t for t in tnames if t in features]):
+        raise DataValidationError(f"aligned target column(s) {leak} hold future values and cannot also be features")
+    return features
+
+# %% ../nbs/03_dataset.ipynb #e99038aa
+def _resolve_frame(data: pd.DataFrame, target, y, features, target_aligned):
+    "Feature values (n, f), per-row target values, index and names of a frame."
+    index, cols = data.index, [str(c) for c in data.columns]
+    if len(set(cols)) != len(cols):
+        raise DataValidationError(f"duplicate column names in data: {cols}")
+    label = dict(zip(cols, data.columns))  # str name -> the frame's own column label
+    yv, tnames = _frame_target(data, cols, label, target, y)
+    if target_aligned is None:
+        target_aligned = all(t.startswith(FORWARD_PREFIX) for t in tnames)
+    features = _frame_features(data, cols, label, features, tnames, target_aligned)
+    values = data[[label[c] for c in features]].to_numpy() if features != cols else data.to_numpy()
+    return _float_values(values), _float_values(yv), index, features, tnames, bool(target_aligned)
+
+# %% ../nbs/03_dataset.ipynb #e5e57d8c
+def _array_target(a: np.ndarray, target, y) -> tuple[np.ndarray, list[int], list[str]]:
+    "Target values, target column positions and names of a 2-D array."
+    if y is not None:
+        if target is not None:
+            raise ConfigError("pass either target= (a column) or y= (values), not both")
+        return np.asarray(y), [], ["y"]
+    if target is None or isinstance(target, str):
+        raise ConfigError("a 2-D array has no column names: pass y= (per-row targets) or target=<column position>")
+    tcols = [int(target)] if isinstance(target, (int, np.integer)) else [int(t) for t in target]
+    if any(not -a.shape[1] <= t < a.shape[1] for t in tcols):
+        raise ConfigError(f"target column {target} out of range for {a.shape[1]} columns")
+    tcols = [t % a.shape[1] for t in tcols]
+    return (a[:, tcols[0]] if len(tcols) == 1 else a[:, tcols]), tcols, [str(t) for t in tcols]
+
+# %% ../nbs/03_dataset.ipynb #44fded76
+def _resolve_array(data, target, y, features, target_aligned):
+    "Feature values (n, f), per-row target values and names of a 1-D or 2-D array."
     target_aligned = bool(target_aligned)
     a = np.asarray(data)
     if a.ndim == 1:
@@ -204,18 +207,7 @@ def _resolve(data, target, y, features, target_aligned):
         )
     if a.ndim != 2:
         raise DataValidationError(f"data must be a DataFrame or a 1-D/2-D array, got shape {a.shape}")
-    if y is not None:
-        if target is not None:
-            raise ConfigError("pass either target= (a column) or y= (values), not both")
-        yv, tcols, tnames = np.asarray(y), [], ["y"]
-    elif target is None or isinstance(target, str):
-        raise ConfigError("a 2-D array has no column names: pass y= (per-row targets) or target=<column position>")
-    else:
-        tcols = [int(target)] if isinstance(target, (int, np.integer)) else [int(t) for t in target]
-        if any(not -a.shape[1] <= t < a.shape[1] for t in tcols):
-            raise ConfigError(f"target column {target} out of range for {a.shape[1]} columns")
-        tcols = [t % a.shape[1] for t in tcols]
-        yv, tnames = (a[:, tcols[0]] if len(tcols) == 1 else a[:, tcols]), [str(t) for t in tcols]
+    yv, tcols, tnames = _array_target(a, target, y)
     if features is None:
         features = [j for j in range(a.shape[1]) if not (target_aligned and j in tcols)]
     features = [int(j) for j in features]
@@ -229,6 +221,42 @@ def _resolve(data, target, y, features, target_aligned):
         tnames,
         target_aligned,
     )
+
+# %% ../nbs/03_dataset.ipynb #fdfbf5ee
+def _resolve(data, target, y, features, target_aligned):
+    "Split the input into feature values (n, f), per-row target values, index and names."
+    if isinstance(data, pd.Series):
+        data = data.to_frame()
+    if isinstance(data, pd.DataFrame):
+        return _resolve_frame(data, target, y, features, target_aligned)
+    return _resolve_array(data, target, y, features, target_aligned)
+
+# %% ../nbs/03_dataset.ipynb #59774c62
+def _warmup_rows(values: np.ndarray, nan_policy: str, fnames: list[str], index) -> int:
+    "Number of leading warm-up rows to drop; a `DataValidationError` for a NaN/inf feature anywhere else."
+    start, bad = 0, _bad_rows(values)
+    if bad.any():
+        good = np.flatnonzero(~bad)
+        first_bad_late = (np.flatnonzero(bad[good[0] :])[0] + good[0]) if len(good) and bad[good[0] :].any() else None
+        r = int(np.flatnonzero(bad)[0]) if nan_policy == "raise" or not len(good) else first_bad_late
+        if r is not None:
+            cols = [fnames[j] for j in np.flatnonzero(~np.isfinite(values[r]))]
+            where = "after the warm-up" if nan_policy == "trim" and len(good) else ""
+            raise DataValidationError(f"feature(s) {cols} are NaN/inf at {_row_label(index, r)} {where}".rstrip())
+        start = int(good[0])
+        _log.info("create_sequences: dropped %d leading warm-up row(s) with NaN features", start)
+    return start
+
+# %% ../nbs/03_dataset.ipynb #2952db57
+def _window_targets(yv: np.ndarray, t0: int, n_s: int, tnames: list[str], index, target_aligned: bool) -> np.ndarray:
+    "The `n_s` targets from row `t0` on, as a copy; a `DataValidationError` naming the row of a NaN/inf target."
+    ys = np.array(yv[t0 : t0 + n_s])  # a small copy: y is writable and independent of the input
+    yb = _bad_rows(ys)
+    if yb.any():
+        r = int(t0 + np.flatnonzero(yb)[0])
+        hint = " (does the target's horizon match prediction_horizon?)" if target_aligned else ""
+        raise DataValidationError(f"target {tnames} is NaN/inf at {_row_label(index, r)}{hint}")
+    return ys
 
 # %% ../nbs/03_dataset.ipynb #ce38698b
 def create_sequences(
@@ -251,17 +279,7 @@ def create_sequences(
     n = len(values)
     if len(yv) != n:
         raise DataValidationError(f"y has {len(yv)} rows but data has {n}")
-    start, bad = 0, _bad_rows(values)
-    if bad.any():
-        good = np.flatnonzero(~bad)
-        first_bad_late = (np.flatnonzero(bad[good[0] :])[0] + good[0]) if len(good) and bad[good[0] :].any() else None
-        r = int(np.flatnonzero(bad)[0]) if nan_policy == "raise" or not len(good) else first_bad_late
-        if r is not None:
-            cols = [fnames[j] for j in np.flatnonzero(~np.isfinite(values[r]))]
-            where = "after the warm-up" if nan_policy == "trim" and len(good) else ""
-            raise DataValidationError(f"feature(s) {cols} are NaN/inf at {_row_label(index, r)} {where}".rstrip())
-        start = int(good[0])
-        _log.info("create_sequences: dropped %d leading warm-up row(s) with NaN features", start)
+    start = _warmup_rows(values, nan_policy, fnames, index)
     n_s = n - start - L - h + 1
     if n_s < 1:
         raise DataValidationError(
@@ -271,18 +289,29 @@ def create_sequences(
     end_rows = np.arange(start + L - 1, start + L - 1 + n_s)
     X = sliding_window_view(values[start:], L, axis=0).transpose(0, 2, 1)[:n_s]  # (n_s, L, f) view
     t0 = end_rows[0] + (0 if target_aligned else h)
-    ys = np.array(yv[t0 : t0 + n_s])  # a small copy: y is writable and independent of the input
-    yb = _bad_rows(ys)
-    if yb.any():
-        r = int(t0 + np.flatnonzero(yb)[0])
-        hint = " (does the target's horizon match prediction_horizon?)" if target_aligned else ""
-        raise DataValidationError(f"target {tnames} is NaN/inf at {_row_label(index, r)}{hint}")
+    ys = _window_targets(yv, t0, n_s, tnames, index, target_aligned)
     pred_rows = end_rows + h
     if index is not None:
         ts = index[pred_rows]
     else:
         ts = pred_rows.copy()
     return Sequences(X, ys, ts, end_rows, fnames, tnames, L, h)
+
+# %% ../nbs/03_dataset.ipynb #9ea1bb95
+@patch
+def spans(self: Sequences) -> tuple[np.ndarray, np.ndarray]:
+    "Input row ranges each sample touches: (first window row, target row), both inclusive."
+    return self.end_rows - self.sequence_length + 1, self.end_rows + self.prediction_horizon
+
+# %% ../nbs/03_dataset.ipynb #24be3f3d
+@patch
+def subset(
+    self: Sequences,
+    idx: slice | np.ndarray | Sequence[int],  # samples to keep (contiguous ranges stay zero-copy views)
+) -> Sequences:
+    "The samples `idx` as a new `Sequences` (a view when `idx` is a slice or a contiguous run)."
+    idx = _as_slice(idx)
+    return replace(self, X=self.X[idx], y=self.y[idx], timestamps=self.timestamps[idx], end_rows=self.end_rows[idx])
 
 # %% ../nbs/03_dataset.ipynb #a26ae6b3
 _KERAS_DATASET = None
@@ -323,6 +352,33 @@ def _keras_dataset_class():
     _KERAS_DATASET = SequenceDataset
     return SequenceDataset
 
+# %% ../nbs/03_dataset.ipynb #b9106beb
+@patch
+def batches(
+    self: Sequences,
+    batch_size: int = 256,  # samples per batch
+    shuffle: bool = False,  # visit samples in a random order
+    seed: int | None = None,  # seed of the shuffle
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    "Yield `(X_batch, y_batch)` contiguous copies, one batch at a time (memory: one batch, not the windows)."
+    n, bs = self.n_samples, _check_int(batch_size, "batch_size", 1)
+    order = np.random.default_rng(seed).permutation(n) if shuffle else None
+    for s in range(0, n, bs):
+        idx = slice(s, min(s + bs, n)) if order is None else np.sort(order[s : s + bs])
+        yield np.ascontiguousarray(self.X[idx]), np.ascontiguousarray(self.y[idx])
+
+# %% ../nbs/03_dataset.ipynb #f8da6582
+@patch
+def to_keras(
+    self: Sequences,
+    batch_size: int = 256,  # samples per batch
+    shuffle: bool = False,  # reshuffle the samples every epoch
+    seed: int | None = None,  # seed of the shuffles
+    **kwargs,  # passed to keras.utils.PyDataset (workers, use_multiprocessing, max_queue_size)
+):
+    "A `keras.utils.PyDataset` over these windows for `model.fit`, materializing one batch at a time."
+    return _keras_dataset_class()(self, batch_size=batch_size, shuffle=shuffle, seed=seed, **kwargs)
+
 # %% ../nbs/03_dataset.ipynb #139bba66
 _METHODS = ("minmax", "standard", "robust")
 
@@ -341,7 +397,7 @@ def _table(X) -> tuple[np.ndarray, list[str] | None, pd.Index | None]:
         a = a[:, None]
     return _float_values(a), None, None
 
-
+# %% ../nbs/03_dataset.ipynb #5da33c63
 def _n_fit_rows(n: int, index, train_size, fit_end) -> int:
     "How many leading rows the scaler learns from."
     if train_size is not None and fit_end is not None:
@@ -369,9 +425,29 @@ def _n_fit_rows(n: int, index, train_size, fit_end) -> int:
         raise ConfigError(f"train_size={k} exceeds the {n} rows given")
     return k
 
+# %% ../nbs/03_dataset.ipynb #131d0774
+def _fit_stats(
+    part: np.ndarray,  # the fit rows (float64)
+    method: str,  # "minmax", "standard" or "robust"
+    feature_range: tuple[float, float],  # output range of "minmax"
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    "Per-column center, scale, offset and constant flags of the fit rows."
+    if method == "minmax":
+        lo, hi = np.nanmin(part, axis=0), np.nanmax(part, axis=0)
+        a, b = map(float, feature_range)
+        center, scale, offset = lo, (hi - lo) / (b - a), np.full(len(lo), a)
+    elif method == "standard":
+        center, scale, offset = np.nanmean(part, axis=0), np.nanstd(part, axis=0), np.zeros(part.shape[1])
+    else:
+        q25, q50, q75 = np.nanpercentile(part, [25, 50, 75], axis=0)
+        center, scale, offset = q50, q75 - q25, np.zeros(part.shape[1])
+    const = scale <= 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(center))
+    scale = np.where(const, 1.0, scale)
+    return center, scale, offset, const
+
 # %% ../nbs/03_dataset.ipynb #dacc9fdc
-class FeatureScaler:
-    "Per-column minmax / standard / robust scaler, fitted on leading (training) rows only; NaN-aware; JSON-serializable."
+class FeatureScaler(Artifact, BaseEstimator):
+    "Per-column minmax / standard / robust scaler fitted on the leading (training) rows only; NaN-aware; saved as JSON."
 
     def __init__(
         self,
@@ -380,196 +456,209 @@ class FeatureScaler:
     ):
         self.method, self.feature_range = method, feature_range
 
-    def get_params(self, deep: bool = True) -> dict:
-        return {"method": self.method, "feature_range": self.feature_range}
-
-    def set_params(self, **params) -> FeatureScaler:
-        for k, v in params.items():
-            if k not in ("method", "feature_range"):
-                raise ConfigError(f"FeatureScaler has no parameter {k!r}")
-            setattr(self, k, v)
-        return self
-
     def __repr__(self) -> str:
         fitted = f", fitted on {self.n_samples_fit_} rows" if hasattr(self, "center_") else ""
         return f"FeatureScaler(method={self.method!r}{fitted})"
 
-    def _check_params(self):
-        if self.method not in _METHODS:
-            raise ConfigError(f"method must be one of {_METHODS}, got {self.method!r}")
-        a, b = map(float, self.feature_range)
-        if not a < b:
-            raise ConfigError(f"feature_range must be (low, high) with low < high, got {self.feature_range}")
+# %% ../nbs/03_dataset.ipynb #a1a66c3a
+@patch
+def _check_params(self: FeatureScaler):
+    if self.method not in _METHODS:
+        raise ConfigError(f"method must be one of {_METHODS}, got {self.method!r}")
+    a, b = map(float, self.feature_range)
+    if not a < b:
+        raise ConfigError(f"feature_range must be (low, high) with low < high, got {self.feature_range}")
 
-    def fit(
-        self,
-        X: pd.DataFrame | np.ndarray,  # rows in time order
-        train_size: float | int | None = None,  # fit on the first fraction / number of rows (default: all)
-        fit_end: Any = None,  # or: fit on rows at or before this timestamp
-    ) -> FeatureScaler:
-        "Learn per-column statistics from the training rows only (NaN ignored)."
-        self._check_params()
-        vals, cols, index = _table(X)
-        k = _n_fit_rows(len(vals), index, train_size, fit_end)
-        part = vals[:k].astype(np.float64)
-        names = cols or [str(j) for j in range(vals.shape[1])]
-        if inf := [names[j] for j in np.flatnonzero(np.isinf(part).any(axis=0))]:
-            raise DataValidationError(f"column(s) {inf} hold inf in the fit rows")
-        if empty := [names[j] for j in np.flatnonzero(np.isnan(part).all(axis=0))]:
-            raise DataValidationError(f"column(s) {empty} have no value in the {k} fit rows (all NaN)")
-        if self.method == "minmax":
-            lo, hi = np.nanmin(part, axis=0), np.nanmax(part, axis=0)
-            a, b = map(float, self.feature_range)
-            center, scale, offset = lo, (hi - lo) / (b - a), np.full(len(lo), a)
-        elif self.method == "standard":
-            center, scale, offset = np.nanmean(part, axis=0), np.nanstd(part, axis=0), np.zeros(part.shape[1])
+# %% ../nbs/03_dataset.ipynb #a0503660
+@patch
+def fit(
+    self: FeatureScaler,
+    X: pd.DataFrame | np.ndarray,  # rows in time order
+    train_size: float | int | None = None,  # fit on the first fraction / number of rows (default: all)
+    fit_end: Any = None,  # or: fit on rows at or before this timestamp
+) -> FeatureScaler:
+    "Learn per-column statistics from the training rows only (NaN ignored)."
+    self._check_params()
+    vals, cols, index = _table(X)
+    k = _n_fit_rows(len(vals), index, train_size, fit_end)
+    part = vals[:k].astype(np.float64)
+    names = cols or [str(j) for j in range(vals.shape[1])]
+    if inf := [names[j] for j in np.flatnonzero(np.isinf(part).any(axis=0))]:
+        raise DataValidationError(f"column(s) {inf} hold inf in the fit rows")
+    if empty := [names[j] for j in np.flatnonzero(np.isnan(part).all(axis=0))]:
+        raise DataValidationError(f"column(s) {empty} have no value in the {k} fit rows (all NaN)")
+    center, scale, offset, const = _fit_stats(part, self.method, self.feature_range)
+    self.columns_, self.n_features_in_ = cols, vals.shape[1]
+    self.center_, self.scale_, self.offset_, self.constant_ = center, scale, offset, const
+    self.n_samples_fit_ = k
+    self.fit_end_ = str(index[k - 1]) if index is not None else None
+    return self
+
+# %% ../nbs/03_dataset.ipynb #fd8b17b1
+@patch
+def _check_fitted(self: FeatureScaler):
+    if not hasattr(self, "center_"):
+        raise NotFittedError("FeatureScaler is not fitted; call fit() or normalize_features() first")
+
+# %% ../nbs/03_dataset.ipynb #2f43d669
+@patch
+def _positions(self: FeatureScaler, columns) -> np.ndarray:
+    if columns is None:
+        return np.arange(self.n_features_in_)
+    columns = [columns] if isinstance(columns, (str, int, np.integer)) else list(columns)
+    names = self.columns_ or [str(j) for j in range(self.n_features_in_)]
+    pos = []
+    for c in columns:
+        if str(c) in names:
+            pos.append(names.index(str(c)))
         else:
-            q25, q50, q75 = np.nanpercentile(part, [25, 50, 75], axis=0)
-            center, scale, offset = q50, q75 - q25, np.zeros(part.shape[1])
-        const = scale <= 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(center))
-        scale = np.where(const, 1.0, scale)
-        self.columns_, self.n_features_in_ = cols, vals.shape[1]
-        self.center_, self.scale_, self.offset_, self.constant_ = center, scale, offset, const
-        self.n_samples_fit_ = k
-        self.fit_end_ = str(index[k - 1]) if index is not None else None
-        return self
+            raise DataValidationError(f"column {c!r} was not seen when fitting (fitted columns: {names})")
+    return np.array(pos, dtype=int)
 
-    def _check_fitted(self):
-        if not hasattr(self, "center_"):
-            raise NotFittedError("FeatureScaler is not fitted; call fit() or normalize_features() first")
-
-    def _positions(self, columns) -> np.ndarray:
-        if columns is None:
-            return np.arange(self.n_features_in_)
-        columns = [columns] if isinstance(columns, (str, int, np.integer)) else list(columns)
-        names = self.columns_ or [str(j) for j in range(self.n_features_in_)]
-        pos = []
-        for c in columns:
-            if str(c) in names:
-                pos.append(names.index(str(c)))
-            else:
-                raise DataValidationError(f"column {c!r} was not seen when fitting (fitted columns: {names})")
-        return np.array(pos, dtype=int)
-
-    def _apply(self, X, columns, inverse: bool):
-        self._check_fitted()
-        if isinstance(X, pd.Series):  # one column, named by the series unless columns= says otherwise
-            if columns is None and self.columns_ is not None and X.name is not None:
-                columns = [str(X.name)]
-            return pd.Series(self._apply(X.to_numpy(), columns, inverse), index=X.index, name=X.name)
-        if isinstance(X, pd.DataFrame):
-            cols = [str(c) for c in X.columns]
-            if columns is not None:
-                want = [str(c) for c in columns] if not isinstance(columns, (str, int)) else [str(columns)]
-            elif self.columns_ is None:
-                want = cols  # fitted on an array: columns by position
-            elif set(cols) != set(self.columns_):
-                raise DataValidationError(
-                    f"columns differ from the fitted ones: missing {sorted(set(self.columns_) - set(cols))}, "
-                    f"unexpected {sorted(set(cols) - set(self.columns_))} (pass columns= to scale a subset)"
-                )
-            else:
-                want = list(self.columns_)
-            if missing := [c for c in want if c not in cols]:
-                raise DataValidationError(f"column(s) {missing} not in the frame")
-            frame = X.rename(columns=str)[want]
-            out = self._apply(
-                _float_values(frame.to_numpy()), None if self.columns_ is None and columns is None else want, inverse
-            )
-            return pd.DataFrame(out, index=X.index, columns=want, copy=False)
-        a = _float_values(np.asarray(X))
-        pos = self._positions(columns)
-        if a.ndim == 1 and len(pos) == 1:
-            return self._compute(a[:, None], pos, inverse)[:, 0]
-        if a.ndim == 0 or a.shape[-1] != len(pos):
-            raise DataValidationError(
-                f"last axis has {a.shape[-1] if a.ndim else 0} columns, the scaler expects {len(pos)}"
-            )
-        return self._compute(a, pos, inverse)
-
-    def _compute(self, a: np.ndarray, pos: np.ndarray, inverse: bool) -> np.ndarray:
-        c, s, o = (v[pos].astype(a.dtype) for v in (self.center_, self.scale_, self.offset_))
-        return (a - o) * s + c if inverse else (a - c) / s + o
-
-    def transform(
-        self,
-        X: pd.DataFrame | np.ndarray,  # frame/array; arrays may be windows (..., n_features)
-        columns: Sequence | str | None = None,  # the fitted columns X holds (default: all of them)
-    ) -> pd.DataFrame | np.ndarray:
-        "Scale `X` with the fitted statistics (NaN stays NaN)."
-        return self._apply(X, columns, inverse=False)
-
-    def inverse_transform(
-        self,
-        X: pd.DataFrame | np.ndarray,  # scaled values, e.g. model predictions
-        columns: Sequence | str | None = None,  # the fitted column(s) X holds, e.g. "close"
-    ) -> pd.DataFrame | np.ndarray:
-        "Map scaled values back to the original units (per column)."
-        return self._apply(X, columns, inverse=True)
-
-    def fit_transform(self, X, train_size=None, fit_end=None) -> pd.DataFrame | np.ndarray:
-        "Fit on the training rows of `X`, then scale all of `X`."
-        return self.fit(X, train_size=train_size, fit_end=fit_end).transform(X)
-
-    def to_json(self) -> str:
-        "The fitted scaler as a JSON string."
-        self._check_fitted()
-        return json.dumps(
-            {
-                "format": "cryptoml.FeatureScaler",
-                "version": 1,
-                "method": self.method,
-                "feature_range": [float(v) for v in self.feature_range],
-                "columns": self.columns_,
-                "n_features_in": int(self.n_features_in_),
-                "center": self.center_.tolist(),
-                "scale": self.scale_.tolist(),
-                "offset": self.offset_.tolist(),
-                "constant": self.constant_.tolist(),
-                "n_samples_fit": int(self.n_samples_fit_),
-                "fit_end": self.fit_end_,
-            }
+# %% ../nbs/03_dataset.ipynb #9a209f08
+@patch
+def _frame_columns(
+    self: FeatureScaler,
+    X: pd.DataFrame,  # the frame to scale
+    columns,  # the fitted columns it holds (None: all of them)
+) -> list[str]:
+    "The fitted columns a frame holds, in the order they are scaled."
+    cols = [str(c) for c in X.columns]
+    if columns is not None:
+        want = [str(c) for c in columns] if not isinstance(columns, (str, int)) else [str(columns)]
+    elif self.columns_ is None:
+        want = cols  # fitted on an array: columns by position
+    elif set(cols) != set(self.columns_):
+        raise DataValidationError(
+            f"columns differ from the fitted ones: missing {sorted(set(self.columns_) - set(cols))}, "
+            f"unexpected {sorted(set(cols) - set(self.columns_))} (pass columns= to scale a subset)"
         )
+    else:
+        want = list(self.columns_)
+    if missing := [c for c in want if c not in cols]:
+        raise DataValidationError(f"column(s) {missing} not in the frame")
+    return want
 
-    @classmethod
-    def from_json(cls, s: str | dict) -> FeatureScaler:
-        "Rebuild a fitted scaler from `to_json` output."
-        try:
-            d = json.loads(s) if isinstance(s, (str, bytes)) else dict(s)
-            if d.get("format") != "cryptoml.FeatureScaler":
-                raise ValueError(f"format is {d.get('format')!r}")
-            if d.get("version") != 1:
-                raise ValueError(f"unsupported version {d.get('version')!r}")
-            sc = cls(d["method"], tuple(d["feature_range"]))
-            sc._check_params()
-            k = int(d["n_features_in"])
-            sc.center_, sc.scale_, sc.offset_ = (
-                np.asarray(d[n], dtype=np.float64) for n in ("center", "scale", "offset")
-            )
-            sc.constant_ = np.asarray(d["constant"], dtype=bool)
-            if any(len(v) != k for v in (sc.center_, sc.scale_, sc.offset_, sc.constant_)):
-                raise ValueError("array lengths differ")
-            if d["columns"] is not None and len(d["columns"]) != k:
-                raise ValueError("columns length differs")
-            sc.columns_, sc.n_features_in_ = d["columns"], k
-            sc.n_samples_fit_, sc.fit_end_ = int(d["n_samples_fit"]), d["fit_end"]
-        except (KeyError, TypeError, ValueError) as e:
-            if isinstance(e, ConfigError):
-                raise
-            raise DataValidationError(f"not a valid FeatureScaler JSON: {e}") from e
-        return sc
+# %% ../nbs/03_dataset.ipynb #247749a0
+@patch
+def _apply(self: FeatureScaler, X, columns, inverse: bool):
+    self._check_fitted()
+    if isinstance(X, pd.Series):  # one column, named by the series unless columns= says otherwise
+        if columns is None and self.columns_ is not None and X.name is not None:
+            columns = [str(X.name)]
+        return pd.Series(self._apply(X.to_numpy(), columns, inverse), index=X.index, name=X.name)
+    if isinstance(X, pd.DataFrame):
+        want = self._frame_columns(X, columns)
+        frame = X.rename(columns=str)[want]
+        out = self._apply(
+            _float_values(frame.to_numpy()), None if self.columns_ is None and columns is None else want, inverse
+        )
+        return pd.DataFrame(out, index=X.index, columns=want, copy=False)
+    a = _float_values(np.asarray(X))
+    pos = self._positions(columns)
+    if a.ndim == 1 and len(pos) == 1:
+        return self._compute(a[:, None], pos, inverse)[:, 0]
+    if a.ndim == 0 or a.shape[-1] != len(pos):
+        raise DataValidationError(
+            f"last axis has {a.shape[-1] if a.ndim else 0} columns, the scaler expects {len(pos)}"
+        )
+    return self._compute(a, pos, inverse)
 
-    def save(self, path: str | Path) -> Path:
-        "Write the fitted scaler as JSON (atomically)."
-        path = Path(path)
-        with atomic_write(path) as tmp:
-            tmp.write_text(self.to_json())
-        return path
+# %% ../nbs/03_dataset.ipynb #95c3ba8d
+@patch
+def _compute(self: FeatureScaler, a: np.ndarray, pos: np.ndarray, inverse: bool) -> np.ndarray:
+    c, s, o = (v[pos].astype(a.dtype) for v in (self.center_, self.scale_, self.offset_))
+    return (a - o) * s + c if inverse else (a - c) / s + o
 
-    @classmethod
-    def load(cls, path: str | Path) -> FeatureScaler:
-        "Read a scaler written by `save`."
-        return cls.from_json(Path(path).read_text())
+# %% ../nbs/03_dataset.ipynb #957d632d
+@patch
+def transform(
+    self: FeatureScaler,
+    X: pd.DataFrame | np.ndarray,  # frame/array; arrays may be windows (..., n_features)
+    columns: Sequence | str | None = None,  # the fitted columns X holds (default: all of them)
+) -> pd.DataFrame | np.ndarray:
+    "Scale `X` with the fitted statistics (NaN stays NaN)."
+    return self._apply(X, columns, inverse=False)
+
+# %% ../nbs/03_dataset.ipynb #5a6eef5f
+@patch
+def inverse_transform(
+    self: FeatureScaler,
+    X: pd.DataFrame | np.ndarray,  # scaled values, e.g. model predictions
+    columns: Sequence | str | None = None,  # the fitted column(s) X holds, e.g. "close"
+) -> pd.DataFrame | np.ndarray:
+    "Map scaled values back to the original units (per column)."
+    return self._apply(X, columns, inverse=True)
+
+# %% ../nbs/03_dataset.ipynb #ff00207a
+@patch
+def fit_transform(self: FeatureScaler, X, train_size=None, fit_end=None) -> pd.DataFrame | np.ndarray:
+    "Fit on the training rows of `X`, then scale all of `X`."
+    return self.fit(X, train_size=train_size, fit_end=fit_end).transform(X)
+
+# %% ../nbs/03_dataset.ipynb #dcac64f8
+@patch
+def to_json(self: FeatureScaler) -> str:
+    "The fitted scaler as a JSON string."
+    self._check_fitted()
+    return json.dumps(
+        {
+            "format": "cryptoml.FeatureScaler",
+            "version": 1,
+            "method": self.method,
+            "feature_range": [float(v) for v in self.feature_range],
+            "columns": self.columns_,
+            "n_features_in": int(self.n_features_in_),
+            "center": self.center_.tolist(),
+            "scale": self.scale_.tolist(),
+            "offset": self.offset_.tolist(),
+            "constant": self.constant_.tolist(),
+            "n_samples_fit": int(self.n_samples_fit_),
+            "fit_end": self.fit_end_,
+        }
+    )
+
+# %% ../nbs/03_dataset.ipynb #9b79bf8f
+@patch(cls_method=True)
+def from_json(cls: FeatureScaler, s: str | dict) -> FeatureScaler:
+    "Rebuild a fitted scaler from `to_json` output."
+    try:
+        d = json.loads(s) if isinstance(s, (str, bytes)) else dict(s)
+        if d.get("format") != "cryptoml.FeatureScaler":
+            raise ValueError(f"format is {d.get('format')!r}")
+        if d.get("version") != 1:
+            raise ValueError(f"unsupported version {d.get('version')!r}")
+        sc = cls(d["method"], tuple(d["feature_range"]))
+        sc._check_params()
+        k = int(d["n_features_in"])
+        sc.center_, sc.scale_, sc.offset_ = (np.asarray(d[n], dtype=np.float64) for n in ("center", "scale", "offset"))
+        sc.constant_ = np.asarray(d["constant"], dtype=bool)
+        if any(len(v) != k for v in (sc.center_, sc.scale_, sc.offset_, sc.constant_)):
+            raise ValueError("array lengths differ")
+        if d["columns"] is not None and len(d["columns"]) != k:
+            raise ValueError("columns length differs")
+        sc.columns_, sc.n_features_in_ = d["columns"], k
+        sc.n_samples_fit_, sc.fit_end_ = int(d["n_samples_fit"]), d["fit_end"]
+    except (KeyError, TypeError, ValueError) as e:
+        if isinstance(e, ConfigError):
+            raise
+        raise DataValidationError(f"not a valid FeatureScaler JSON: {e}") from e
+    return sc
+
+# %% ../nbs/03_dataset.ipynb #ba6c76b8
+@patch
+def _save_state(self: FeatureScaler, folder: Path) -> None:
+    "Write the fitted statistics as `scaler.json` (the `to_json` document)."
+    (folder / "scaler.json").write_text(self.to_json())
+
+# %% ../nbs/03_dataset.ipynb #4cfb51dc
+@patch
+def _load_state(self: FeatureScaler, folder: Path) -> None:
+    "Take the fitted statistics from `scaler.json`."
+    vars(self).update(vars(type(self).from_json((folder / "scaler.json").read_text())))
+
+# %% ../nbs/03_dataset.ipynb #dc750cef
+finish_estimator(FeatureScaler)
 
 # %% ../nbs/03_dataset.ipynb #e968f0d3
 def normalize_features(
@@ -616,27 +705,31 @@ class TimeSplit:
         p = ", ".join(f"{k}={s.start}:{s.stop}" for k, s in zip(("train", "val", "test"), self))
         return f"TimeSplit({p}, gap={self.gap}, n_rows={self.n_rows})"
 
-    def take(self, data) -> tuple:
-        "The `(train, val, test)` parts of `data` (frames by `iloc`, arrays by slicing: views, not copies)."
-        if len(data) != self.n_rows:
-            raise DataValidationError(f"data has {len(data)} rows, the split was made for {self.n_rows}")
-        if isinstance(data, (pd.DataFrame, pd.Series)):
-            return tuple(data.iloc[s] for s in self)
-        return tuple(data[s] for s in self)
+# %% ../nbs/03_dataset.ipynb #668d9e5a
+@patch
+def take(self: TimeSplit, data) -> tuple:
+    "The `(train, val, test)` parts of `data` (frames by `iloc`, arrays by slicing: views, not copies)."
+    if len(data) != self.n_rows:
+        raise DataValidationError(f"data has {len(data)} rows, the split was made for {self.n_rows}")
+    if isinstance(data, (pd.DataFrame, pd.Series)):
+        return tuple(data.iloc[s] for s in self)
+    return tuple(data[s] for s in self)
 
-    def bounds(self) -> pd.DataFrame:
-        "First and last row (and time) of each block."
-        rows = []
-        for name, s in zip(("train", "val", "test"), self):
-            if s.stop <= s.start:
-                continue
-            r = {"part": name, "first_row": s.start, "last_row": s.stop - 1, "rows": s.stop - s.start}
-            if self.index is not None:
-                r |= {"start": self.index[s.start], "end": self.index[s.stop - 1]}
-            rows.append(r)
-        return pd.DataFrame(rows).set_index("part")
+# %% ../nbs/03_dataset.ipynb #eddf7fe0
+@patch
+def bounds(self: TimeSplit) -> pd.DataFrame:
+    "First and last row (and time) of each block."
+    rows = []
+    for name, s in zip(("train", "val", "test"), self):
+        if s.stop <= s.start:
+            continue
+        r = {"part": name, "first_row": s.start, "last_row": s.stop - 1, "rows": s.stop - s.start}
+        if self.index is not None:
+            r |= {"start": self.index[s.start], "end": self.index[s.stop - 1]}
+        rows.append(r)
+    return pd.DataFrame(rows).set_index("part")
 
-
+# %% ../nbs/03_dataset.ipynb #a12d4dac
 def _part_size(v, usable: int, name: str) -> int:
     if isinstance(v, (float, np.floating)):
         if not 0 <= v <= 1:
@@ -703,38 +796,46 @@ class WalkForwardSplitter(BaseEstimator):
         self.n_splits, self.horizon, self.sequence_length, self.mode = n_splits, horizon, sequence_length, mode
         self.test_size, self.train_size, self.purge, self.embargo = test_size, train_size, purge, embargo
 
-    def get_n_splits(self, X=None, y=None, groups=None) -> int:
-        return self.n_splits
+# %% ../nbs/03_dataset.ipynb #00993460
+@patch
+def get_n_splits(self: WalkForwardSplitter, X=None, y=None, groups=None) -> int:
+    return self.n_splits
 
-    @property
-    def gap(self) -> int:
-        "Samples between a fold's last training sample and its first test sample."
-        emb = _check_int(self.horizon, "horizon", 1) if self.embargo is None else self.embargo
-        return purge_gap(self.horizon, self.sequence_length, self.purge, emb)
+# %% ../nbs/03_dataset.ipynb #b5259558
+@patch(as_prop=True)
+def gap(self: WalkForwardSplitter) -> int:
+    "Samples between a fold's last training sample and its first test sample."
+    emb = _check_int(self.horizon, "horizon", 1) if self.embargo is None else self.embargo
+    return purge_gap(self.horizon, self.sequence_length, self.purge, emb)
 
-    def split(self, X, y=None, groups=None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        "Yield `(train_idx, test_idx)` position arrays, oldest fold first."
-        if self.mode not in ("expanding", "rolling"):
-            raise ConfigError(f"mode must be 'expanding' or 'rolling', got {self.mode!r}")
-        k = _check_int(self.n_splits, "n_splits", 1)
-        n = (
-            X.n_samples
-            if isinstance(X, Sequences)
-            else _check_int(X, "n_samples", 1)
-            if isinstance(X, (int, np.integer))
-            else len(X)
-        )
-        gap = self.gap
-        ts = (n - gap) // (k + 1) if self.test_size is None else _check_int(self.test_size, "test_size", 1)
-        first_test = n - k * ts
-        first_train = first_test - gap
-        if ts < 1 or first_train < 1:
-            raise DataValidationError(f"{n} samples are too few for {k} folds of {ts} test samples with a gap of {gap}")
-        tr_len = first_train if self.train_size is None else _check_int(self.train_size, "train_size", 1)
-        if self.mode == "rolling" and tr_len > first_train:
-            raise ConfigError(f"train_size={tr_len} exceeds the {first_train} samples available before the first fold")
-        for i in range(k):
-            t0 = first_test + i * ts
-            end = t0 - gap
-            start = max(0, end - tr_len) if self.mode == "rolling" else 0
-            yield np.arange(start, end), np.arange(t0, t0 + ts)
+# %% ../nbs/03_dataset.ipynb #0e6c35b6
+@patch
+def split(self: WalkForwardSplitter, X, y=None, groups=None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    "Yield `(train_idx, test_idx)` position arrays, oldest fold first."
+    if self.mode not in ("expanding", "rolling"):
+        raise ConfigError(f"mode must be 'expanding' or 'rolling', got {self.mode!r}")
+    k = _check_int(self.n_splits, "n_splits", 1)
+    n = (
+        X.n_samples
+        if isinstance(X, Sequences)
+        else _check_int(X, "n_samples", 1)
+        if isinstance(X, (int, np.integer))
+        else len(X)
+    )
+    gap = self.gap
+    ts = (n - gap) // (k + 1) if self.test_size is None else _check_int(self.test_size, "test_size", 1)
+    first_test = n - k * ts
+    first_train = first_test - gap
+    if ts < 1 or first_train < 1:
+        raise DataValidationError(f"{n} samples are too few for {k} folds of {ts} test samples with a gap of {gap}")
+    tr_len = first_train if self.train_size is None else _check_int(self.train_size, "train_size", 1)
+    if self.mode == "rolling" and tr_len > first_train:
+        raise ConfigError(f"train_size={tr_len} exceeds the {first_train} samples available before the first fold")
+    for i in range(k):
+        t0 = first_test + i * ts
+        end = t0 - gap
+        start = max(0, end - tr_len) if self.mode == "rolling" else 0
+        yield np.arange(start, end), np.arange(t0, t0 + ts)
+
+# %% ../nbs/03_dataset.ipynb #0bc021dd
+finish_estimator(WalkForwardSplitter)

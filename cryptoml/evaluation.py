@@ -18,14 +18,22 @@ from sklearn import metrics as skm
 from .core import DataValidationError
 
 # %% auto #0
-__all__ = ['evaluate_regression', 'evaluate_classification', 'newey_west', 'block_bootstrap']
+__all__ = ['evaluate_regression', 'evaluate_classification', 'newey_west', 'block_bootstrap', 'ic_interval']
 
 # %% ../nbs/14_evaluation.ipynb #9d370d2e
 def _label(x, i: int) -> str:
     "Position `i` of `x`, with its index label when `x` is a pandas object."
     return f"position {i} (index {x.index[i]!r})" if isinstance(x, (pd.Series, pd.DataFrame)) else f"position {i}"
 
+# %% ../nbs/14_evaluation.ipynb #8e470064
+def _numeric(a: np.ndarray, name: str) -> np.ndarray:
+    "`a` as floats, or a `DataValidationError` saying it is not numeric."
+    try:
+        return a.astype(float)
+    except (TypeError, ValueError) as e:
+        raise DataValidationError(f"{name} must be numeric: {e}") from None
 
+# %% ../nbs/14_evaluation.ipynb #9575722c
 def _as_1d(x, name: str, numeric: bool = True) -> np.ndarray:
     "`x` as a 1-D array, or a `DataValidationError` naming what is wrong."
     a = np.asarray(x.to_numpy() if isinstance(x, (pd.Series, pd.DataFrame)) else x)
@@ -36,10 +44,7 @@ def _as_1d(x, name: str, numeric: bool = True) -> np.ndarray:
     if len(a) == 0:
         raise DataValidationError(f"{name} is empty")
     if numeric:
-        try:
-            a = a.astype(float)
-        except (TypeError, ValueError) as e:
-            raise DataValidationError(f"{name} must be numeric: {e}") from None
+        a = _numeric(a, name)
         bad = ~np.isfinite(a)
     else:
         bad = pd.isna(a)
@@ -47,7 +52,7 @@ def _as_1d(x, name: str, numeric: bool = True) -> np.ndarray:
         raise DataValidationError(f"{name} has a missing or infinite value at {_label(x, int(np.argmax(bad)))}")
     return a
 
-
+# %% ../nbs/14_evaluation.ipynb #dfb72b39
 def _check_pair(y_true, y_pred, numeric: bool = True) -> tuple[np.ndarray, np.ndarray]:
     "Validated arrays of the same length."
     t, p = _as_1d(y_true, "y_true", numeric), _as_1d(y_pred, "y_pred", numeric)
@@ -66,7 +71,7 @@ def _corr(f, a: np.ndarray, b: np.ndarray) -> float:
         warnings.simplefilter("ignore")
         return float(f(a, b)[0])
 
-
+# %% ../nbs/14_evaluation.ipynb #b87c289f
 def evaluate_regression(
     y_true,  # realised values (1-D array-like, e.g. next-candle returns)
     y_pred,  # predicted values, same length and order
@@ -93,9 +98,9 @@ def _py(v):
     "A NumPy scalar as the matching Python scalar (for JSON)."
     return v.item() if isinstance(v, np.generic) else v
 
-
-def _proba_matrix(y_proba, classes: list, n: int) -> tuple[np.ndarray, list]:
-    "Validated `(n, k)` probability matrix and its classes."
+# %% ../nbs/14_evaluation.ipynb #f9405f79
+def _proba_columns(y_proba, classes: list) -> tuple[np.ndarray, list]:
+    "The probability matrix (one column per class) and the classes its columns belong to."
     if isinstance(y_proba, pd.DataFrame):
         cols = [_py(c) for c in y_proba.columns]
         missing = [c for c in classes if c not in cols]
@@ -117,6 +122,12 @@ def _proba_matrix(y_proba, classes: list, n: int) -> tuple[np.ndarray, list]:
                 f"y_proba has {P.shape[1]} columns but there are {len(classes)} classes {classes}; "
                 "pass a DataFrame whose columns name the classes"
             )
+    return P, classes
+
+# %% ../nbs/14_evaluation.ipynb #353cba17
+def _proba_matrix(y_proba, classes: list, n: int) -> tuple[np.ndarray, list]:
+    "Validated `(n, k)` probability matrix and its classes."
+    P, classes = _proba_columns(y_proba, classes)
     if len(P) != n:
         raise DataValidationError(f"y_proba has {len(P)} rows but y_true has {n} values")
     bad = ~np.isfinite(P).all(axis=1)
@@ -126,7 +137,20 @@ def _proba_matrix(y_proba, classes: list, n: int) -> tuple[np.ndarray, list]:
         raise DataValidationError("y_proba must hold probabilities in [0, 1]")
     return P, classes
 
+# %% ../nbs/14_evaluation.ipynb #e37034e4
+def _roc_auc(t: np.ndarray, P: np.ndarray, pcls: list) -> float:
+    "ROC AUC of probabilities `P` (columns: classes `pcls`) against labels `t`; `nan` for a single class."
+    present = sorted(set(t.tolist()))
+    if len(present) < 2:
+        return float("nan")
+    if len(pcls) == 2:
+        return float(skm.roc_auc_score(t == pcls[1], P[:, 1]))
+    if not np.allclose(P.sum(axis=1), 1, atol=1e-6):
+        raise DataValidationError("multiclass y_proba rows must sum to 1")
+    # one-vs-rest macro average (as scikit-learn's multi_class="ovr"), over the classes present in y_true
+    return float(np.mean([skm.roc_auc_score(t == c, P[:, j]) for j, c in enumerate(pcls) if c in present]))
 
+# %% ../nbs/14_evaluation.ipynb #045c3e92
 def evaluate_classification(
     y_true,  # realised class labels (1-D array-like)
     y_pred,  # predicted class labels, same length and order
@@ -152,19 +176,7 @@ def evaluate_classification(
         n=int(len(t)),
     )
     if y_proba is not None:
-        P, pcls = _proba_matrix(y_proba, out["labels"], len(t))
-        present = sorted(set(t.tolist()))
-        if len(present) < 2:
-            out["roc_auc"] = float("nan")
-        elif len(pcls) == 2:
-            out["roc_auc"] = float(skm.roc_auc_score(t == pcls[1], P[:, 1]))
-        else:
-            if not np.allclose(P.sum(axis=1), 1, atol=1e-6):
-                raise DataValidationError("multiclass y_proba rows must sum to 1")
-            # one-vs-rest macro average (as scikit-learn's multi_class="ovr"), over the classes present in y_true
-            out["roc_auc"] = float(
-                np.mean([skm.roc_auc_score(t == c, P[:, j]) for j, c in enumerate(pcls) if c in present])
-            )
+        out["roc_auc"] = _roc_auc(t, *_proba_matrix(y_proba, out["labels"], len(t)))
     return out
 
 # %% ../nbs/14_evaluation.ipynb #5a889e7c
@@ -185,25 +197,46 @@ def newey_west(
     se = float(np.sqrt(max(s, 0.0) / n))
     return {"mean": float(a.mean()), "se": se, "t": float(a.mean() / se) if se > 0 else float("nan"), "lags": L, "n": n}
 
-# %% ../nbs/14_evaluation.ipynb #188aa805
+# %% ../nbs/14_evaluation.ipynb #ffc7e88f
+def _block_indices(n: int, b: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    "Row positions of `n_boot` moving-block resamples of `n` rows, in blocks of `b` consecutive rows."
+    k = -(-n // b)
+    starts = rng.integers(0, n - b + 1, size=(n_boot, k))
+    return (starts[:, :, None] + np.arange(b)).reshape(n_boot, -1)[:, :n]
+
+# %% ../nbs/14_evaluation.ipynb #36af8829
 def block_bootstrap(
-    x,  # observations in time order
-    stat=np.mean,  # statistic of a 1-D array
+    x,  # observations in time order: 1-D, or 2-D with one row per time (e.g. forecast and outcome)
+    stat=np.mean,  # statistic of the resampled array (rows resampled together)
     block: int | None = None,  # block length (default: about n^(1/3))
     n_boot: int = 1000,  # bootstrap resamples
     alpha: float = 0.05,  # 1 - confidence level
     seed: int = 0,  # seed of the resampling
 ) -> dict:
     "The statistic, and a moving-block bootstrap percentile interval for it."
-    a = _as_1d(x, "x")
+    a = np.asarray(x, dtype=np.float64)
+    if a.ndim not in (1, 2) or not np.isfinite(a).all():
+        raise DataValidationError(f"block_bootstrap needs a finite 1-D or 2-D array, got shape {a.shape}")
     n = len(a)
     b = max(1, int(round(n ** (1 / 3)))) if block is None else int(block)
     if n < 2 or not 1 <= b <= n:
         raise DataValidationError(f"block_bootstrap needs n >= 2 and 1 <= block <= n, got n={n}, block={b}")
-    rng = np.random.default_rng(seed)
-    k = -(-n // b)
-    starts = rng.integers(0, n - b + 1, size=(n_boot, k))
-    idx = (starts[:, :, None] + np.arange(b)).reshape(n_boot, -1)[:, :n]
+    idx = _block_indices(n, b, n_boot, np.random.default_rng(seed))
     draws = np.array([stat(a[i]) for i in idx])
     lo, hi = np.quantile(draws, [alpha / 2, 1 - alpha / 2])
     return {"stat": float(stat(a)), "low": float(lo), "high": float(hi), "block": b, "n_boot": n_boot}
+
+# %% ../nbs/14_evaluation.ipynb #086c30a7
+def ic_interval(
+    y_true,  # realized values in time order
+    y_pred,  # forecasts
+    block: int | None = None,  # bootstrap block length (default: about n^(1/3))
+    n_boot: int = 1000,  # resamples
+    alpha: float = 0.05,  # 1 - confidence level
+    seed: int = 0,  # seed of the resampling
+) -> dict:
+    "IC (Pearson) of a forecast and its block-bootstrap interval: {'ic', 'low', 'high'}."
+    a, b = _check_pair(y_true, y_pred)
+    corr = lambda m: float(np.corrcoef(m[:, 0], m[:, 1])[0, 1]) if m[:, 0].std() > 0 and m[:, 1].std() > 0 else 0.0
+    r = block_bootstrap(np.c_[a, b], corr, block, n_boot, alpha, seed)
+    return {"ic": r["stat"], "low": r["low"], "high": r["high"]}

@@ -1,4 +1,4 @@
-"""Durable job records (SQLite by default, any SQLAlchemy URL), an executor with two backends (local processes, Dask), cooperative cancellation with a hard kill, and batch sweeps of templates.
+"""Durable job records (SQLite by default, any SQLAlchemy URL) run through the one executor protocol (local processes, Dask): atomic claims, an exclusive lease on the table, heartbeats and a reaper, cooperative cancellation with a hard kill, allow-listed targets.
 
 Docs: https://cryptoml.github.io/cryptoml/jobs.html.md"""
 
@@ -7,40 +7,47 @@ Docs: https://cryptoml.github.io/cryptoml/jobs.html.md"""
 # %% ../nbs/55_jobs.ipynb #e569476b
 from __future__ import annotations
 
-import contextlib, datetime as dt, html, importlib, itertools, json, math, multiprocessing as mp, os, secrets
-import socket, subprocess, sys, tempfile, threading, time, traceback
+import concurrent.futures as cf, contextlib, datetime as dt, importlib, json, math, os, secrets, socket, subprocess
+import sys, threading, time, traceback
 from collections import deque
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Collection, Literal, Mapping, Sequence
 
 import numpy as np
-import yaml
+from fastcore.basics import patch
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import JSON, Boolean, Float, Integer, String, Text, create_engine, event, select, update
+from sqlalchemy import JSON, Boolean, Float, Integer, String, Text, create_engine, delete, event, select, text, update
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from cryptoml.core import (
     ConfigError,
     CryptoMLError,
-    atomic_dir,
-    atomic_write,
+    Executor,
+    WorkerError,
+    _in_dask_worker,
+    _watch_parent,
     get_logger,
+    make_executor,
     models_dir,
-    project_root,
-    reports_dir,
+    settings,
+    settings_env,
 )
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: the lease falls back to a heartbeat row
+    fcntl = None
 
 log = get_logger("jobs")
 
 # %% auto #0
-__all__ = ['log', 'LIVE_STATES', 'FINAL_STATES', 'JobStatus', 'JobNotFoundError', 'JobCancelled', 'Job', 'json_safe', 'JobRow',
-           'default_jobs_url', 'new_job_id', 'JobStore', 'JobContext', 'import_target', 'run_job', 'demo_job',
-           'LocalExecutor', 'DaskExecutor', 'DaskTrialExecutor', 'register_dask_trial_executor', 'make_executor',
-           'JobManager', 'parse_sweep', 'sweep_combinations', 'sweep_task', 'SweepResult', 'notebook_metrics',
-           'run_sweep']
+__all__ = ['log', 'LIVE_STATES', 'FINAL_STATES', 'TARGETS', 'JobStatus', 'JobNotFoundError', 'JobCancelled', 'Job', 'json_safe',
+           'JobRow', 'default_jobs_url', 'new_job_id', 'JobStore', 'worker_gone', 'register_target', 'resolve_target',
+           'import_target', 'JobContext', 'run_job', 'demo_job', 'JobTableBusy', 'FileLease', 'RowLease', 'JobHealth',
+           'JobManager', 'run_job_isolated']
 
 # %% ../nbs/55_jobs.ipynb #ec83125b
 class JobStatus(str, Enum):
@@ -169,11 +176,12 @@ class JobRow(_Base):
     started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     updated_at: Mapped[float] = mapped_column(Float)
+    heartbeat_at: Mapped[float | None] = mapped_column(Float, nullable=True)  # last sign of life of the attempt
 
 
 def default_jobs_url() -> str:
     "Database URL of the job table: `CRYPTOML_JOBS_URL`, else a SQLite file `jobs.sqlite` under `models_dir()`."
-    return os.environ.get("CRYPTOML_JOBS_URL") or _as_url(models_dir(create=True) / "jobs.sqlite")
+    return settings().jobs_url or _as_url(models_dir(create=True) / "jobs.sqlite")
 
 
 def _as_url(url: str | Path) -> str:
@@ -214,19 +222,12 @@ class JobStore:
 
     def __init__(self, url: str | Path | None = None):  # database URL or SQLite path; None: `default_jobs_url()`
         self.url = _as_url(url) if url is not None else default_jobs_url()
-        sqlite = self.url.startswith("sqlite")
-        self.engine = create_engine(self.url, connect_args={"timeout": 30} if sqlite else {})
-        if sqlite:
-
-            @event.listens_for(self.engine, "connect")
-            def _pragmas(conn, _):
-                cur = conn.cursor()
-                cur.execute("PRAGMA journal_mode=WAL")
-                cur.execute("PRAGMA synchronous=NORMAL")
-                cur.execute("PRAGMA busy_timeout=30000")
-                cur.close()
-
+        self.sqlite = self.url.startswith("sqlite")
+        self.engine = create_engine(self.url, connect_args={"timeout": 30} if self.sqlite else {})
+        if self.sqlite:
+            event.listen(self.engine, "connect", _sqlite_pragmas)
         _Base.metadata.create_all(self.engine)
+        _add_missing_columns(self.engine)
 
     def __repr__(self):
         return f"JobStore({self.url!r})"
@@ -240,19 +241,17 @@ class JobStore:
     def create(
         self,
         kind: str,  # what the job does
-        target: str,  # "module:function" called as fn(params, ctx) in the worker
+        target: str,  # a registered name or "cryptoml.<module>:<function>", called as fn(params, ctx)
         params: dict | None = None,  # its parameters (JSON)
         resumable: bool = False,  # queue it again after an interruption
         job_id: str | None = None,  # id (default: `new_job_id()`)
     ) -> Job:
-        "Insert a queued job."
-        if ":" not in target:
-            raise ConfigError(f"job target must look like 'module:function', got {target!r}")
+        "Insert a queued job (its target must be allowed: see `resolve_target`)."
         now = time.time()
         row = JobRow(
             id=job_id or new_job_id(),
             kind=kind,
-            target=target,
+            target=resolve_target(target),
             status=JobStatus.queued.value,
             params=json_safe(params or {}),
             progress=0.0,
@@ -301,16 +300,19 @@ class JobStore:
             return [_to_job(r) for r in s.scalars(q)]
 
     def claim(self, job_id: str, worker: str = "") -> int | None:
-        "Mark a queued job running for a new attempt; returns the attempt number, or None if it is not queued."
+        "Atomically mark a queued job running for a new attempt; its attempt number, or None if it was not queued."
+        now, queued = time.time(), (JobRow.status == JobStatus.queued.value, JobRow.cancel_requested.is_(False))
+        values = dict(status=JobStatus.running.value, attempt=JobRow.attempt + 1, worker=worker, finished_at=None)
         with Session(self.engine) as s, s.begin():
-            r = s.get(JobRow, job_id, with_for_update=True)
-            if r is None or r.status != JobStatus.queued.value or r.cancel_requested:
+            res = s.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, *queued)
+                .values(**values, error=None, started_at=now, updated_at=now, heartbeat_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if res.rowcount != 1:  # another worker claimed it first, or it is not queued
                 return None
-            r.status, r.attempt, r.worker = JobStatus.running.value, (r.attempt or 0) + 1, worker
-            r.started_at = r.updated_at = time.time()
-            r.finished_at = None
-            r.error = None
-            return r.attempt
+            return s.scalar(select(JobRow.attempt).where(JobRow.id == job_id))
 
     def _mine(self, attempt: int) -> tuple:
         return (JobRow.attempt == attempt, JobRow.status == JobStatus.running.value)
@@ -364,25 +366,187 @@ class JobStore:
             r.updated_at = now
         return self.get(job_id)
 
-    def recover(self) -> list[Job]:
-        "Start-up: running jobs become interrupted; resumable ones are queued again. Returns the jobs to (re)submit."
-        now = time.time()
-        with Session(self.engine) as s, s.begin():
-            for r in s.scalars(select(JobRow).where(JobRow.status == JobStatus.running.value)):
-                r.status, r.finished_at, r.updated_at = JobStatus.interrupted.value, now, now
-                r.error = "interrupted: the server stopped while the job was running"
-                log.warning("job %s was running when the server stopped: interrupted", r.id)
-            for r in s.scalars(
-                select(JobRow).where(
-                    JobRow.status == JobStatus.interrupted.value,
-                    JobRow.resumable.is_(True),
-                    JobRow.cancel_requested.is_(False),
-                )
-            ):
-                r.status, r.finished_at, r.updated_at = JobStatus.queued.value, None, now
-                r.message = f"re-queued after an interruption (attempt {r.attempt} stopped)"
-                log.warning("job %s is resumable: re-queued", r.id)
-        return list(reversed(self.list(status=JobStatus.queued, limit=10_000)))
+# %% ../nbs/55_jobs.ipynb #e67160b5
+def _sqlite_pragmas(conn, _) -> None:
+    "WAL (readers beside one writer), FULL sync (a commit survives a power loss) and a generous busy wait."
+    cur = conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def _add_missing_columns(engine) -> None:
+    "Add the (nullable) columns of this version that a table made by an older one lacks."
+    have = {c["name"] for c in sa_inspect(engine).get_columns(JobRow.__tablename__)}
+    for col in JobRow.__table__.columns:
+        if col.name not in have:
+            with contextlib.suppress(SQLAlchemyError), engine.begin() as conn:  # another process may add it first
+                ddl = f"ALTER TABLE {JobRow.__tablename__} ADD COLUMN {col.name} {col.type.compile(engine.dialect)}"
+                conn.execute(text(ddl))
+
+# %% ../nbs/55_jobs.ipynb #938078ac
+@patch
+def beat(self: JobStore, job_id: str, attempt: int) -> bool:
+    "Record that the worker of a running attempt is alive; False if the attempt is no longer the live one."
+    return self._update(job_id, self._mine(attempt), heartbeat_at=time.time())
+
+
+@patch
+def adopt(self: JobStore, job_id: str, attempt: int, worker: str) -> bool:
+    "Name the process that now runs an attempt claimed for it (`host:pid`)."
+    return self._update(job_id, self._mine(attempt), worker=worker, heartbeat_at=time.time())
+
+
+@patch
+def is_live(self: JobStore, job_id: str, attempt: int) -> bool:
+    "Whether the record is still `running` this attempt."
+    with Session(self.engine) as s:
+        row = s.execute(select(JobRow.status, JobRow.attempt).where(JobRow.id == job_id)).first()
+    return row is not None and row[0] == JobStatus.running.value and row[1] == attempt
+
+# %% ../nbs/55_jobs.ipynb #c0e997ad
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    with contextlib.suppress(OSError):  # a zombie (dead, not yet reaped) is not alive
+        return "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
+    return True
+
+
+def _me() -> str:
+    "This process as a job worker: `host:pid`."
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def worker_gone(
+    worker: str | None,  # "host:pid" of the process that runs the attempt
+    last_beat: float | None,  # its last heartbeat (or the claim) time
+    stale_after: float = 60.0,  # seconds of silence after which a worker counts as gone
+    now: float | None = None,  # the time to judge at (default: now)
+) -> bool:
+    "Whether a running job's worker is gone: its process is dead (same host) or its heartbeat is stale."
+    host, _, rest = (worker or "").partition(":")
+    pid = rest.split(":")[0]
+    if host == socket.gethostname() and pid.isdigit() and not _pid_alive(int(pid)):
+        return True
+    now = time.time() if now is None else now
+    return last_beat is None or now - last_beat > stale_after
+
+# %% ../nbs/55_jobs.ipynb #feb604d7
+@patch
+def reap(
+    self: JobStore,
+    stale_after: float = 60.0,  # heartbeat age after which a worker counts as gone
+    skip: Collection[str] = (),  # ids of jobs whose worker the caller watches itself
+) -> list[str]:
+    "Running jobs whose worker is gone become `interrupted`; resumable ones are queued again (their ids returned)."
+    now, run = time.time(), JobStatus.running.value
+    cols = (JobRow.id, JobRow.attempt, JobRow.worker, JobRow.heartbeat_at, JobRow.started_at)
+    with Session(self.engine) as s, s.begin():
+        for jid, attempt, worker, beat, started in s.execute(select(*cols).where(JobRow.status == run)).all():
+            if jid in skip or not worker_gone(worker, beat or started, stale_after, now):
+                continue
+            gone = f"interrupted: its worker ({worker or 'unknown'}) stopped while the job was running"
+            where = (JobRow.id == jid, JobRow.attempt == attempt, JobRow.status == run)
+            s.execute(
+                update(JobRow)
+                .where(*where)
+                .values(status=JobStatus.interrupted.value, error=gone, finished_at=now, updated_at=now)
+            )
+            log.warning("job %s: worker %s is gone: interrupted", jid, worker)
+        back = (
+            JobRow.status == JobStatus.interrupted.value,
+            JobRow.resumable.is_(True),
+            JobRow.cancel_requested.is_(False),
+        )
+        requeued = []
+        for r in s.scalars(select(JobRow).where(*back)):
+            r.status, r.finished_at, r.updated_at = JobStatus.queued.value, None, now
+            r.message = f"re-queued after an interruption (attempt {r.attempt} stopped)"
+            requeued.append(r.id)
+            log.warning("job %s is resumable: re-queued", r.id)
+    return requeued
+
+
+@patch
+def queued(self: JobStore) -> list[Job]:
+    "Every queued job, oldest first (no limit: recovery must reach them all)."
+    q = select(JobRow).where(JobRow.status == JobStatus.queued.value).order_by(JobRow.created_at, JobRow.id)
+    with Session(self.engine) as s:
+        return [_to_job(r) for r in s.scalars(q)]
+
+
+@patch
+def recover(
+    self: JobStore,
+    stale_after: float = 60.0,  # heartbeat age after which a worker counts as gone
+    skip: Collection[str] = (),  # ids of jobs whose worker the caller watches itself
+) -> list[Job]:
+    "Start-up: jobs whose worker is gone are interrupted (resumable ones queued again); every queued job, oldest first."
+    self.reap(stale_after, skip)
+    return self.queued()
+
+# %% ../nbs/55_jobs.ipynb #69d92be7
+TARGETS: dict[str, str] = {}  # registered name -> "module:function"
+
+
+def _is_path(path: str) -> bool:
+    mod, sep, fn = path.partition(":")
+    return bool(sep) and all(p.isidentifier() for p in mod.split(".")) and all(p.isidentifier() for p in fn.split("."))
+
+
+def register_target(
+    name: str,  # the name job rows may use (its path may be used too)
+    target: str | Callable,  # "module:function", or a module-level function
+) -> str:
+    "Allow jobs to run `target` (beyond functions of `cryptoml`, which are always allowed); returns its path."
+    path = target if isinstance(target, str) else f"{target.__module__}:{target.__qualname__}"
+    if not _is_path(path):
+        raise ConfigError(f"job target {path!r} must be 'module:function' naming a module-level function")
+    TARGETS[name] = path
+    return path
+
+# %% ../nbs/55_jobs.ipynb #980e7b5c
+def resolve_target(
+    target: str,  # a registered name or "module:function"
+    registered: Mapping[str, str] | None = None,  # the registry to use (default: this process's `TARGETS`)
+) -> str:
+    "The 'module:function' path a job row may run, or a `ConfigError`; nothing is imported."
+    reg = TARGETS if registered is None else registered
+    if target in reg:
+        return reg[target]
+    if target in reg.values():
+        return target
+    mod, sep, fn = target.partition(":")
+    if not sep or not _is_path(target):
+        raise ConfigError(f"job target {target!r} is neither a registered name nor 'module:function'")
+    if not (mod == "cryptoml" or mod.startswith("cryptoml.")) or not fn.isidentifier():
+        raise ConfigError(
+            f"job target {target!r} is not allowed: a job may run a function of cryptoml "
+            "('cryptoml.<module>:<function>') or a target registered with register_target"
+        )
+    return target
+
+
+def import_target(
+    target: str,  # a registered name or "module:function"
+    registered: Mapping[str, str] | None = None,  # the registry to use (default: this process's `TARGETS`)
+) -> Callable:
+    "The function an allowed job target names (refused before any import otherwise)."
+    path = resolve_target(target, registered)
+    mod, _, name = path.partition(":")
+    obj = importlib.import_module(mod)
+    for part in name.split("."):
+        obj = getattr(obj, part)
+    explicit = path in (TARGETS if registered is None else registered).values()
+    if not callable(obj) or not (explicit or getattr(obj, "__module__", None) == mod):
+        raise ConfigError(f"job target {target!r} is not a function defined in {mod}")
+    return obj
 
 # %% ../nbs/55_jobs.ipynb #85a944ed
 class JobContext:
@@ -440,15 +604,6 @@ class JobContext:
             self.store.save_state(self.job_id, self.attempt, self.state)
 
 
-def import_target(target: str) -> Callable:
-    "The function named by 'module:function'."
-    mod, _, name = target.partition(":")
-    obj = importlib.import_module(mod)
-    for part in name.split("."):
-        obj = getattr(obj, part)
-    return obj
-
-
 _stores: dict[str, JobStore] = {}
 
 
@@ -457,21 +612,45 @@ def _store_for(url: str) -> JobStore:
         _stores[url] = JobStore(url)
     return _stores[url]
 
+# %% ../nbs/55_jobs.ipynb #5a804940
+def _heartbeat(store: JobStore, job_id: str, attempt: int, every: float, stop: threading.Event) -> None:
+    while not stop.wait(every):
+        try:
+            if not store.beat(job_id, attempt):
+                return  # the attempt is over (finished, cancelled, reaped)
+        except Exception as e:  # a busy database: try again at the next beat
+            log.debug("job %s: heartbeat not recorded: %s", job_id, e)
+
 
 def run_job(
     job_id: str,  # the job to run
     url: str,  # its store's database URL
+    targets: Mapping[str, str] | None = None,  # targets registered in the submitting process (None: this one's)
+    heartbeat: float = 5.0,  # seconds between heartbeats of the attempt
+    attempt: int | None = None,  # an attempt already claimed for this process (None: claim it here)
 ) -> str:
-    "Claim and run one job, recording its outcome; returns the final status (or 'skipped')."
+    "Claim and run one job, beating a heartbeat and recording its outcome; returns the final status (or 'skipped')."
     store = _store_for(url)
-    attempt = store.claim(job_id, worker=f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}")
     if attempt is None:
-        return "skipped"
+        attempt = store.claim(job_id, worker=_me())
+        if attempt is None:
+            return "skipped"
+    else:
+        store.adopt(job_id, attempt, _me())
+    stop = threading.Event()
+    threading.Thread(target=_heartbeat, args=(store, job_id, attempt, heartbeat, stop), daemon=True).start()
+    try:
+        return _run_attempt(store, job_id, attempt, targets)
+    finally:
+        stop.set()
+
+# %% ../nbs/55_jobs.ipynb #8e296600
+def _run_attempt(store: JobStore, job_id: str, attempt: int, targets: Mapping[str, str] | None) -> str:
     target, params, state = store.target(job_id)
     ctx = JobContext(store, job_id, attempt, params, state)
     log.info("job %s (%s) attempt %d started", job_id, target, attempt)
     try:
-        result = import_target(target)(params, ctx)
+        result = import_target(target, None if targets is None else {**TARGETS, **targets})(params, ctx)
     except JobCancelled:
         store.finish(job_id, attempt, JobStatus.cancelled, error="cancelled")
         return JobStatus.cancelled.value
@@ -509,23 +688,150 @@ def demo_job(
         ctx.report((i + 1) / steps, f"step {i + 1}/{steps}")
     return {"steps": steps, "resumed_from": start, "pid": os.getpid()}
 
-# %% ../nbs/55_jobs.ipynb #88b2d555
-def _watch_parent(parent: int, every: float = 0.5) -> None:
-    while True:
-        time.sleep(every)
-        if os.getppid() != parent:  # the server died (kill -9): do not keep writing as an orphan
-            with contextlib.suppress(Exception):
-                if os.getpgid(0) == os.getpid():
-                    os.killpg(os.getpid(), 9)  # this job's process group: itself and its children
-            os._exit(3)
+# %% ../nbs/55_jobs.ipynb #761c082b
+class JobTableBusy(CryptoMLError, RuntimeError):
+    "Another live job executor already runs the jobs of this table."
 
 
-def _kill_tree(p) -> None:
-    "SIGKILL a job process and everything it started (its process group), or just the process."
+def _busy(url: str, holder: str) -> JobTableBusy:
+    return JobTableBusy(
+        f"the job table {url} is already served by another job executor ({holder}); run one server per job table "
+        "(uvicorn --workers 1), point this one at another table (CRYPTOML_JOBS_URL), or stop the other one"
+    )
+
+
+class FileLease:
+    "An exclusive lock on a file beside a SQLite job table; the operating system releases it when its holder dies."
+
+    def __init__(
+        self,
+        path: str | Path,  # the lock file
+        url: str = "",  # the table it guards (for messages)
+    ):
+        self.path, self.url, self._f = Path(path), url or str(path), None
+
+    @property
+    def held(self) -> bool:
+        return self._f is not None
+
+    def acquire(self) -> None:
+        "Take the lock, or raise `JobTableBusy` naming its holder."
+        f = open(self.path, "a+", encoding="utf-8")
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            f.seek(0)
+            holder = f.read().strip() or "holder unknown"
+            f.close()
+            raise _busy(self.url, holder) from None
+        f.seek(0)
+        f.truncate()
+        f.write(
+            f"pid {os.getpid()} on {socket.gethostname()} since {dt.datetime.now(dt.timezone.utc):%Y-%m-%dT%H:%M:%SZ}"
+        )
+        f.flush()
+        self._f = f
+
+    def renew(self) -> bool:
+        "Nothing to renew: held until released or its holder dies."
+        return self.held
+
+    def release(self) -> None:
+        "Let another executor take the table."
+        if self._f is not None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(self._f, fcntl.LOCK_UN)
+            self._f.close()
+            self._f = None
+
+# %% ../nbs/55_jobs.ipynb #8a91bd0d
+class _LeaseRow(_Base):
+    "The `cryptoml_job_lease` table: who runs the jobs of this database, and when it last said so."
+
+    __tablename__ = "cryptoml_job_lease"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(200))
+    heartbeat_at: Mapped[float] = mapped_column(Float)
+
+
+class RowLease:
+    "A heartbeat row in the job database (any database): held while renewed, taken over after `ttl` s of silence."
+
+    def __init__(
+        self,
+        store: JobStore,  # the table to guard
+        ttl: float = 60.0,  # seconds of silence after which the holder counts as gone
+    ):
+        self.store, self.ttl, self.owner, self.held = store, ttl, f"{_me()}:{secrets.token_hex(3)}", False
+        _LeaseRow.__table__.create(store.engine, checkfirst=True)
+
+    def _set(self, s: Session, *where) -> bool:
+        q = update(_LeaseRow).where(_LeaseRow.name == "jobs", *where).values(owner=self.owner, heartbeat_at=time.time())
+        return s.execute(q.execution_options(synchronize_session=False)).rowcount == 1
+
+# %% ../nbs/55_jobs.ipynb #2aa18bb6
+@patch
+def acquire(self: RowLease) -> None:
+    "Take the lease if it is free, ours, or silent for `ttl` seconds; else raise `JobTableBusy`."
+    now, url = time.time(), self.store.engine.url.render_as_string(hide_password=True)
     try:
-        os.killpg(p.pid, 9)
-    except (OSError, AttributeError):
-        p.kill()
+        with Session(self.store.engine) as s, s.begin():
+            r = s.get(_LeaseRow, "jobs")
+            if r is None:
+                s.add(_LeaseRow(name="jobs", owner=self.owner, heartbeat_at=now))
+            elif r.owner != self.owner and now - r.heartbeat_at <= self.ttl:
+                raise _busy(url, f"{r.owner}, last heartbeat {now - r.heartbeat_at:.0f}s ago")
+            elif not self._set(s, _LeaseRow.owner == r.owner, _LeaseRow.heartbeat_at == r.heartbeat_at):
+                raise _busy(url, "another executor took the lease at the same moment")
+            elif r.owner != self.owner:
+                log.warning("job lease of %s taken over from %s (silent %.0fs)", url, r.owner, now - r.heartbeat_at)
+    except IntegrityError:
+        raise _busy(url, "another executor took the lease at the same moment") from None
+    self.held = True
+
+
+@patch
+def renew(self: RowLease) -> bool:
+    "Say the holder is alive; False if the lease was lost (taken over after a silence)."
+    with Session(self.store.engine) as s, s.begin():
+        self.held = self._set(s, _LeaseRow.owner == self.owner)
+    return self.held
+
+
+@patch
+def release(self: RowLease) -> None:
+    "Give the lease up."
+    with Session(self.store.engine) as s, s.begin():
+        s.execute(delete(_LeaseRow).where(_LeaseRow.name == "jobs", _LeaseRow.owner == self.owner))
+    self.held = False
+
+
+@patch
+def lease(
+    self: JobStore,
+    kind: str = "auto",  # "auto" (a lock file for a SQLite file, else a row), "file" or "row"
+    ttl: float = 60.0,  # silence after which a row lease may be taken over
+) -> FileLease | RowLease:
+    "The exclusive lease on this table (not yet acquired)."
+    db = self.engine.url.database if self.sqlite else None
+    if kind == "auto":
+        kind = "file" if db and db != ":memory:" and fcntl is not None else "row"
+    if kind == "file" and db:
+        return FileLease(f"{db}.lock", self.url)
+    if kind == "row":
+        return RowLease(self, ttl)
+    raise ConfigError(f"lease must be 'auto', 'file' (SQLite files only), 'row' or 'none', got {kind!r}")
+
+# %% ../nbs/55_jobs.ipynb #fe365941
+class JobHealth(BaseModel):
+    "How a job manager is doing (the API's `/health` shows it)."
+
+    monitor_alive: bool  # the monitor thread runs (settles jobs, kills overdue cancels, reaps, renews the lease)
+    last_round_s: float | None = None  # seconds since its last successful round (None: none yet)
+    consecutive_errors: int = 0  # rounds in a row that failed (database busy, disk full...); it backs off and retries
+    last_error: str | None = None  # the error of the last failed round
+    lease: Literal["held", "lost", "none"] = "none"  # the exclusive lease on the job table
+    running: int = 0  # jobs running on this manager's executor
 
 
 def _own(name: str) -> Callable:
@@ -533,569 +839,303 @@ def _own(name: str) -> Callable:
     return getattr(importlib.import_module("cryptoml.jobs"), name)
 
 
-def _process_main(job_id: str, url: str, parent: int) -> None:
-    with contextlib.suppress(Exception):
-        os.setpgid(0, 0)  # own process group, so a hard kill reaches the job's children
-    mp.current_process()._config["daemon"] = False  # a job may start processes of its own (trial pools, kernels)
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-    run_job(job_id, url)
-
-
-class LocalExecutor:
-    "Run each job in its own spawned process (killable); tasks of `map` in a spawned process pool."
-
-    name = "local"
-
-    def __init__(
-        self,
-        store: JobStore | None = None,  # job table (default: `JobStore()`)
-        max_workers: int = 2,  # jobs running at once
-        grace: float = 5.0,  # seconds between a cancel request and the hard kill
-        poll: float = 0.1,  # seconds between checks of the worker processes
-    ):
-        if max_workers < 1:
-            raise ConfigError(f"max_workers must be >= 1, got {max_workers}")
-        self.store, self.max_workers, self.grace, self.poll = store or JobStore(), max_workers, grace, poll
-        self._ctx = mp.get_context("spawn")
-        self._procs: dict[str, Any] = {}
-        self._pending: deque[str] = deque()
-        self._kill_at: dict[str, float] = {}
-        self._lock, self._stop = threading.RLock(), threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def __repr__(self):
-        return f"LocalExecutor(max_workers={self.max_workers}, grace={self.grace})"
-
-    def _ensure_thread(self):
-        if self._thread is None or not self._thread.is_alive():
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._loop, name="cryptoml-jobs", daemon=True)
-            self._thread.start()
-
-    def submit(self, job_id: str) -> None:
-        "Queue a job (already in the store as `queued`) to run in its own process."
-        with self._lock:
-            if job_id not in self._pending and job_id not in self._procs:
-                self._pending.append(job_id)
-            self._pump()
-        self._ensure_thread()
-
-    def _pump(self):
-        while self._pending and len(self._procs) < self.max_workers:
-            jid = self._pending.popleft()
-            try:
-                if self.store.get(jid).status != JobStatus.queued:
-                    continue
-            except JobNotFoundError:
-                continue
-            p = self._ctx.Process(
-                target=_own("_process_main"),
-                args=(jid, self.store.url, os.getpid()),
-                daemon=True,
-                name=f"cryptoml-job-{jid}",
-            )
-            p.start()
-            self._procs[jid] = p
-
-    def _loop(self):
-        while not self._stop.wait(self.poll):
-            with self._lock:
-                now = time.time()
-                for jid, p in list(self._procs.items()):
-                    if not p.is_alive():
-                        p.join(0)
-                        del self._procs[jid]
-                        self._kill_at.pop(jid, None)
-                        if self.store.force(
-                            jid, JobStatus.failed, f"WorkerError: the job's process exited with code {p.exitcode}"
-                        ):
-                            log.error("job %s: process exited with code %s", jid, p.exitcode)
-                    elif jid in self._kill_at and now >= self._kill_at[jid]:
-                        _kill_tree(p)
-                        p.join(5)
-                        del self._procs[jid]
-                        self._kill_at.pop(jid)
-                        self.store.force(
-                            jid, JobStatus.cancelled, f"cancelled: killed after a {self.grace:g}s grace period"
-                        )
-                        log.warning("job %s did not stop within %.1fs: killed", jid, self.grace)
-                self._pump()
-
-    def cancel(self, job_id: str) -> Job:
-        "Ask a job to stop; kill its process if it has not stopped after `grace` seconds."
-        job = self.store.request_cancel(job_id)
-        with self._lock:
-            with contextlib.suppress(ValueError):
-                self._pending.remove(job_id)
-            if job_id in self._procs:
-                self._kill_at.setdefault(job_id, time.time() + self.grace)
-        return job
-
-    def running(self) -> list[str]:
-        "Ids of the jobs whose processes are alive."
-        with self._lock:
-            return [j for j, p in self._procs.items() if p.is_alive()]
-
-    def map(
-        self,
-        fn: Callable,  # a picklable (module-level) function of one argument
-        items: Iterable,  # its arguments
-    ) -> list:
-        "`[fn(x) for x in items]`, in spawned processes (at most `max_workers` at once)."
-        items = list(items)
-        if not items:
-            return []
-        with ProcessPoolExecutor(min(self.max_workers, len(items)), mp_context=self._ctx) as pool:
-            return list(pool.map(fn, items))
-
-    def shutdown(self, interrupt: bool = True) -> None:
-        "Stop the executor: kill running job processes and mark them `interrupted` (resumable ones resume at next start)."
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(5)
-        with self._lock:
-            for jid, p in list(self._procs.items()):
-                if p.is_alive():
-                    _kill_tree(p)
-                    p.join(5)
-                if interrupt:
-                    self.store.force(jid, JobStatus.interrupted, "interrupted: the server shut down")
-            self._procs.clear()
-            self._pending.clear()
-
-# %% ../nbs/55_jobs.ipynb #e52319f6
-def _in_dask_worker() -> bool:
-    try:
-        from distributed import get_worker
-
-        get_worker()
-        return True
-    except Exception:
-        return False
-
-
-class DaskExecutor:
-    "Run jobs and task lists on a `dask.distributed` cluster."
-
-    name = "dask"
-
-    def __init__(
-        self,
-        store: JobStore | None = None,  # job table (workers must reach its database)
-        address: str | Any | None = None,  # scheduler address or a `distributed.Client`; None: `CRYPTOML_DASK_ADDRESS`
-        grace: float = 5.0,  # seconds between a cancel request and forcing `cancelled`
-        timeout: float = 10.0,  # seconds to connect
-    ):
-        from distributed import Client
-
-        self.store, self.grace = store or JobStore(), grace
-        address = address if address is not None else os.environ.get("CRYPTOML_DASK_ADDRESS")
-        if address is None:
-            raise ConfigError("the dask backend needs a scheduler address (CRYPTOML_DASK_ADDRESS or address=...)")
-        self._own = not isinstance(address, Client)
-        self.client = Client(address, set_as_default=False, timeout=timeout) if self._own else address
-        self._futures: dict[str, Any] = {}
-        self._lock = threading.RLock()
-
-    def __repr__(self):
-        return f"DaskExecutor({self.client.scheduler.address!r})"
-
-    def submit(self, job_id: str) -> None:
-        "Send a job to the cluster."
-        fut = self.client.submit(
-            _own("run_job"), job_id, self.store.url, pure=False, key=f"cryptoml-job-{job_id}-{secrets.token_hex(3)}"
-        )
-        with self._lock:
-            self._futures[job_id] = fut
-
-        def _done(f, jid=job_id):
-            with self._lock:
-                self._futures.pop(jid, None)
-            if f.status == "error":
-                with contextlib.suppress(Exception):
-                    e = f.exception()
-                    self.store.force(jid, JobStatus.failed, f"WorkerError: {type(e).__name__}: {e}")
-
-        fut.add_done_callback(_done)
-
-    def cancel(self, job_id: str) -> Job:
-        "Ask a job to stop; after `grace` seconds cancel its task and force the record to `cancelled`."
-        job = self.store.request_cancel(job_id)
-        if job.status == JobStatus.running:
-
-            def _force():
-                time.sleep(self.grace)
-                with self._lock:
-                    fut = self._futures.get(job_id)
-                if self.store.force(
-                    job_id, JobStatus.cancelled, f"cancelled: forced after a {self.grace:g}s grace period"
-                ):
-                    log.warning("job %s did not stop within %.1fs: forced to cancelled", job_id, self.grace)
-                    if fut is not None:
-                        fut.cancel()
-
-            threading.Thread(target=_force, daemon=True).start()
-        return job
-
-    def running(self) -> list[str]:
-        "Ids of the jobs whose tasks are not finished."
-        with self._lock:
-            return [j for j, f in self._futures.items() if not f.done()]
-
-    def map(self, fn: Callable, items: Iterable) -> list:
-        "`[fn(x) for x in items]` on the cluster (through `worker_client` when called from inside a task)."
-        items = list(items)
-        if not items:
-            return []
-        if _in_dask_worker():
-            from distributed import worker_client
-
-            with worker_client() as c:
-                return c.gather(c.map(fn, items, pure=False))
-        return self.client.gather(self.client.map(fn, items, pure=False))
-
-    def shutdown(self, interrupt: bool = True) -> None:
-        "Close the client (if this executor opened it); running tasks keep their records `running` until recovery."
-        if self._own:
-            self.client.close()
-
-
-class DaskTrialExecutor:
-    "AutoML trial executor on Dask (the `cryptoml.automl` `Executor` interface: `submit(fn, request)`, `shutdown()`)."
-
-    def __init__(
-        self,
-        fn: Callable | None = None,  # the trial function (sent with each trial)
-        n_jobs: int = 1,  # trials the driver keeps in flight (the cluster decides where they run)
-        address: str
-        | Any
-        | None = None,  # scheduler address or Client; None: the worker's client or `CRYPTOML_DASK_ADDRESS`
-    ):
-        from distributed import Client
-
-        self.n_jobs, self._cm, self._own = n_jobs, None, False
-        if isinstance(address, Client):
-            self.client = address
-        elif address is None and _in_dask_worker():
-            from distributed import worker_client
-
-            self._cm = worker_client()
-            self.client = self._cm.__enter__()  # secede: the driver waits without holding a slot
-        else:
-            address = address or os.environ.get("CRYPTOML_DASK_ADDRESS")
-            if not address:
-                raise ConfigError("the dask trial executor needs a scheduler address (CRYPTOML_DASK_ADDRESS)")
-            self.client, self._own = Client(address, set_as_default=False, timeout=10), True
-
-    def submit(self, fn: Callable, request: Any):
-        "Run `fn(request)` on the cluster; returns a Dask future (`result()`, `add_done_callback()`)."
-        return self.client.submit(fn, request, pure=False)
-
-    def shutdown(self, wait: bool = True) -> None:
-        "Release the client (rejoin the worker's thread pool when running inside a task)."
-        if self._cm is not None:
-            self._cm.__exit__(None, None, None)
-            self._cm = None
-        elif self._own:
-            self.client.close()
-
-
-def register_dask_trial_executor(name: str = "dask") -> None:
-    "Make `OptimizationConfig(executor='dask')` run AutoML trials through `DaskTrialExecutor`."
-    from cryptoml.automl import register_executor
-
-    register_executor(name, lambda fn, n_jobs: _own("DaskTrialExecutor")(fn, n_jobs))
-
-
-def make_executor(
-    backend: str | None = None,  # "local" or "dask"; None: `CRYPTOML_EXECUTOR` (default local)
-    store: JobStore | None = None,  # job table
-    **kwargs,  # passed to the executor (max_workers, grace, address...)
-) -> LocalExecutor | DaskExecutor:
-    "The executor named by `backend` or by the configuration."
-    backend = (backend or os.environ.get("CRYPTOML_EXECUTOR") or "local").lower()
-    if backend == "local":
-        return LocalExecutor(store, **kwargs)
-    if backend == "dask":
-        return DaskExecutor(store, **kwargs)
-    raise ConfigError(f"unknown executor backend {backend!r}; use 'local' or 'dask'")
-
-# %% ../nbs/55_jobs.ipynb #51ec1877
 class JobManager:
-    "A job store and an executor: submit, inspect, cancel and recover jobs."
+    "Runs the jobs of one job table through an executor: submit, inspect, cancel, recover and reap them."
 
     def __init__(
         self,
-        store: JobStore | str | Path | None = None,  # a store or a database URL / SQLite path
-        executor: LocalExecutor | DaskExecutor | str | None = None,  # an executor, or a backend name
-        **executor_kwargs,  # for `make_executor`
+        store: JobStore | str | Path | None = None,  # a store, or a database URL / SQLite path
+        executor: Executor | str | None = None,  # an executor or its kind ("local", "dask"; None: `CRYPTOML_EXECUTOR`)
+        workers: int | None = None,  # jobs at once on the local backend (None: `CRYPTOML_JOB_WORKERS`)
+        grace: float | None = None,  # seconds from a cancel request to the hard kill (None: `CRYPTOML_CANCEL_GRACE`)
+        poll: float = 0.1,  # seconds between rounds of the monitor
+        heartbeat: float = 5.0,  # seconds between heartbeats of a running job
+        stale_after: float = 60.0,  # seconds of silence after which a job's worker (or a row lease's holder) is gone
+        lease: str = "auto",  # "auto", "file", "row" or "none" (see `JobStore.lease`)
+        **options,  # for `make_executor` (address, ...)
     ):
+        s = settings()
         self.store = store if isinstance(store, JobStore) else JobStore(store)
-        self.executor = (
-            executor
-            if executor is not None and not isinstance(executor, str)
-            else make_executor(executor, self.store, **executor_kwargs)
+        self._own = executor is None or isinstance(executor, str)
+        self.kind = (executor or s.executor).lower() if self._own else type(executor).__name__
+        self.tasks = (
+            make_executor(self.kind, s.job_workers if workers is None else workers, **options)
+            if self._own
+            else executor
         )
+        self.grace = s.cancel_grace if grace is None else grace
+        self.poll, self.stale_after, self._lease_kind = poll, stale_after, lease
+        self.heartbeat = min(heartbeat, stale_after / 3)  # several beats before a worker counts as gone
+        self._entry = _own("run_job" if getattr(self.tasks, "isolates", False) else "run_job_isolated")
+        self._futures, self._kill_at, self._done = {}, {}, deque()
+        self._lock, self._stop, self._thread, self._lease = threading.RLock(), threading.Event(), None, None
+        self._last_round, self._last_reap, self._last_renew, self._errors, self._error = None, 0.0, 0.0, 0, None
         self.started = False
 
-    def start(self, recover: bool = True) -> list[Job]:
-        "Recover jobs left by a previous run and submit the queued ones; returns them."
-        jobs = self.store.recover() if recover else list(reversed(self.store.list(status="queued", limit=10_000)))
-        for j in jobs:
-            self.executor.submit(j.id)
-        self.started = True
-        return jobs
+    def __repr__(self):
+        return f"JobManager({self.store.url!r}, {self.tasks!r})"
 
-    def submit(self, kind: str, target: str, params: dict | None = None, resumable: bool = False) -> Job:
-        "Create a job and hand it to the executor."
-        job = self.store.create(kind, target, params, resumable)
-        self.executor.submit(job.id)
-        return job
-
-    def get(self, job_id: str) -> Job:
-        return self.store.get(job_id)
-
-    def list(self, **kw) -> list[Job]:
-        return self.store.list(**kw)
-
-    def cancel(self, job_id: str) -> Job:
-        return self.executor.cancel(job_id)
-
-    def wait(self, job_id: str, timeout: float = 60.0, poll: float = 0.05) -> Job:
-        "Block until the job is final (TimeoutError after `timeout` s)."
-        t0 = time.monotonic()
-        while True:
-            j = self.store.get(job_id)
-            if j.done:
-                return j
-            if time.monotonic() - t0 > timeout:
-                raise TimeoutError(f"job {job_id} still {j.status.value} after {timeout}s")
-            time.sleep(poll)
-
-    def shutdown(self, interrupt: bool = True) -> None:
-        "Stop the executor (running local jobs become `interrupted`)."
-        self.executor.shutdown(interrupt)
-
-# %% ../nbs/55_jobs.ipynb #5002706d
-def parse_sweep(
-    items: Sequence[str],  # e.g. ["symbol=BTC/USD,ETH/USD", "epochs=1,2"]
-) -> dict[str, list]:
-    "Parse `--sweep name=v1,v2` options into {name: [values]}."
-    out: dict[str, list] = {}
-    for it in items or []:
-        if "=" not in it:
-            raise ConfigError(f"sweep {it!r} must look like name=value1,value2")
-        k, v = (s.strip() for s in it.split("=", 1))
-        if not k.isidentifier():
-            raise ConfigError(f"sweep parameter name {k!r} is not a valid name")
-        if k in out:
-            raise ConfigError(f"sweep parameter {k!r} given twice")
-        vals = [yaml.safe_load(x.strip()) for x in v.split(",") if x.strip() != ""]
-        if not vals:
-            raise ConfigError(f"sweep {k!r} has no values")
-        out[k] = vals
-    return out
+# %% ../nbs/55_jobs.ipynb #ee815faa
+@patch
+def _ensure_running(self: JobManager) -> None:
+    "Take the table's lease (a second executor is refused) and start the monitor thread, once."
+    with self._lock:
+        if self._lease is None and self._lease_kind != "none":
+            lease = self.store.lease(self._lease_kind, ttl=self.stale_after)
+            lease.acquire()
+            self._lease = lease
+        if self._thread is None or not self._thread.is_alive():
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._monitor, name="cryptoml-jobs", daemon=True)
+            self._thread.start()
 
 
-def sweep_combinations(sweeps: dict[str, list]) -> list[dict]:
-    "Every combination of the sweep values, in order."
-    if not sweeps:
-        return [{}]
-    for k, v in sweeps.items():
-        if not isinstance(v, (list, tuple)) or not v:
-            raise ConfigError(f"sweep {k!r} needs a non-empty list of values, got {v!r}")
-    keys = list(sweeps)
-    return [dict(zip(keys, combo)) for combo in itertools.product(*(sweeps[k] for k in keys))]
+@patch
+def enqueue(self: JobManager, job_id: str) -> None:
+    "Hand a queued record to the executor (once)."
+    self._ensure_running()
+    with self._lock:
+        fut = self._futures.get(job_id)
+        if fut is not None and not fut.done():
+            return
+        fut = self.tasks.submit(self._entry, job_id, self.store.url, dict(TARGETS), self.heartbeat)
+        self._futures[job_id] = fut
+    fut.add_done_callback(lambda f, jid=job_id: self._done.append((jid, f)))
 
 
-_RUN_FILES = ("output.ipynb", "report.html", "params.yaml", "status.json")
+@patch
+def submit(
+    self: JobManager,
+    kind: str,  # what the job does
+    target: str,  # a registered name or "cryptoml.<module>:<function>"
+    params: dict | None = None,  # its parameters (JSON)
+    resumable: bool = False,  # queue it again after an interruption
+) -> Job:
+    "Create a job and hand it to the executor."
+    job = self.store.create(kind, target, params, resumable)
+    self.enqueue(job.id)
+    return job
 
 
-def sweep_task(task: dict) -> dict:
-    "Worker side of a sweep: run one template with `run_pipeline` in a private folder; return its files."
-    with tempfile.TemporaryDirectory(prefix="cryptoml-sweep-") as tmp:
-        env = {**os.environ, "CRYPTOML_REPORTS_DIR": tmp, "CRYPTOML_HOME": str(task["home"])}
-        code = (
-            "import json,sys; from cryptoml.reports import run_pipeline; a=json.loads(sys.argv[1]); "
-            "r=run_pipeline(a['pipeline'], a['params'], a['params_file'], a['run_id'], raise_on_error=False); "
-            "print(json.dumps({'status': r.status, 'duration': r.duration, 'error': r.error}))"
-        )
-        t0 = time.time()
-        p = subprocess.run(
-            [sys.executable, "-c", code, json.dumps(task)],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=task.get("timeout", 3600),
-            cwd=str(task["home"]),
-        )
-        out: dict[str, Any] = {"index": task["index"], "params": task["params"], "files": {}}
+@patch
+def start(self: JobManager, recover: bool = True) -> list[Job]:
+    "Take the lease, recover jobs whose worker is gone and hand over every queued job, oldest first; returns them."
+    self._ensure_running()
+    with self._lock:
+        mine = set(self._futures)
+    jobs = self.store.recover(self.stale_after, mine) if recover else self.store.queued()
+    for j in jobs:
+        self.enqueue(j.id)
+    self.started = True
+    return jobs
+
+# %% ../nbs/55_jobs.ipynb #885a6715
+@patch
+def get(self: JobManager, job_id: str) -> Job:
+    "The job `job_id`."
+    return self.store.get(job_id)
+
+
+@patch
+def list(self: JobManager, **kw) -> list[Job]:
+    "Jobs, newest first (see `JobStore.list`)."
+    return self.store.list(**kw)
+
+
+@patch
+def cancel(self: JobManager, job_id: str) -> Job:
+    "Ask a job to stop: a queued one never starts; a running one is killed if still running after `grace` seconds."
+    job = self.store.request_cancel(job_id)
+    with self._lock:
+        fut = self._futures.get(job_id)
+        if job.status == JobStatus.cancelled and fut is not None:
+            fut.cancel()
+        elif job.status == JobStatus.running:
+            self._kill_at.setdefault(job_id, time.time() + self.grace)
+    return job
+
+
+@patch
+def running(self: JobManager) -> list[str]:
+    "Ids of the jobs this manager has running."
+    with self._lock:
+        return [j for j, f in self._futures.items() if (f.running() if isinstance(f, cf.Future) else not f.done())]
+
+
+@patch
+def wait(self: JobManager, job_id: str, timeout: float = 60.0, poll: float = 0.05) -> Job:
+    "Block until the job is final (TimeoutError after `timeout` s)."
+    t0 = time.monotonic()
+    while True:
+        j = self.store.get(job_id)
+        if j.done:
+            return j
+        if time.monotonic() - t0 > timeout:
+            raise TimeoutError(f"job {job_id} still {j.status.value} after {timeout}s")
+        time.sleep(poll)
+
+# %% ../nbs/55_jobs.ipynb #2aba86a4
+@patch
+def _monitor(self: JobManager) -> None:
+    wait = self.poll
+    while not self._stop.wait(wait):
         try:
-            out.update(json.loads(p.stdout.strip().splitlines()[-1]))
-        except Exception:
-            out.update(
-                status="failed",
-                duration=time.time() - t0,
-                error=f"WorkerError: run_pipeline exited with code {p.returncode}: {p.stderr.strip()[-800:]}",
-            )
-        run_dir = Path(tmp) / task["pipeline"] / task["run_id"]
-        for name in _RUN_FILES:
-            if (run_dir / name).is_file():
-                out["files"][name] = (run_dir / name).read_text(encoding="utf-8")
-        return out
+            self._round()
+        except Exception as e:
+            self._errors, self._error = self._errors + 1, f"{type(e).__name__}: {e}"[:500]
+            wait = min(self.poll * 2 ** min(self._errors, 8), 5.0)
+            log.warning("job monitor: round failed (%d in a row, next in %.1fs): %s", self._errors, wait, self._error)
+        else:
+            self._errors, self._last_round, wait = 0, time.time(), self.poll
 
 
-@dataclass
-class SweepResult:
-    "Where a sweep's reports are and how each run went."
+@patch
+def _round(self: JobManager) -> None:
+    with self._lock:
+        self._settle()
+        self._kill_overdue()
+    now = time.time()
+    if self._lease is not None and now - self._last_renew >= self.stale_after / 4:
+        if not self._lease.renew():
+            log.error("job manager: the lease on %s was lost (taken over after a silence)", self.store.url)
+        self._last_renew = now
+    if now - self._last_reap >= min(self.stale_after / 2, 5.0):
+        self._reap()
+        self._last_reap = now
 
-    pipeline: str
-    sweep_id: str
-    sweep_dir: Path
-    runs: list[dict] = field(default_factory=list)  # index, params, status, duration, error, run_dir
+# %% ../nbs/55_jobs.ipynb #1878b683
+@patch
+def _settle(self: JobManager) -> None:
+    "Record jobs whose task ended without an outcome (a dead process, a task error)."
+    while self._done:
+        jid, fut = self._done[0]
+        if self._futures.get(jid) is fut and not fut.cancelled() and fut.exception() is not None:
+            e = fut.exception()
+            code = getattr(e, "exitcode", None) if isinstance(e, WorkerError) else None
+            msg = f"the job's process exited with code {code}" if code is not None else f"{type(e).__name__}: {e}"
+            if self.store.force(jid, JobStatus.failed, f"WorkerError: {msg}"):
+                log.error("job %s: %s", jid, msg)
+        self._done.popleft()
+        if self._futures.get(jid) is fut:
+            del self._futures[jid]
+            self._kill_at.pop(jid, None)
 
-    @property
-    def summary(self) -> Path:
-        return self.sweep_dir / "summary.html"
 
-    @property
-    def ok(self) -> bool:
-        return all(r["status"] == "succeeded" for r in self.runs)
-
-
-def notebook_metrics(
-    nb_text: str,  # an executed notebook (JSON text)
-    tag: str = "metrics",  # cell tag marking the outputs to compare
-) -> dict[str, str]:
-    "Outputs of the cells tagged `metrics` in an executed notebook: {'html': ..., 'text': ...} (empty if none)."
-    try:
-        nb = json.loads(nb_text)
-    except ValueError:
-        return {}
-    htmls, texts = [], []
-    for c in nb.get("cells", []):
-        if tag not in (c.get("metadata", {}).get("tags") or []):
+@patch
+def _kill_overdue(self: JobManager) -> None:
+    "Force cancels whose grace period is over: the record first, then the process."
+    now = time.time()
+    for jid, at in list(self._kill_at.items()):
+        if now < at:
             continue
-        for o in c.get("outputs", []):
-            data = o.get("data", {}) if o.get("output_type") in ("execute_result", "display_data") else {}
-            txt = "".join(data.get("text/plain", "")) or (
-                "".join(o.get("text", "")) if o.get("output_type") == "stream" else ""
-            )
-            if data.get("text/html"):
-                htmls.append("".join(data["text/html"]))
-            elif txt:
-                htmls.append(f"<pre>{html.escape(txt)}</pre>")
-            if txt:
-                texts.append(txt)
-    return {"html": "".join(htmls), "text": "\n".join(texts)} if htmls or texts else {}
+        if self.store.force(jid, JobStatus.cancelled, f"cancelled: killed after a {self.grace:g}s grace period"):
+            log.warning("job %s did not stop within %.1fs: killed", jid, self.grace)
+        fut = self._futures.get(jid)
+        if fut is not None and hasattr(fut, "kill"):
+            fut.kill()
+        del self._kill_at[jid]
 
 
-def _summary_html(res: SweepResult, varying: list[str]) -> str:
-    e = lambda x: html.escape(str(x))
-    has_m = any(r.get("metrics") for r in res.runs)
-    head = "".join(
-        f"<th>{e(k)}</th>" for k in ["run", *varying, "status", "time", "error"] + (["metrics"] if has_m else [])
-    )
-    rows = "".join(
-        "<tr>"
-        + f"<td><a href='{r['index']:03d}/report.html'>{r['index']:03d}</a></td>"
-        + "".join(f"<td>{e(r['params'].get(k))}</td>" for k in varying)
-        + f"<td>{e(r['status'])}</td><td>{r['duration']:.1f}s</td><td>{e(r.get('error') or '')}</td>"
-        + (f"<td>{(r.get('metrics') or {}).get('html', '')}</td>" if has_m else "")
-        + "</tr>"
-        for r in res.runs
-    )
-    n_ok = sum(r["status"] == "succeeded" for r in res.runs)
-    return (
-        f"<!doctype html><meta charset='utf-8'><title>sweep {e(res.pipeline)} {e(res.sweep_id)}</title>"
-        f"<h1>Sweep of {e(res.pipeline)}: {n_ok}/{len(res.runs)} runs succeeded</h1>"
-        f"<p>sweep id {e(res.sweep_id)}; parameters varied: {e(', '.join(varying) or 'none')}</p>"
-        f"<table border=1 cellpadding=4><tr>{head}</tr>{rows}</table>"
+@patch
+def _reap(self: JobManager) -> None:
+    "Interrupt running jobs whose worker is gone (not those this manager watches); hand over the re-queued ones."
+    with self._lock:
+        mine = set(self._futures)
+    for jid in self.store.reap(self.stale_after, mine):
+        self.enqueue(jid)
+
+# %% ../nbs/55_jobs.ipynb #24164e87
+@patch
+def health(self: JobManager) -> JobHealth:
+    "Liveness of the monitor thread and of the lease."
+    lease = "none" if self._lease is None else ("held" if self._lease.held else "lost")
+    return JobHealth(
+        monitor_alive=self._thread is not None and self._thread.is_alive(),
+        last_round_s=None if self._last_round is None else round(time.time() - self._last_round, 3),
+        consecutive_errors=self._errors,
+        last_error=self._error,
+        lease=lease,
+        running=len(self.running()),
     )
 
 
-def run_sweep(
-    pipeline: str,  # template name
-    sweeps: dict[str, list],  # parameter -> values; every combination runs
-    params_file: str | Path | None = None,  # base parameter set (YAML path or a name in pipelines/params/)
-    executor: LocalExecutor | DaskExecutor | str | None = None,  # an executor or a backend name (default local)
-    sweep_id: str | None = None,  # folder name (default: a new run id)
-    params: dict | None = None,  # fixed overrides applied to every run
-    timeout: float = 3600,  # seconds per run
-) -> SweepResult:
-    "Run every combination of `sweeps` for `pipeline` on `executor`; write the runs and a summary report."
-    from cryptoml.reports import load_params, new_run_id
+@patch
+def shutdown(
+    self: JobManager,
+    interrupt: bool = True,  # mark the jobs killed here `interrupted` (resumable ones resume at the next start)
+) -> None:
+    "Stop: kill the jobs running in this server's processes, stop the monitor, release the lease."
+    self._stop.set()
+    if self._thread is not None:
+        self._thread.join(5)
+    with self._lock:
+        for jid, fut in list(self._futures.items()):
+            if not hasattr(fut, "kill"):
+                continue  # on a cluster: it runs on, and the next manager finds its worker alive
+            if fut.running() and interrupt:
+                with contextlib.suppress(Exception):
+                    self.store.force(jid, JobStatus.interrupted, "interrupted: the server shut down")
+            fut.cancel() or fut.kill()
+        self._futures.clear()
+        self._kill_at.clear()
+    if self._own:
+        self.tasks.shutdown(wait=False)
+    if self._lease is not None:
+        self._lease.release()
+        self._lease = None
+    self.started = False
 
-    combos = sweep_combinations(sweeps)
-    for c in combos:
-        load_params(pipeline, params_file, {**(params or {}), **c})  # check every name before running anything
-    sweep_id = sweep_id or new_run_id()
-    if not sweep_id.replace("-", "").replace("_", "").isalnum():
-        raise ConfigError(f"sweep_id may hold letters, digits, - and _ only: {sweep_id!r}")
-    root = reports_dir(create=True) / pipeline / sweep_id
-    if root.exists():
-        raise ConfigError(f"sweep {root} already exists; choose another sweep_id")
-    pf = params_file
-    if pf is not None and Path(pf).suffix:
-        pf = str(Path(pf).expanduser().resolve())
-    tasks = [
-        dict(
-            pipeline=pipeline,
-            params={**(params or {}), **c},
-            params_file=pf,
-            run_id=f"{i:03d}",
-            index=i,
-            home=str(project_root()),
-            timeout=timeout,
+# %% ../nbs/55_jobs.ipynb #48045cfe
+def _child_main() -> None:
+    "Entry of a job's child process (`python -c ...`): watch the parent, run the claimed attempt."
+    a = json.loads(sys.argv[1])
+    threading.Thread(target=_watch_parent, args=(a["parent"],), daemon=True).start()
+    run_job(a["job_id"], a["url"], a["targets"], a["heartbeat"], a["attempt"])
+
+
+def _cluster_env() -> dict[str, str]:
+    "The scheduler address for a job started on a Dask worker (so its own tasks reach the same cluster)."
+    if settings().dask_address or not _in_dask_worker():
+        return {}
+    from distributed import get_worker
+
+    return settings_env(dask_address=get_worker().scheduler.address)
+
+# %% ../nbs/55_jobs.ipynb #45a21329
+def run_job_isolated(
+    job_id: str,  # the job to run
+    url: str,  # its store's database URL
+    targets: Mapping[str, str] | None = None,  # targets registered in the submitting process
+    heartbeat: float = 5.0,  # seconds between heartbeats of the attempt
+    poll: float = 0.2,  # seconds between checks of the record and the child
+) -> str:
+    "Claim a job and run it in a child process, killed with its children if the record stops being its attempt."
+    store = _store_for(url)
+    attempt = store.claim(job_id, worker=_me())
+    if attempt is None:
+        return "skipped"
+    if _in_dask_worker():
+        with contextlib.suppress(Exception):
+            from distributed import secede
+
+            secede()  # wait without holding a worker slot
+    args = dict(job_id=job_id, url=url, targets=dict(targets or {}), heartbeat=heartbeat, attempt=attempt)
+    cmd = [sys.executable, "-c", "from cryptoml.jobs import _child_main; _child_main()"]
+    env = {**os.environ, **_cluster_env()}
+    child = subprocess.Popen([*cmd, json.dumps({**args, "parent": os.getpid()})], env=env, start_new_session=True)
+    while child.poll() is None:
+        time.sleep(poll)
+        with contextlib.suppress(Exception):  # a busy database: look again at the next poll
+            if not store.is_live(job_id, attempt):
+                with contextlib.suppress(OSError):
+                    os.killpg(child.pid, 9)
+                child.wait(10)
+                return "killed"
+    if child.returncode != 0:
+        store.finish(
+            job_id,
+            attempt,
+            JobStatus.failed,
+            error=f"WorkerError: the job's process exited with code {child.returncode}",
         )
-        for i, c in enumerate(combos)
-    ]
-    own = not hasattr(executor, "map")
-    ex = (
-        make_executor(executor, JobStore(f"sqlite:///{tempfile.mkdtemp(prefix='cryptoml-sweep-db-')}/jobs.sqlite"))
-        if own
-        else executor
-    )
-    log.info("sweep %s of %s: %d runs on %s", sweep_id, pipeline, len(tasks), ex)
-    try:
-        outs = ex.map(_own("sweep_task"), tasks)
-    finally:
-        if own:
-            ex.shutdown()
-    res = SweepResult(pipeline, sweep_id, root)
-    root.mkdir(parents=True, exist_ok=True)
-    for o in sorted(outs, key=lambda o: o["index"]):
-        run_dir = root / f"{o['index']:03d}"
-        with atomic_dir(run_dir) as tmp:
-            for name, text in o["files"].items():
-                (tmp / name).write_text(text, encoding="utf-8")
-        res.runs.append(
-            dict(
-                index=o["index"],
-                params=o["params"],
-                status=o["status"],
-                duration=float(o.get("duration") or 0),
-                error=o.get("error"),
-                run_dir=str(run_dir),
-                metrics=notebook_metrics(o["files"].get("output.ipynb", "")),
-            )
-        )
-    varying = [k for k in sweeps if len(sweeps[k]) > 1] or list(sweeps)
-    with atomic_write(root / "summary.json") as tmp:
-        runs = [{k: (v.get("text") if k == "metrics" and v else v) for k, v in r.items()} for r in res.runs]
-        tmp.write_text(
-            json.dumps(
-                {"pipeline": pipeline, "sweep_id": sweep_id, "sweeps": json_safe(sweeps), "runs": json_safe(runs)},
-                indent=2,
-            )
-        )
-    with atomic_write(root / "summary.html") as tmp:
-        tmp.write_text(_summary_html(res, varying), encoding="utf-8")
-    log.info(
-        "sweep %s: %d/%d runs succeeded; summary %s",
-        sweep_id,
-        sum(r["status"] == "succeeded" for r in res.runs),
-        len(res.runs),
-        res.summary,
-    )
-    return res
+    return store.get(job_id).status.value

@@ -1,4 +1,4 @@
-"""`save_model` / `load_model` for every engine with its fitted preparation and metadata; safe formats, atomic writes, checksums; TensorFlow Lite export.
+"""`save_model` / `load_model` for everything fitted (engines with their preparation, scalers, regime and sentiment models, RL agents) with a model card; safe formats, versioned atomic folders, checksums; TensorFlow Lite export.
 
 Docs: https://cryptoml.github.io/cryptoml/persistence.html.md"""
 
@@ -7,7 +7,7 @@ Docs: https://cryptoml.github.io/cryptoml/persistence.html.md"""
 # %% ../nbs/13_persistence.ipynb #fbd93392
 from __future__ import annotations
 
-import contextlib, importlib, io, json, os, platform, subprocess, time
+import contextlib, io, json, os, platform, secrets, subprocess, time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -18,23 +18,24 @@ from pydantic import BaseModel, ConfigDict, Field
 
 import cryptoml
 from cryptoml.core import (
+    FORMAT_VERSION,
+    Artifact,
     ConfigError,
     ModelFileError,
-    NotFittedError,
-    atomic_dir,
-    file_sha256,
     get_logger,
     models_dir,
     project_root,
+    read_artifact,
+    verify_artifact,
+    write_artifact,
 )
-from .models.core import Engine
+from .models.core import ENGINES
 
 # %% auto #0
-__all__ = ['FORMAT_VERSION', 'log', 'DataFingerprint', 'ModelMetadata', 'library_versions', 'code_revision', 'save_model',
-           'verify_model_dir', 'load_model', 'export_tflite', 'TFLitePredictor', 'compare_tflite']
+__all__ = ['log', 'DataFingerprint', 'ModelMetadata', 'library_versions', 'code_revision', 'save_model', 'verify_model_dir',
+           'load_model', 'export_tflite', 'TFLitePredictor', 'compare_tflite']
 
 # %% ../nbs/13_persistence.ipynb #603d68f8
-FORMAT_VERSION = 1  # on-disk layout version written by `save_model`
 log = get_logger("persistence")
 
 
@@ -71,14 +72,14 @@ class DataFingerprint(BaseModel):
 
 
 class ModelMetadata(BaseModel):
-    "Model card of a saved engine (pydantic v2; serialized as `metadata.json`)."
+    "Model card of a saved model (pydantic v2; serialized as `metadata.json`)."
 
     model_config = ConfigDict(protected_namespaces=(), extra="allow")
-    model_type: str  # engine class name, e.g. "LSTMEngine"
+    model_type: str  # an `ENGINES` short name ("lstm") or the class name ("LSTMEngine", "PPOAgent")
     version: str = "1.0.0"  # the model's own version
     format_version: int = FORMAT_VERSION  # on-disk layout version
     created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
-    config: dict[str, Any] = Field(default_factory=dict)  # engine hyperparameters (`get_params`)
+    config: dict[str, Any] = Field(default_factory=dict)  # hyperparameters (`get_params`)
     features: list[str] = Field(default_factory=list)  # feature names the engine reads
     data: DataFingerprint | None = None  # training-data fingerprint
     performance: dict[str, Any] = Field(default_factory=dict)  # e.g. train_loss, val_loss, accuracy, test metrics
@@ -120,22 +121,27 @@ def code_revision() -> str | None:
         return None
 
 # %% ../nbs/13_persistence.ipynb #91c44e74
-_MANIFEST = "manifest.json"
+def _model_type(
+    model: Artifact,  # the model being saved
+    given: str | None,  # the model_type the caller gave, if any
+) -> str:
+    "The card's model_type: a registry short name (lower case) or the class name; one naming another class is an error."
+    cls, here = type(model).__name__, f"{type(model).__module__}.{type(model).__qualname__}"
+    if given is None:
+        return cls
+    where = {k.lower(): v if isinstance(v, str) else f"{v.__module__}.{v.__qualname__}" for k, v in ENGINES.items()}
+    key = str(given).lower()
+    if key in where and where[key] == here:
+        return key
+    if key == cls.lower():
+        return cls
+    other = f"the {where[key].rpartition('.')[2]} engine" if key in where else "another class"
+    ok = [k for k, v in where.items() if v == here] + [cls]
+    raise ConfigError(f"metadata model_type {given!r} names {other}, but the model is a {cls} (use one of {ok})")
 
 
-def _complete_metadata(model: Engine, metadata: ModelMetadata | dict | None) -> ModelMetadata:
-    auto: dict[str, Any] = dict(
-        model_type=type(model).__name__,
-        config=model.get_params(deep=False),
-        library_versions=library_versions(),
-        code_revision=code_revision(),
-    )
-    prep = getattr(model, "preparation_", None)
-    if prep is not None:
-        auto["features"] = list(prep.feature_names_)
-    tr = getattr(model, "train_result_", None)
-    if tr:
-        auto["performance"] = {k: tr.get(k) for k in ("train_loss", "val_loss", "accuracy", "duration")}
+def _complete_metadata(model: Artifact, metadata: ModelMetadata | dict | None) -> ModelMetadata:
+    "The model card: what the caller gave, completed from the model and the environment."
     if isinstance(metadata, ModelMetadata):
         given = metadata.model_dump(exclude_unset=True)
     elif isinstance(metadata, dict):
@@ -144,125 +150,55 @@ def _complete_metadata(model: Engine, metadata: ModelMetadata | dict | None) -> 
         given = {}
     else:
         raise ConfigError(f"metadata must be a ModelMetadata, a dict or None, got {type(metadata).__name__}")
+    auto: dict[str, Any] = dict(
+        config=model.get_params(deep=False), library_versions=library_versions(), code_revision=code_revision()
+    )
+    if (prep := getattr(model, "preparation_", None)) is not None:
+        auto["features"] = list(prep.feature_names_)
+    if tr := getattr(model, "train_result_", None):
+        auto["performance"] = {k: tr.get(k) for k in ("train_loss", "val_loss", "accuracy", "duration")}
     if "performance" in given and "performance" in auto:
         given["performance"] = {**auto["performance"], **given["performance"]}
-    md = ModelMetadata.model_validate({**auto, **given})
-    if md.model_type != type(model).__name__:
-        raise ConfigError(f"metadata.model_type is {md.model_type!r} but the model is a {type(model).__name__}")
-    return md
+    return ModelMetadata.model_validate({**auto, **given, "model_type": _model_type(model, given.get("model_type"))})
 
-
+# %% ../nbs/13_persistence.ipynb #0cf64ff4
 def save_model(
-    model: Engine,  # a fitted engine
+    model: Artifact,  # a fitted engine, scaler, regime or sentiment model, or RL agent
     metadata: ModelMetadata | dict | None = None,  # model card (missing fields filled in)
-    path: str | Path | None = None,  # target folder (default: models_dir()/<type>-<time>)
+    path: str | Path | None = None,  # model folder (default: models_dir()/<model_type>-<UTC time>-<random suffix>)
+    overwrite: bool = False,  # replace the model saved at `path` (as a new version); else that is a `ConfigError`
 ) -> Path:
-    "Save a fitted engine, its preparation and metadata to a folder atomically; returns the folder."
-    if not isinstance(model, Engine):
-        raise ConfigError(f"save_model expects a cryptoml engine, got {type(model).__name__}")
-    try:
-        fitted = model._fitted_json()
-    except NotFittedError:
-        raise NotFittedError(f"cannot save an unfitted {type(model).__name__}; train it first") from None
+    "Save a fitted model and its model card as a new version of a model folder, atomically; returns the folder."
+    if not isinstance(model, Artifact):
+        raise ConfigError(
+            f"save_model expects a cryptoml model (an engine, scaler, regime or sentiment model, RL agent: a "
+            f"core.Artifact), got {type(model).__name__}"
+        )
     md = _complete_metadata(model, metadata)
     if path is None:
-        path = models_dir(create=True) / f"{md.model_type}-{md.created_at.strftime('%Y%m%dT%H%M%SZ')}"
-    path = Path(path)
-    engine = {
-        "class": f"{type(model).__module__}.{type(model).__qualname__}",
-        "params": model.get_params(deep=False),
-        "fitted": fitted,
-    }
-    with atomic_dir(path) as tmp:
-        (tmp / "engine.json").write_text(json.dumps(engine, indent=1, default=_json_default))
-        model._save_state(tmp)
-        (tmp / "metadata.json").write_text(md.model_dump_json(indent=1))
-        files = {
-            p.name: {"sha256": file_sha256(p), "bytes": p.stat().st_size} for p in sorted(tmp.iterdir()) if p.is_file()
-        }
-        (tmp / _MANIFEST).write_text(
-            json.dumps({"format": "cryptoml.model", "format_version": FORMAT_VERSION, "files": files}, indent=1)
-        )
+        stamp = md.created_at.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        path = models_dir(create=True) / f"{md.model_type}-{stamp}-{secrets.token_hex(3)}"
+    path = write_artifact(model, path, md.model_dump(mode="json"), overwrite)
     log.info("saved %s to %s", md.model_type, path)
     return path
 
 
-def _json_default(o):
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(f"{type(o).__name__} is not JSON serializable")
-
-
-def verify_model_dir(path: str | Path) -> dict:
-    "Check a saved model's manifest, format version and every file's size and SHA-256; returns the manifest."
-    path = Path(path)
-    if not path.is_dir():
-        raise ModelFileError(f"no saved model at {path} (not a folder)")
-    mf = path / _MANIFEST
-    if not mf.is_file():
-        raise ModelFileError(f"{path} has no {_MANIFEST}; not a cryptoml model folder, or an incomplete copy")
-    try:
-        manifest = json.loads(mf.read_text())
-    except (ValueError, UnicodeDecodeError) as e:
-        raise ModelFileError(f"{mf} is corrupt: {e}") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != "cryptoml.model":
-        raise ModelFileError(f"{mf} is not a cryptoml model manifest")
-    fv = manifest.get("format_version")
-    if fv != FORMAT_VERSION:
-        raise ModelFileError(
-            f"{path} was saved in model format version {fv}; this cryptoml "
-            f"({getattr(cryptoml, '__version__', '?')}) reads format version {FORMAT_VERSION}. "
-            "Load it with a matching cryptoml version, or retrain."
-        )
-    for name, info in manifest.get("files", {}).items():
-        f = path / name
-        if not f.is_file():
-            raise ModelFileError(f"{path}: file {name} listed in the manifest is missing")
-        size = f.stat().st_size
-        if size != info["bytes"]:
-            what = "truncated" if size < info["bytes"] else "modified"
-            raise ModelFileError(f"{path}: {name} is {what} ({size} bytes, the manifest says {info['bytes']})")
-        if file_sha256(f) != info["sha256"]:
-            raise ModelFileError(f"{path}: {name} fails its SHA-256 check (corrupted or tampered with)")
-    return manifest
-
-
-def _engine_class(qualname: str) -> type:
-    mod, _, name = qualname.rpartition(".")
-    if not (mod == "cryptoml" or mod.startswith("cryptoml.")):
-        raise ModelFileError(f"refusing to load engine class {qualname!r}: only cryptoml engines can be loaded")
-    try:
-        klass = getattr(importlib.import_module(mod), name)
-    except (ImportError, AttributeError) as e:
-        raise ModelFileError(f"engine class {qualname!r} is not available: {e}") from None
-    if not (isinstance(klass, type) and issubclass(klass, Engine)):
-        raise ModelFileError(f"{qualname!r} is not an engine class")
-    return klass
+def verify_model_dir(
+    path: str | Path,  # a folder written by `save_model`
+) -> dict:
+    "Check a saved model's manifest, format version and every file's type, size and SHA-256; returns the manifest."
+    return verify_artifact(path)[1]
 
 
 def load_model(
-    path: str | Path,  # folder written by `save_model`
-) -> tuple[Engine, ModelMetadata]:
-    "Verify and load a saved engine; returns `(model, metadata)`."
-    path = Path(path)
-    verify_model_dir(path)
+    path: str | Path,  # a folder written by `save_model` (or an artifact's `save`)
+) -> tuple[Artifact, ModelMetadata]:
+    "Verify and load the current version of a saved model; returns `(model, metadata)`."
+    model, card = read_artifact(path)
     try:
-        metadata = ModelMetadata.model_validate_json((path / "metadata.json").read_text())
-        spec = json.loads((path / "engine.json").read_text())
-    except (ValueError, OSError) as e:
-        raise ModelFileError(f"{path}: unreadable metadata or engine description: {e}") from None
-    klass = _engine_class(spec["class"])
-    try:
-        model = klass(**spec["params"])
-        model._set_fitted_json(spec["fitted"])
-        model._load_state(path)
-    except ModelFileError:
-        raise
-    except Exception as e:
-        raise ModelFileError(f"{path}: could not restore the {klass.__name__}: {type(e).__name__}: {e}") from e
-    return model, metadata
+        return model, ModelMetadata.model_validate(card)
+    except ValueError as e:
+        raise ModelFileError(f"{path}: its model card (metadata.json) is invalid: {e}") from None
 
 # %% ../nbs/13_persistence.ipynb #e1a6d8e4
 _QUANT = ("none", "dynamic", "float16")

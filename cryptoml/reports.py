@@ -1,4 +1,4 @@
-"""Run a papermill template with parameters and store the executed notebook, an HTML report and the parameters; the `cryptoml` command line.
+"""Run a papermill template with parameters and store the executed notebook, an HTML report and the parameters; run every template (the main job) or every combination of parameter values (a sweep).
 
 Docs: https://cryptoml.github.io/cryptoml/reports.html.md"""
 
@@ -7,21 +7,34 @@ Docs: https://cryptoml.github.io/cryptoml/reports.html.md"""
 # %% ../nbs/50_reports.ipynb #e98e4daa
 from __future__ import annotations
 
-import argparse, datetime as dt, html, json, os, re, secrets, sys, time
-from dataclasses import dataclass
+import datetime as dt, html, itertools, json, os, re, secrets, subprocess, sys, tempfile, time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
 import yaml
 
 import cryptoml
-from .core import ConfigError, PipelineError, atomic_dir, atomic_write, get_logger, project_root, reports_dir
+from cryptoml.core import (
+    ConfigError,
+    Executor,
+    PipelineError,
+    atomic_dir,
+    atomic_write,
+    get_logger,
+    make_executor,
+    project_root,
+    reports_dir,
+    settings,
+    settings_env,
+)
 
 log = get_logger("reports")
 
 # %% auto #0
 __all__ = ['log', 'MAIN_JOB_ORDER', 'pipelines_dir', 'list_pipelines', 'template_path', 'template_parameters', 'load_params',
-           'RunResult', 'new_run_id', 'notebook_to_html', 'run_pipeline', 'write_index', 'run_all', 'main']
+           'RunResult', 'new_run_id', 'notebook_to_html', 'run_pipeline', 'write_index', 'run_all', 'parse_sweep',
+           'sweep_combinations', 'sweep_task', 'SweepResult', 'notebook_metrics', 'run_sweep']
 
 # %% ../nbs/50_reports.ipynb #0a8e756c
 MAIN_JOB_ORDER = ["data", "sentiment", "regime", "train", "evaluate", "tune", "rl"]
@@ -29,8 +42,8 @@ MAIN_JOB_ORDER = ["data", "sentiment", "regime", "train", "evaluate", "tune", "r
 
 def pipelines_dir() -> Path:
     "Folder of the papermill templates (`CRYPTOML_PIPELINES_DIR`, default `pipelines/`)."
-    env = os.environ.get("CRYPTOML_PIPELINES_DIR")
-    return Path(env).expanduser() if env else project_root() / "pipelines"
+    p = settings().pipelines_dir
+    return p.expanduser() if p is not None else project_root() / "pipelines"
 
 
 def list_pipelines() -> list[str]:
@@ -249,75 +262,229 @@ def run_all(
     write_index(results)
     return results
 
-# %% ../nbs/50_reports.ipynb #114817bb
-def _parse_kv(items: Sequence[str]) -> dict[str, Any]:
-    out = {}
+# %% ../nbs/50_reports.ipynb #b679172e
+def parse_sweep(
+    items: Sequence[str],  # e.g. ["symbol=BTC/USD,ETH/USD", "epochs=1,2"]
+) -> dict[str, list]:
+    "Parse `--sweep name=v1,v2` options into {name: [values]}."
+    out: dict[str, list] = {}
     for it in items or []:
         if "=" not in it:
-            raise ConfigError(f"parameter {it!r} must look like name=value")
-        k, v = it.split("=", 1)
-        out[k.strip()] = yaml.safe_load(v)
+            raise ConfigError(f"sweep {it!r} must look like name=value1,value2")
+        k, v = (s.strip() for s in it.split("=", 1))
+        if not k.isidentifier():
+            raise ConfigError(f"sweep parameter name {k!r} is not a valid name")
+        if k in out:
+            raise ConfigError(f"sweep parameter {k!r} given twice")
+        vals = [yaml.safe_load(x.strip()) for x in v.split(",") if x.strip() != ""]
+        if not vals:
+            raise ConfigError(f"sweep {k!r} has no values")
+        out[k] = vals
     return out
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    "Entry point of the `cryptoml` command."
-    ap = argparse.ArgumentParser(prog="cryptoml", description="Run cryptoml's papermill pipelines.")
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    sub.add_parser("list", help="list the templates")
-    r = sub.add_parser("run", help="run one template")
-    r.add_argument("pipeline")
-    r.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE")
-    r.add_argument("-f", "--params", help="parameter set: a YAML file or a name in pipelines/params/")
-    r.add_argument("--run-id")
-    r.add_argument(
-        "--sweep", action="append", default=[], metavar="NAME=V1,V2", help="run every combination of these values"
-    )
-    r.add_argument("--executor", choices=["local", "dask"], help="where sweep runs execute (default local)")
-    a = sub.add_parser("run-all", help="the main job: run every template")
-    a.add_argument("--params", help="parameter set for every template (e.g. smoke)")
-    a.add_argument("--only", help="comma-separated template names")
-    sub.add_parser("serve", help="serve the ml-v2 HTTP API (options: cryptoml serve --help)", add_help=False)
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["serve"]:
-        from cryptoml.api import serve_main
+def sweep_combinations(sweeps: dict[str, list]) -> list[dict]:
+    "Every combination of the sweep values, in order."
+    if not sweeps:
+        return [{}]
+    for k, v in sweeps.items():
+        if not isinstance(v, (list, tuple)) or not v:
+            raise ConfigError(f"sweep {k!r} needs a non-empty list of values, got {v!r}")
+    keys = list(sweeps)
+    return [dict(zip(keys, combo)) for combo in itertools.product(*(sweeps[k] for k in keys))]
 
-        return serve_main(argv[1:])
-    args = ap.parse_args(argv)
-    try:
-        if args.cmd == "list":
-            for n in list_pipelines():
-                print(n)
-            return 0
-        if args.cmd == "run" and args.sweep:
-            from cryptoml.jobs import parse_sweep, run_sweep
+# %% ../nbs/50_reports.ipynb #a8132583
+_RUN_FILES = ("output.ipynb", "report.html", "params.yaml", "status.json")
 
-            sw = run_sweep(
-                args.pipeline,
-                parse_sweep(args.sweep),
-                params_file=args.params,
-                executor=args.executor,
-                sweep_id=args.run_id,
-                params=_parse_kv(args.param),
-            )
-            for r in sw.runs:
-                print(f"{r['status']:>9}  {r['params']}  {r.get('error') or ''}")
-            print(sw.summary)
-            return 0 if sw.ok else 1
-        if args.cmd == "run":
-            res = run_pipeline(args.pipeline, _parse_kv(args.param), args.params, args.run_id, raise_on_error=False)
-            print(
-                res.html
-                if res.status == "succeeded"
-                else f"FAILED: {res.error}\npartial notebook: {res.run_dir / 'output.ipynb'}"
-            )
-            return 0 if res.status == "succeeded" else 1
-        results = run_all(args.params, args.only.split(",") if args.only else None)
-        failed = [r.pipeline for r in results if r.status != "succeeded"]
-        print(
-            f"[cryptoml] {len(results) - len(failed)}/{len(results)} pipelines succeeded; index: {reports_dir() / 'index.html'}"
+
+def sweep_task(task: dict) -> dict:
+    "Worker side of a sweep: run one template with `run_pipeline` in a private folder; return its files."
+    with tempfile.TemporaryDirectory(prefix="cryptoml-sweep-") as tmp:
+        env = {**os.environ, **settings_env(reports_dir=tmp, home=task["home"])}
+        code = (
+            "import json,sys; from cryptoml.reports import run_pipeline; a=json.loads(sys.argv[1]); "
+            "r=run_pipeline(a['pipeline'], a['params'], a['params_file'], a['run_id'], raise_on_error=False); "
+            "print(json.dumps({'status': r.status, 'duration': r.duration, 'error': r.error}))"
         )
-        return 1 if failed else 0
-    except ConfigError as e:
-        print(f"cryptoml: error: {e}", file=sys.stderr)
-        return 2
+        t0 = time.time()
+        p = subprocess.run(
+            [sys.executable, "-c", code, json.dumps(task)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=task.get("timeout", 3600),
+            cwd=str(task["home"]),
+        )
+        out: dict[str, Any] = {"index": task["index"], "params": task["params"], "files": {}}
+        try:
+            out.update(json.loads(p.stdout.strip().splitlines()[-1]))
+        except Exception:
+            out.update(
+                status="failed",
+                duration=time.time() - t0,
+                error=f"WorkerError: run_pipeline exited with code {p.returncode}: {p.stderr.strip()[-800:]}",
+            )
+        run_dir = Path(tmp) / task["pipeline"] / task["run_id"]
+        for name in _RUN_FILES:
+            if (run_dir / name).is_file():
+                out["files"][name] = (run_dir / name).read_text(encoding="utf-8")
+        return out
+
+# %% ../nbs/50_reports.ipynb #75dd73a8
+@dataclass
+class SweepResult:
+    "Where a sweep's reports are and how each run went."
+
+    pipeline: str
+    sweep_id: str
+    sweep_dir: Path
+    runs: list[dict] = field(default_factory=list)  # index, params, status, duration, error, run_dir
+
+    @property
+    def summary(self) -> Path:
+        return self.sweep_dir / "summary.html"
+
+    @property
+    def ok(self) -> bool:
+        return all(r["status"] == "succeeded" for r in self.runs)
+
+
+def notebook_metrics(
+    nb_text: str,  # an executed notebook (JSON text)
+    tag: str = "metrics",  # cell tag marking the outputs to compare
+) -> dict[str, str]:
+    "Outputs of the cells tagged `metrics` in an executed notebook: {'html': ..., 'text': ...} (empty if none)."
+    try:
+        nb = json.loads(nb_text)
+    except ValueError:
+        return {}
+    htmls, texts = [], []
+    for c in nb.get("cells", []):
+        if tag not in (c.get("metadata", {}).get("tags") or []):
+            continue
+        for o in c.get("outputs", []):
+            data = o.get("data", {}) if o.get("output_type") in ("execute_result", "display_data") else {}
+            txt = "".join(data.get("text/plain", "")) or (
+                "".join(o.get("text", "")) if o.get("output_type") == "stream" else ""
+            )
+            if data.get("text/html"):
+                htmls.append("".join(data["text/html"]))
+            elif txt:
+                htmls.append(f"<pre>{html.escape(txt)}</pre>")
+            if txt:
+                texts.append(txt)
+    return {"html": "".join(htmls), "text": "\n".join(texts)} if htmls or texts else {}
+
+# %% ../nbs/50_reports.ipynb #01d9b25a
+def _summary_html(res: SweepResult, varying: list[str]) -> str:
+    e = lambda x: html.escape(str(x))
+    has_m = any(r.get("metrics") for r in res.runs)
+    head = "".join(
+        f"<th>{e(k)}</th>" for k in ["run", *varying, "status", "time", "error"] + (["metrics"] if has_m else [])
+    )
+    rows = "".join(
+        "<tr>"
+        + f"<td><a href='{r['index']:03d}/report.html'>{r['index']:03d}</a></td>"
+        + "".join(f"<td>{e(r['params'].get(k))}</td>" for k in varying)
+        + f"<td>{e(r['status'])}</td><td>{r['duration']:.1f}s</td><td>{e(r.get('error') or '')}</td>"
+        + (f"<td>{(r.get('metrics') or {}).get('html', '')}</td>" if has_m else "")
+        + "</tr>"
+        for r in res.runs
+    )
+    n_ok = sum(r["status"] == "succeeded" for r in res.runs)
+    return (
+        f"<!doctype html><meta charset='utf-8'><title>sweep {e(res.pipeline)} {e(res.sweep_id)}</title>"
+        f"<h1>Sweep of {e(res.pipeline)}: {n_ok}/{len(res.runs)} runs succeeded</h1>"
+        f"<p>sweep id {e(res.sweep_id)}; parameters varied: {e(', '.join(varying) or 'none')}</p>"
+        f"<table border=1 cellpadding=4><tr>{head}</tr>{rows}</table>"
+    )
+
+
+def _own_sweep_task():
+    "`sweep_task` of the exported module (what spawned processes and Dask workers can import)."
+    import cryptoml.reports
+
+    return cryptoml.reports.sweep_task
+
+
+def run_sweep(
+    pipeline: str,  # template name
+    sweeps: dict[str, list],  # parameter -> values; every combination runs
+    params_file: str | Path | None = None,  # base parameter set (YAML path or a name in pipelines/params/)
+    executor: Executor | str | None = None,  # an executor, or its kind (None: `CRYPTOML_EXECUTOR`, default "local")
+    sweep_id: str | None = None,  # folder name (default: a new run id)
+    params: dict | None = None,  # fixed overrides applied to every run
+    timeout: float = 3600,  # seconds per run
+    workers: int | None = None,  # runs at once when `executor` is a kind (None: its default)
+) -> SweepResult:
+    "Run every combination of `sweeps` for `pipeline` on `executor`; write the runs and a summary report."
+    combos = sweep_combinations(sweeps)
+    for c in combos:
+        load_params(pipeline, params_file, {**(params or {}), **c})  # check every name before running anything
+    sweep_id = sweep_id or new_run_id()
+    if not sweep_id.replace("-", "").replace("_", "").isalnum():
+        raise ConfigError(f"sweep_id may hold letters, digits, - and _ only: {sweep_id!r}")
+    root = reports_dir(create=True) / pipeline / sweep_id
+    if root.exists():
+        raise ConfigError(f"sweep {root} already exists; choose another sweep_id")
+    pf = params_file
+    if pf is not None and Path(pf).suffix:
+        pf = str(Path(pf).expanduser().resolve())
+    tasks = [
+        dict(
+            pipeline=pipeline,
+            params={**(params or {}), **c},
+            params_file=pf,
+            run_id=f"{i:03d}",
+            index=i,
+            home=str(project_root()),
+            timeout=timeout,
+        )
+        for i, c in enumerate(combos)
+    ]
+    own = executor is None or isinstance(executor, str)
+    ex = make_executor(executor, workers) if own else executor
+    log.info("sweep %s of %s: %d runs on %s", sweep_id, pipeline, len(tasks), ex)
+    try:
+        outs = ex.map(_own_sweep_task(), tasks)
+    finally:
+        if own:
+            ex.shutdown()
+    res = SweepResult(pipeline, sweep_id, root)
+    root.mkdir(parents=True, exist_ok=True)
+    for o in sorted(outs, key=lambda o: o["index"]):
+        run_dir = root / f"{o['index']:03d}"
+        with atomic_dir(run_dir) as tmp:
+            for name, text in o["files"].items():
+                (tmp / name).write_text(text, encoding="utf-8")
+        res.runs.append(
+            dict(
+                index=o["index"],
+                params=o["params"],
+                status=o["status"],
+                duration=float(o.get("duration") or 0),
+                error=o.get("error"),
+                run_dir=str(run_dir),
+                metrics=notebook_metrics(o["files"].get("output.ipynb", "")),
+            )
+        )
+    varying = [k for k in sweeps if len(sweeps[k]) > 1] or list(sweeps)
+    with atomic_write(root / "summary.json") as tmp:
+        runs = [{k: (v.get("text") if k == "metrics" and v else v) for k, v in r.items()} for r in res.runs]
+        tmp.write_text(
+            json.dumps(
+                {"pipeline": pipeline, "sweep_id": sweep_id, "sweeps": sweeps, "runs": runs},
+                indent=2,
+                default=str,
+            )
+        )
+    with atomic_write(root / "summary.html") as tmp:
+        tmp.write_text(_summary_html(res, varying), encoding="utf-8")
+    log.info(
+        "sweep %s: %d/%d runs succeeded; summary %s",
+        sweep_id,
+        sum(r["status"] == "succeeded" for r in res.runs),
+        len(res.runs),
+        res.summary,
+    )
+    return res

@@ -15,23 +15,26 @@ from typing import Annotated, Sequence
 
 import numpy as np
 import pandas as pd
+from fastcore.basics import patch
 from pydantic import AfterValidator, BaseModel, Field
+from sklearn.base import BaseEstimator
 
 from cryptoml.core import (
+    Artifact,
     ConfigError,
     DataSourceError,
     DataValidationError,
     ModelFileError,
     NotFittedError,
-    atomic_write,
+    finish_estimator,
     get_logger,
     shared_data_dir,
 )
 
-log = get_logger("sentiment")
+_log = get_logger("sentiment")
 
 # %% auto #0
-__all__ = ['log', 'UtcDatetime', 'CRYPTO_LEXICON', 'CRYPTO_EMOJI', 'DEFAULT_TRANSFORMER', 'SOURCES', 'sentiment_ai_service',
+__all__ = ['UtcDatetime', 'CRYPTO_LEXICON', 'CRYPTO_EMOJI', 'DEFAULT_TRANSFORMER', 'SOURCES', 'sentiment_ai_service',
            'SENTIMENT_CORPORA', 'EXAMPLE_TEXTS', 'SentimentLabel', 'SourceScore', 'SentimentScore', 'NewsArticle',
            'SocialMediaPost', 'SentimentSummary', 'AggregatedSentiment', 'vader_analyzer', 'vader_score',
            'textblob_score', 'canonical_label', 'TransformerScorer', 'tiny_transformer', 'TfidfSentimentModel',
@@ -47,7 +50,7 @@ class SentimentLabel(str, Enum):
     negative = "negative"
     neutral = "neutral"
 
-
+# %% ../nbs/40_sentiment.ipynb #a078e5d6
 class _Score(BaseModel):
     "Compound score in [-1, 1], class shares, label and confidence: what every score carries."
 
@@ -58,19 +61,19 @@ class _Score(BaseModel):
     label: SentimentLabel
     confidence: float = Field(ge=0, le=1)
 
-
+# %% ../nbs/40_sentiment.ipynb #ec6f5771
 class SourceScore(_Score):
     "The score one source (vader, textblob, transformer, model) gave one text."
 
     source: str
 
-
+# %% ../nbs/40_sentiment.ipynb #6fb6c6b4
 class SentimentScore(_Score):
     "Sentiment of one text: combined compound, class shares, label, confidence and per-source detail."
 
     sources: dict[str, SourceScore] = Field(default_factory=dict)
 
-
+# %% ../nbs/40_sentiment.ipynb #45813802
 def _utc(t: datetime | None) -> datetime | None:
     if t is None:
         return None
@@ -79,7 +82,7 @@ def _utc(t: datetime | None) -> datetime | None:
 
 UtcDatetime = Annotated[datetime, AfterValidator(_utc)]  # a datetime in UTC (naive times are read as UTC)
 
-
+# %% ../nbs/40_sentiment.ipynb #7653092c
 class NewsArticle(BaseModel):
     "A news item: its title weighs more than its body; recent items weigh more than old ones."
 
@@ -89,7 +92,7 @@ class NewsArticle(BaseModel):
     source: str | None = None
     url: str | None = None
 
-
+# %% ../nbs/40_sentiment.ipynb #b1aa437a
 class SocialMediaPost(BaseModel):
     "A social post: weighs by its (log-damped) engagement."
 
@@ -98,7 +101,7 @@ class SocialMediaPost(BaseModel):
     published_at: UtcDatetime | None = None  # naive times are read as UTC
     platform: str | None = None
 
-
+# %% ../nbs/40_sentiment.ipynb #feee2a2a
 class SentimentSummary(_Score):
     "Sentiment of a set of news articles or social posts (weighted), with counts and confidence."
 
@@ -109,7 +112,7 @@ class SentimentSummary(_Score):
     items: list[SentimentScore] = Field(default_factory=list)
     weights: list[float] = Field(default_factory=list)
 
-
+# %% ../nbs/40_sentiment.ipynb #ff2f56f0
 class AggregatedSentiment(BaseModel):
     "News and social sentiment combined into one reading, with counts and confidence."
 
@@ -183,6 +186,10 @@ CRYPTO_LEXICON: dict[str, float] = {
     "breakout": 2.0,
     "adoption": 1.2,
     "halving": 0.8,
+}
+
+# %% ../nbs/40_sentiment.ipynb #49de052e
+CRYPTO_LEXICON |= {
     # market movement
     "rally": 2.0,
     "rallies": 2.0,
@@ -226,6 +233,7 @@ CRYPTO_LEXICON: dict[str, float] = {
     "dropped": -1.1,
 }
 
+# %% ../nbs/40_sentiment.ipynb #9d5696a3
 CRYPTO_EMOJI: dict[str, str] = {
     "🚀": " rocket ",
     "🌕": " moon ",
@@ -250,11 +258,11 @@ def _label(compound: float, band: float) -> SentimentLabel:
         else SentimentLabel.neutral
     )
 
-
+# %% ../nbs/40_sentiment.ipynb #def0d312
 def _clip(x: float, lo: float = 0.0, hi: float = 1.0) -> float:
     return float(min(hi, max(lo, x)))
 
-
+# %% ../nbs/40_sentiment.ipynb #6649abba
 _vader_lock = threading.Lock()
 _VADER = None
 
@@ -276,13 +284,13 @@ def vader_analyzer(
             _VADER.lexicon.update(CRYPTO_LEXICON)
     return _VADER
 
-
+# %% ../nbs/40_sentiment.ipynb #c479fea1
 def _emoji_words(text: str) -> str:
     for k in sorted(CRYPTO_EMOJI, key=len, reverse=True):
         text = text.replace(k, CRYPTO_EMOJI[k])
     return text
 
-
+# %% ../nbs/40_sentiment.ipynb #95c874cd
 def vader_score(
     text: str,  # the text to score
     band: float = 0.05,  # |compound| <= band is neutral
@@ -301,7 +309,7 @@ def vader_score(
         confidence=0.5 + 0.5 * abs(c),
     )
 
-
+# %% ../nbs/40_sentiment.ipynb #a560df81
 def textblob_score(
     text: str,  # the text to score
     band: float = 0.05,  # |polarity| <= band is neutral
@@ -339,7 +347,7 @@ _SYNONYMS = {
     "none": "neutral",
 }
 
-
+# %% ../nbs/40_sentiment.ipynb #649ff47e
 def canonical_label(
     name: str,  # a model's class name, e.g. "POSITIVE", "Bearish", "LABEL_2"
     index: int,  # the class index
@@ -357,7 +365,7 @@ def canonical_label(
         f"cannot map class {name!r} (index {index} of {n_classes}) to positive/negative/neutral; pass label_map"
     )
 
-
+# %% ../nbs/40_sentiment.ipynb #0c74cbc1
 class TransformerScorer:
     "A Hugging Face sequence classifier (torch) scoring texts in batches onto the common sentiment scale."
 
@@ -377,62 +385,80 @@ class TransformerScorer:
         self._tok = self._net = None
         self._labels = None
 
-    def _load(self):
-        if self._net is not None:
-            return
-        p = Path(self.model).expanduser()
-        if self.model.startswith(("/", ".", "~")) or p.exists():
-            if not (p.is_dir() and (p / "config.json").exists()):
-                raise ModelFileError(f"transformer model directory {str(p)!r} does not exist or has no config.json")
-            src = str(p)
-        else:
-            src = self.model
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+# %% ../nbs/40_sentiment.ipynb #9ffaf45d
+def _model_source(model: str) -> str:
+    "The folder (checked) or hub id to load a transformer from."
+    p = Path(model).expanduser()
+    if model.startswith(("/", ".", "~")) or p.exists():
+        if not (p.is_dir() and (p / "config.json").exists()):
+            raise ModelFileError(f"transformer model directory {str(p)!r} does not exist or has no config.json")
+        return str(p)
+    return model
 
-        kw = dict(local_files_only=not self.allow_download)
-        try:
-            self._tok = AutoTokenizer.from_pretrained(src, **kw)
-            net = AutoModelForSequenceClassification.from_pretrained(src, **kw)
-        except OSError as e:
-            raise ModelFileError(
-                f"transformer model {self.model!r} is not available offline (not a local directory and not in the Hugging "
-                f"Face cache). Save it to a folder with `save_pretrained` and pass that folder, or pass allow_download=True "
-                f"on a machine with network access. ({type(e).__name__}: {str(e).splitlines()[0][:200]})"
-            ) from e
-        net.eval()
-        self._net = net.to(self.device)
-        id2label = {int(k): v for k, v in net.config.id2label.items()}
-        n = len(id2label)
-        lm = {k.lower(): v for k, v in (self.label_map or {}).items()}
-        self._labels = [
-            SentimentLabel(lm[id2label[i].lower()]) if id2label[i].lower() in lm else canonical_label(id2label[i], i, n)
-            for i in range(n)
-        ]
+# %% ../nbs/40_sentiment.ipynb #6118c04f
+def _class_labels(
+    id2label: dict[int, str],  # the model's class names by index
+    label_map: dict[str, str] | None,  # class name -> positive/negative/neutral, overrides the defaults
+) -> list[SentimentLabel]:
+    "The sentiment label of each of a classifier's classes, in index order."
+    n = len(id2label)
+    lm = {k.lower(): v for k, v in (label_map or {}).items()}
+    return [
+        SentimentLabel(lm[id2label[i].lower()]) if id2label[i].lower() in lm else canonical_label(id2label[i], i, n)
+        for i in range(n)
+    ]
 
-    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
-        "Class probabilities, shape (len(texts), n_classes), in the model's class order."
-        import torch
+# %% ../nbs/40_sentiment.ipynb #ec6ebd16
+@patch
+def _load(self: TransformerScorer):
+    "Load the tokenizer and model once (local folder or the Hugging Face cache; the network only if allowed)."
+    if self._net is not None:
+        return
+    src = _model_source(self.model)
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-        self._load()
-        out = []
-        for i in range(0, len(texts), self.batch_size):
-            enc = self._tok(
-                list(texts[i : i + self.batch_size]),
-                padding=True,
-                truncation=True,
-                max_length=self.max_length,
-                return_tensors="pt",
-            ).to(self.device)
-            with torch.no_grad():
-                out.append(torch.softmax(self._net(**enc).logits.float(), dim=-1).cpu().numpy())
-        return np.concatenate(out) if out else np.zeros((0, len(self._labels or [])))
+    kw = dict(local_files_only=not self.allow_download)
+    try:
+        self._tok = AutoTokenizer.from_pretrained(src, **kw)
+        net = AutoModelForSequenceClassification.from_pretrained(src, **kw)
+    except OSError as e:
+        raise ModelFileError(
+            f"transformer model {self.model!r} is not available offline (not a local directory and not in the Hugging "
+            f"Face cache). Save it to a folder with `save_pretrained` and pass that folder, or pass allow_download=True "
+            f"on a machine with network access. ({type(e).__name__}: {str(e).splitlines()[0][:200]})"
+        ) from e
+    net.eval()
+    self._net = net.to(self.device)
+    self._labels = _class_labels({int(k): v for k, v in net.config.id2label.items()}, self.label_map)
 
-    def score(self, texts: Sequence[str]) -> list[SourceScore]:
-        "Score `texts` (batched) as `SourceScore`s with source 'transformer'."
-        P = self.probabilities(texts)
-        return [_probs_to_score("transformer", p, self._labels) for p in P]
+# %% ../nbs/40_sentiment.ipynb #15bb018a
+@patch
+def probabilities(self: TransformerScorer, texts: Sequence[str]) -> np.ndarray:
+    "Class probabilities, shape (len(texts), n_classes), in the model's class order."
+    import torch
 
+    self._load()
+    out = []
+    for i in range(0, len(texts), self.batch_size):
+        enc = self._tok(
+            list(texts[i : i + self.batch_size]),
+            padding=True,
+            truncation=True,
+            max_length=self.max_length,
+            return_tensors="pt",
+        ).to(self.device)
+        with torch.no_grad():
+            out.append(torch.softmax(self._net(**enc).logits.float(), dim=-1).cpu().numpy())
+    return np.concatenate(out) if out else np.zeros((0, len(self._labels or [])))
 
+# %% ../nbs/40_sentiment.ipynb #1b00da65
+@patch
+def score(self: TransformerScorer, texts: Sequence[str]) -> list[SourceScore]:
+    "Score `texts` (batched) as `SourceScore`s with source 'transformer'."
+    P = self.probabilities(texts)
+    return [_probs_to_score("transformer", p, self._labels) for p in P]
+
+# %% ../nbs/40_sentiment.ipynb #ac9582c6
 def _probs_to_score(source: str, p: np.ndarray, labels: Sequence[SentimentLabel]) -> SourceScore:
     share = {l: 0.0 for l in SentimentLabel}
     for pi, l in zip(p, labels):
@@ -497,11 +523,45 @@ def tiny_transformer(
     tok.save_pretrained(path)
     return path
 
+# %% ../nbs/40_sentiment.ipynb #3d7a1ea6
+_TOKEN_PATTERN = r"(?u)\b\w\w+\b|[$#@]\w+|[!?]"
+
+
+def _check_texts(texts) -> list[str]:
+    if isinstance(texts, str):
+        raise DataValidationError("expected a list of texts, got a single string")
+    texts = list(texts)
+    for i, t in enumerate(texts):
+        if not isinstance(t, str):
+            raise DataValidationError(f"text at position {i} is {type(t).__name__}, not str")
+    return texts
+
+# %% ../nbs/40_sentiment.ipynb #6fb15b01
+def _check_labelled(texts, labels) -> tuple[list[str], list[str]]:
+    "Texts and their labels as lists of str, or a `DataValidationError` saying what is wrong."
+    texts, labels = _check_texts(texts), [str(l) for l in labels]
+    if len(texts) != len(labels):
+        raise DataValidationError(f"{len(texts)} texts but {len(labels)} labels")
+    bad = sorted(set(labels) - {l.value for l in SentimentLabel})
+    if bad:
+        raise DataValidationError(f"labels must be positive/negative/neutral, got {bad[:5]}")
+    if len(set(labels)) < 2:
+        raise DataValidationError("need at least two different labels to train")
+    return texts, labels
+
+# %% ../nbs/40_sentiment.ipynb #3bddde41
+def _softmax_form(
+    coef: np.ndarray,  # coefficients of a fitted logistic regression
+    intercept: np.ndarray,  # its intercepts
+    n_classes: int,  # number of classes
+) -> tuple[np.ndarray, np.ndarray]:
+    "Coefficients and intercepts with one row per class (a binary model's single row expanded)."
+    if n_classes == 2:  # binary LR stores one row: expand to two-class softmax form
+        return np.vstack([-coef[0] / 2, coef[0] / 2]), np.array([-intercept[0] / 2, intercept[0] / 2])
+    return coef, intercept
+
 # %% ../nbs/40_sentiment.ipynb #7350b3cc
-_MODEL_FORMAT = "cryptoml.sentiment.tfidf"
-
-
-class TfidfSentimentModel:
+class TfidfSentimentModel(Artifact, BaseEstimator):
     "TF-IDF + logistic-regression sentiment classifier, trainable offline and saved as JSON."
 
     def __init__(
@@ -515,152 +575,117 @@ class TfidfSentimentModel:
         self.ngram_range, self.min_df, self.max_features, self.C = tuple(ngram_range), min_df, max_features, C
         self.class_weight = class_weight
 
-    def get_params(self, deep: bool = True) -> dict:
-        "Hyperparameters (scikit-learn convention)."
-        return dict(
-            ngram_range=self.ngram_range,
-            min_df=self.min_df,
-            max_features=self.max_features,
-            C=self.C,
-            class_weight=self.class_weight,
-        )
+# %% ../nbs/40_sentiment.ipynb #dd9db7e5
+@patch
+def fit(self: TfidfSentimentModel, texts: Sequence[str], labels: Sequence[str]) -> TfidfSentimentModel:
+    "Learn vocabulary, idf and coefficients from `texts` labelled positive/negative/neutral."
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
 
-    def set_params(self, **params) -> TfidfSentimentModel:
-        "Set hyperparameters (scikit-learn convention)."
-        for k, v in params.items():
-            if k not in self.get_params():
-                raise ConfigError(f"unknown parameter {k!r} for TfidfSentimentModel")
-            setattr(self, k, tuple(v) if k == "ngram_range" else v)
-        return self
+    texts, labels = _check_labelled(texts, labels)
+    vec = TfidfVectorizer(
+        ngram_range=tuple(self.ngram_range),
+        min_df=self.min_df,
+        max_features=self.max_features,
+        sublinear_tf=True,
+        lowercase=True,
+        token_pattern=_TOKEN_PATTERN,
+    )
+    X = vec.fit_transform(texts)
+    clf = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=2000).fit(X, labels)
+    vocab = vec.vocabulary_
+    self.vocabulary_ = [t for t, _ in sorted(vocab.items(), key=lambda kv: kv[1])]
+    self.idf_ = vec.idf_.astype(float)
+    self.classes_ = [str(c) for c in clf.classes_]
+    self.coef_, self.intercept_ = _softmax_form(
+        clf.coef_.astype(float), clf.intercept_.astype(float), len(self.classes_)
+    )
+    return self
 
-    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> TfidfSentimentModel:
-        "Learn vocabulary, idf and coefficients from `texts` labelled positive/negative/neutral."
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
+# %% ../nbs/40_sentiment.ipynb #4593f16d
+@patch
+def _check_fitted(self: TfidfSentimentModel):
+    if not hasattr(self, "coef_"):
+        raise NotFittedError("TfidfSentimentModel is not fitted: call fit() or load()")
 
-        texts, labels = _check_texts(texts), [str(l) for l in labels]
-        if len(texts) != len(labels):
-            raise DataValidationError(f"{len(texts)} texts but {len(labels)} labels")
-        bad = sorted(set(labels) - {l.value for l in SentimentLabel})
-        if bad:
-            raise DataValidationError(f"labels must be positive/negative/neutral, got {bad[:5]}")
-        if len(set(labels)) < 2:
-            raise DataValidationError("need at least two different labels to train")
-        vec = TfidfVectorizer(
-            ngram_range=self.ngram_range,
-            min_df=self.min_df,
-            max_features=self.max_features,
-            sublinear_tf=True,
-            lowercase=True,
-            token_pattern=_TOKEN_PATTERN,
-        )
-        X = vec.fit_transform(texts)
-        clf = LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=2000).fit(X, labels)
-        vocab = vec.vocabulary_
-        self.vocabulary_ = [t for t, _ in sorted(vocab.items(), key=lambda kv: kv[1])]
-        self.idf_ = vec.idf_.astype(float)
-        self.coef_ = clf.coef_.astype(float)
-        self.intercept_ = clf.intercept_.astype(float)
-        self.classes_ = [str(c) for c in clf.classes_]
-        if len(self.classes_) == 2:  # binary LR stores one row: expand to two-class softmax form
-            self.coef_ = np.vstack([-self.coef_[0] / 2, self.coef_[0] / 2])
-            self.intercept_ = np.array([-self.intercept_[0] / 2, self.intercept_[0] / 2])
-        return self
+# %% ../nbs/40_sentiment.ipynb #4cb3cf1f
+@patch
+def transform(self: TfidfSentimentModel, texts: Sequence[str]):
+    "TF-IDF matrix (sparse, l2-normalised rows) of `texts` over the learned vocabulary."
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.preprocessing import normalize
 
-    def _check_fitted(self):
-        if not hasattr(self, "coef_"):
-            raise NotFittedError("TfidfSentimentModel is not fitted: call fit() or load()")
+    self._check_fitted()
+    cv = CountVectorizer(
+        vocabulary=self.vocabulary_,
+        ngram_range=tuple(self.ngram_range),
+        lowercase=True,
+        token_pattern=_TOKEN_PATTERN,
+    )
+    X = cv.transform(_check_texts(texts)).astype(float)
+    X.data = 1.0 + np.log(X.data)  # sublinear tf
+    return normalize(X.multiply(self.idf_).tocsr(), norm="l2")
 
-    def transform(self, texts: Sequence[str]):
-        "TF-IDF matrix (sparse, l2-normalised rows) of `texts` over the learned vocabulary."
-        from sklearn.feature_extraction.text import CountVectorizer
-        from sklearn.preprocessing import normalize
+# %% ../nbs/40_sentiment.ipynb #6cee42ef
+@patch
+def predict_proba(self: TfidfSentimentModel, texts: Sequence[str]) -> np.ndarray:
+    "Class probabilities in the order of `classes_`."
+    z = np.asarray(self.transform(texts) @ self.coef_.T) + self.intercept_
+    z -= z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
 
-        self._check_fitted()
-        cv = CountVectorizer(
-            vocabulary=self.vocabulary_, ngram_range=self.ngram_range, lowercase=True, token_pattern=_TOKEN_PATTERN
-        )
-        X = cv.transform(_check_texts(texts)).astype(float)
-        X.data = 1.0 + np.log(X.data)  # sublinear tf
-        return normalize(X.multiply(self.idf_).tocsr(), norm="l2")
+# %% ../nbs/40_sentiment.ipynb #8ce5ed4a
+@patch
+def predict(self: TfidfSentimentModel, texts: Sequence[str]) -> np.ndarray:
+    "Most likely label of each text."
+    self._check_fitted()
+    return np.array(self.classes_)[self.predict_proba(texts).argmax(axis=1)]
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        "Class probabilities in the order of `classes_`."
-        z = np.asarray(self.transform(texts) @ self.coef_.T) + self.intercept_
-        z -= z.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        return e / e.sum(axis=1, keepdims=True)
+# %% ../nbs/40_sentiment.ipynb #eaae3595
+@patch
+def score_texts(self: TfidfSentimentModel, texts: Sequence[str]) -> list[SourceScore]:
+    "Score `texts` as `SourceScore`s with source 'model'."
+    labels = [SentimentLabel(c) for c in self.classes_]
+    return [_probs_to_score("model", p, labels) for p in self.predict_proba(texts)]
 
-    def predict(self, texts: Sequence[str]) -> np.ndarray:
-        "Most likely label of each text."
-        self._check_fitted()
-        return np.array(self.classes_)[self.predict_proba(texts).argmax(axis=1)]
+# %% ../nbs/40_sentiment.ipynb #d59605c9
+@patch
+def _save_state(self: TfidfSentimentModel, folder: Path) -> None:
+    "Write the learned vocabulary, idf weights and coefficients as `tfidf.json`."
+    self._check_fitted()
+    arrays = {k: getattr(self, k + "_").tolist() for k in ("idf", "coef", "intercept")}
+    (folder / "tfidf.json").write_text(json.dumps({"classes": self.classes_, "vocabulary": self.vocabulary_, **arrays}))
 
-    def score_texts(self, texts: Sequence[str]) -> list[SourceScore]:
-        "Score `texts` as `SourceScore`s with source 'model'."
-        labels = [SentimentLabel(c) for c in self.classes_]
-        return [_probs_to_score("model", p, labels) for p in self.predict_proba(texts)]
+# %% ../nbs/40_sentiment.ipynb #d9df7ad8
+@patch
+def _load_state(self: TfidfSentimentModel, folder: Path) -> None:
+    "Read the learned state back from `tfidf.json`, checking the array shapes."
+    doc = json.loads((folder / "tfidf.json").read_text())
+    self.classes_, self.vocabulary_ = list(doc["classes"]), list(doc["vocabulary"])
+    self.idf_, self.coef_, self.intercept_ = (np.asarray(doc[k], float) for k in ("idf", "coef", "intercept"))
+    if self.coef_.shape != (len(self.classes_), len(self.vocabulary_)) or self.idf_.shape != (len(self.vocabulary_),):
+        raise ModelFileError(f"{folder}: array shapes do not match the vocabulary and classes")
 
-    def save(self, path: str | Path) -> Path:
-        "Write the model as JSON (atomically)."
-        self._check_fitted()
-        doc = {
-            "format": _MODEL_FORMAT,
-            "version": 1,
-            "params": {**self.get_params(), "ngram_range": list(self.ngram_range)},
-            "classes": self.classes_,
-            "vocabulary": self.vocabulary_,
-            "idf": self.idf_.tolist(),
-            "coef": self.coef_.tolist(),
-            "intercept": self.intercept_.tolist(),
-        }
-        path = Path(path)
-        with atomic_write(path) as tmp:
-            tmp.write_text(json.dumps(doc))
-        return path
-
-    @classmethod
-    def load(cls, path: str | Path) -> TfidfSentimentModel:
-        "Read a model written by `save`; a missing, truncated or foreign file raises `ModelFileError`."
-        path = Path(path)
-        try:
-            doc = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise ModelFileError(f"sentiment model file {str(path)!r} does not exist") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise ModelFileError(f"sentiment model file {str(path)!r} is not valid JSON ({e})") from None
-        if not isinstance(doc, dict) or doc.get("format") != _MODEL_FORMAT:
-            raise ModelFileError(f"{str(path)!r} is not a {_MODEL_FORMAT} file")
-        if doc.get("version") != 1:
-            raise ModelFileError(f"{str(path)!r} has unsupported version {doc.get('version')!r}")
-        m = cls(**{**doc["params"], "ngram_range": tuple(doc["params"]["ngram_range"])})
-        m.classes_, m.vocabulary_ = list(doc["classes"]), list(doc["vocabulary"])
-        m.idf_, m.coef_, m.intercept_ = (
-            np.asarray(doc["idf"], float),
-            np.asarray(doc["coef"], float),
-            np.asarray(doc["intercept"], float),
-        )
-        if m.coef_.shape != (len(m.classes_), len(m.vocabulary_)) or m.idf_.shape != (len(m.vocabulary_),):
-            raise ModelFileError(f"{str(path)!r}: array shapes do not match the vocabulary and classes")
-        return m
-
-
-_TOKEN_PATTERN = r"(?u)\b\w\w+\b|[$#@]\w+|[!?]"
-
-
-def _check_texts(texts) -> list[str]:
-    if isinstance(texts, str):
-        raise DataValidationError("expected a list of texts, got a single string")
-    texts = list(texts)
-    for i, t in enumerate(texts):
-        if not isinstance(t, str):
-            raise DataValidationError(f"text at position {i} is {type(t).__name__}, not str")
-    return texts
+# %% ../nbs/40_sentiment.ipynb #89effc56
+finish_estimator(TfidfSentimentModel)
 
 # %% ../nbs/40_sentiment.ipynb #c0392752
 SOURCES = ("vader", "textblob", "transformer", "model")
 
 
+def _check_sources(sources) -> list[str]:
+    if isinstance(sources, str):
+        sources = [sources]
+    sources = [str(s).lower() for s in sources]
+    bad = [s for s in sources if s not in SOURCES]
+    if bad:
+        raise ConfigError(f"unknown sentiment source(s) {bad}; choose from {list(SOURCES)}")
+    if not sources:
+        raise ConfigError("sources is empty")
+    return list(dict.fromkeys(sources))
+
+# %% ../nbs/40_sentiment.ipynb #e1bb649a
 class SentimentAIService:
     "Score texts, news and social posts with selectable sources and aggregate them."
 
@@ -671,7 +696,10 @@ class SentimentAIService:
         | Path
         | TransformerScorer
         | None = None,  # hub id / folder / scorer; None: `DEFAULT_TRANSFORMER`
-        model: TfidfSentimentModel | str | Path | None = None,  # trained model or its JSON file (source "model")
+        model: TfidfSentimentModel
+        | str
+        | Path
+        | None = None,  # trained model or the folder it was saved to (source "model")
         source_weights: dict[str, float] | None = None,  # relative weight per source; default equal
         band: float = 0.05,  # |compound| <= band is neutral
         title_weight: float = 0.6,  # share of a news title in its article's score
@@ -688,207 +716,150 @@ class SentimentAIService:
         self.band, self.title_weight, self.half_life_hours = band, title_weight, half_life_hours
         self._tf = None
 
-    def set_model(self, model: TfidfSentimentModel | str | Path) -> SentimentAIService:
-        "Use `model` (or the JSON file it was saved to) as source 'model'."
-        self.model = model
-        return self
+# %% ../nbs/40_sentiment.ipynb #755dd6e6
+@patch
+def set_model(self: SentimentAIService, model: TfidfSentimentModel | str | Path) -> SentimentAIService:
+    "Use `model` (or the folder it was saved to) as source 'model'."
+    self.model = model
+    return self
 
-    def set_transformer(self, transformer: str | Path | TransformerScorer) -> SentimentAIService:
-        "Use `transformer` (hub id, local folder or scorer) as source 'transformer'."
-        self.transformer, self._tf = transformer, None
-        return self
+# %% ../nbs/40_sentiment.ipynb #0407890d
+@patch
+def set_transformer(self: SentimentAIService, transformer: str | Path | TransformerScorer) -> SentimentAIService:
+    "Use `transformer` (hub id, local folder or scorer) as source 'transformer'."
+    self.transformer, self._tf = transformer, None
+    return self
 
-    def _transformer(self) -> TransformerScorer:
-        if self._tf is None:
-            t = self.transformer
-            self._tf = (
-                t
-                if isinstance(t, TransformerScorer)
-                else TransformerScorer(t if t is not None else DEFAULT_TRANSFORMER)
-            )
-        return self._tf
-
-    def _model(self) -> TfidfSentimentModel:
-        if self.model is None:
-            raise NotFittedError("source 'model' needs a trained TfidfSentimentModel: pass model= or call set_model()")
-        if isinstance(self.model, (str, Path)):
-            self.model = TfidfSentimentModel.load(self.model)
-        return self.model
-
-    def source_scores(
-        self,
-        texts: Sequence[str],  # texts to score
-        sources: Sequence[str] | None = None,  # subset of `SOURCES`; None: the service default
-    ) -> dict[str, list[SourceScore]]:
-        "Per-source scores of `texts` (transformer and model run batched)."
-        texts, sources = _check_texts(texts), _check_sources(sources or self.sources)
-        out = {}
-        for s in sources:
-            if s == "vader":
-                out[s] = [vader_score(t, self.band) for t in texts]
-            elif s == "textblob":
-                out[s] = [textblob_score(t, self.band) for t in texts]
-            elif s == "transformer":
-                out[s] = self._transformer().score(texts) if texts else []
-            else:
-                out[s] = self._model().score_texts(texts) if texts else []
-        return out
-
-    def combine(self, scores: dict[str, SourceScore]) -> SentimentScore:
-        "Combine one text's per-source scores into a `SentimentScore`."
-        if not scores:
-            raise ConfigError("no source scores to combine")
-        w = np.array([float(self.source_weights.get(k, 1.0)) for k in scores])
-        w = w / w.sum()
-        v = list(scores.values())
-        f = lambda a: float(np.dot(w, [getattr(x, a) for x in v]))
-        c = _clip(f("compound"), -1, 1)
-        label = v[0].label if len(v) == 1 else _label(c, self.band)
-        agree = float(np.dot(w, [x.label == label for x in v]))
-        return SentimentScore(
-            compound=c,
-            positive=_clip(f("positive")),
-            negative=_clip(f("negative")),
-            neutral=_clip(f("neutral")),
-            label=label,
-            confidence=_clip(agree * f("confidence")),
-            sources=dict(scores),
+# %% ../nbs/40_sentiment.ipynb #15d7716e
+@patch
+def _transformer(self: SentimentAIService) -> TransformerScorer:
+    if self._tf is None:
+        t = self.transformer
+        self._tf = (
+            t if isinstance(t, TransformerScorer) else TransformerScorer(t if t is not None else DEFAULT_TRANSFORMER)
         )
+    return self._tf
 
-    def analyze_texts(self, texts: Sequence[str], sources: Sequence[str] | None = None) -> list[SentimentScore]:
-        "Score many texts (batched where the source allows)."
-        per = self.source_scores(texts, sources)
-        return [self.combine({k: per[k][i] for k in per}) for i in range(len(texts))]
+# %% ../nbs/40_sentiment.ipynb #1257f56c
+@patch
+def _model(self: SentimentAIService) -> TfidfSentimentModel:
+    if self.model is None:
+        raise NotFittedError("source 'model' needs a trained TfidfSentimentModel: pass model= or call set_model()")
+    if isinstance(self.model, (str, Path)):
+        self.model = TfidfSentimentModel.load(self.model)
+    return self.model
 
-    def analyze_text(
-        self,
-        text: str,  # the text to score
-        sources: Sequence[str] | None = None,  # subset of `SOURCES`; None: the service default
-    ) -> SentimentScore:
-        "Score one text."
-        if not isinstance(text, str):
-            raise DataValidationError(f"text must be a str, got {type(text).__name__}")
-        return self.analyze_texts([text], sources)[0]
+# %% ../nbs/40_sentiment.ipynb #270b95da
+@patch
+def source_scores(
+    self: SentimentAIService,
+    texts: Sequence[str],  # texts to score
+    sources: Sequence[str] | None = None,  # subset of `SOURCES`; None: the service default
+) -> dict[str, list[SourceScore]]:
+    "Per-source scores of `texts` (transformer and model run batched)."
+    texts, sources = _check_texts(texts), _check_sources(sources or self.sources)
+    out = {}
+    for s in sources:
+        if s == "vader":
+            out[s] = [vader_score(t, self.band) for t in texts]
+        elif s == "textblob":
+            out[s] = [textblob_score(t, self.band) for t in texts]
+        elif s == "transformer":
+            out[s] = self._transformer().score(texts) if texts else []
+        else:
+            out[s] = self._model().score_texts(texts) if texts else []
+    return out
 
-    def _summary(self, kind: str, items: list[SentimentScore], w: np.ndarray) -> SentimentSummary:
-        counts = {l.value: sum(i.label == l for i in items) for l in SentimentLabel}
-        if not items:
-            return SentimentSummary(
-                kind=kind,
-                compound=0.0,
-                positive=0.0,
-                negative=0.0,
-                neutral=1.0,
-                label="neutral",
-                confidence=0.0,
-                count=0,
-                label_counts=counts,
-                effective_count=0.0,
-            )
-        w = np.asarray(w, float)
-        wn = w / w.sum()
-        f = lambda a: float(np.dot(wn, [getattr(i, a) for i in items]))
-        c = _clip(f("compound"), -1, 1)
-        label = _label(c, self.band)
-        n_eff = float(w.sum() ** 2 / (w**2).sum())
-        agree = float(np.dot(wn, [i.label == label for i in items]))
-        conf = agree * f("confidence") * n_eff / (n_eff + 2)
-        return SentimentSummary(
-            kind=kind,
-            compound=c,
-            positive=_clip(f("positive")),
-            negative=_clip(f("negative")),
-            neutral=_clip(f("neutral")),
-            label=label,
-            confidence=_clip(conf),
-            count=len(items),
-            label_counts=counts,
-            effective_count=n_eff,
-            items=items,
-            weights=[float(x) for x in wn],
-        )
+# %% ../nbs/40_sentiment.ipynb #9e102610
+@patch
+def combine(self: SentimentAIService, scores: dict[str, SourceScore]) -> SentimentScore:
+    "Combine one text's per-source scores into a `SentimentScore`."
+    if not scores:
+        raise ConfigError("no source scores to combine")
+    w = np.array([float(self.source_weights.get(k, 1.0)) for k in scores])
+    w = w / w.sum()
+    v = list(scores.values())
+    f = lambda a: float(np.dot(w, [getattr(x, a) for x in v]))
+    c = _clip(f("compound"), -1, 1)
+    label = v[0].label if len(v) == 1 else _label(c, self.band)
+    agree = float(np.dot(w, [x.label == label for x in v]))
+    return SentimentScore(
+        compound=c,
+        positive=_clip(f("positive")),
+        negative=_clip(f("negative")),
+        neutral=_clip(f("neutral")),
+        label=label,
+        confidence=_clip(agree * f("confidence")),
+        sources=dict(scores),
+    )
 
-    def analyze_news(
-        self,
-        articles: Sequence[NewsArticle | dict],  # articles (or dicts with their fields)
-        sources: Sequence[str] | None = None,  # subset of `SOURCES`
-        as_of: datetime | None = None,  # reference time of the recency weights; None: newest article
-    ) -> SentimentSummary:
-        "Weighted sentiment of news articles (titles and recency weigh more)."
-        arts = [a if isinstance(a, NewsArticle) else NewsArticle.model_validate(a) for a in articles]
-        titles = self.analyze_texts([a.title for a in arts], sources)
-        has_body = [i for i, a in enumerate(arts) if a.content.strip()]
-        bodies = dict(zip(has_body, self.analyze_texts([arts[i].content for i in has_body], sources)))
-        items = []
-        for i, t in enumerate(titles):
-            if i not in bodies:
-                items.append(t)
-                continue
-            b, tw = bodies[i], self.title_weight
-            items.append(self.combine({k: _mix(t.sources[k], b.sources[k], tw, self.band) for k in t.sources}))
-        dated = [a.published_at for a in arts if a.published_at is not None]
-        ref = _utc(as_of) if as_of is not None else (max(dated) if dated else None)
-        ages = np.array(
-            [max((ref - a.published_at).total_seconds() / 3600, 0.0) if a.published_at and ref else 0.0 for a in arts]
-        )
-        return self._summary("news", items, 0.5 ** (ages / self.half_life_hours))
+# %% ../nbs/40_sentiment.ipynb #d8484740
+@patch
+def analyze_texts(
+    self: SentimentAIService, texts: Sequence[str], sources: Sequence[str] | None = None
+) -> list[SentimentScore]:
+    "Score many texts (batched where the source allows)."
+    per = self.source_scores(texts, sources)
+    return [self.combine({k: per[k][i] for k in per}) for i in range(len(texts))]
 
-    def analyze_social_media(
-        self,
-        posts: Sequence[SocialMediaPost | dict],  # posts (or dicts with their fields)
-        sources: Sequence[str] | None = None,  # subset of `SOURCES`
-    ) -> SentimentSummary:
-        "Weighted sentiment of social posts (engagement weighs, log-damped)."
-        posts = [p if isinstance(p, SocialMediaPost) else SocialMediaPost.model_validate(p) for p in posts]
-        items = self.analyze_texts([p.text for p in posts], sources)
-        return self._summary("social", items, 1.0 + np.log1p([p.engagement for p in posts]))
+# %% ../nbs/40_sentiment.ipynb #1bb6d2dc
+@patch
+def analyze_text(
+    self: SentimentAIService,
+    text: str,  # the text to score
+    sources: Sequence[str] | None = None,  # subset of `SOURCES`; None: the service default
+) -> SentimentScore:
+    "Score one text."
+    if not isinstance(text, str):
+        raise DataValidationError(f"text must be a str, got {type(text).__name__}")
+    return self.analyze_texts([text], sources)[0]
 
-    def aggregate_sentiment(
-        self,
-        news: SentimentSummary | None = None,  # from `analyze_news`
-        social: SentimentSummary | None = None,  # from `analyze_social_media`
-        news_weight: float = 0.5,  # prior share of news vs social
-    ) -> AggregatedSentiment:
-        "Combine news and social summaries into one reading with counts and confidence."
-        if not 0 <= news_weight <= 1:
-            raise ConfigError(f"news_weight must be in [0, 1], got {news_weight}")
-        parts = [(s, pw) for s, pw in ((news, news_weight), (social, 1 - news_weight)) if s is not None and s.count > 0]
-        nc, sc = (news.count if news else 0), (social.count if social else 0)
-        if not parts:
-            return AggregatedSentiment(
-                compound=0.0,
-                label="neutral",
-                confidence=0.0,
-                news_count=nc,
-                social_count=sc,
-                total_count=nc + sc,
-                news_weight=0.0,
-                social_weight=0.0,
-                agreement=1.0,
-            )
-        raw = np.array([pw * max(s.confidence, 1e-6) for s, pw in parts])
-        if raw.sum() == 0:
-            raw = np.ones(len(parts))  # (a zero prior on the only available part)
-        w = raw / raw.sum()
-        c = _clip(float(np.dot(w, [s.compound for s, _ in parts])), -1, 1)
-        agree = 1 - abs(parts[0][0].compound - parts[1][0].compound) / 2 if len(parts) == 2 else 1.0
-        conf = float(np.dot(w, [s.confidence for s, _ in parts])) * agree
-        share = {s.kind: float(x) for (s, _), x in zip(parts, w)}
-        return AggregatedSentiment(
-            compound=c,
-            label=_label(c, self.band),
-            confidence=_clip(conf),
-            news_count=nc,
-            social_count=sc,
-            total_count=nc + sc,
-            news_compound=news.compound if nc else None,
-            social_compound=social.compound if sc else None,
-            news_weight=share.get("news", 0.0),
-            social_weight=share.get("social", 0.0),
-            agreement=_clip(agree),
-        )
+# %% ../nbs/40_sentiment.ipynb #3cb5a9ad
+def _empty_summary(kind: str, counts: dict[str, int]) -> SentimentSummary:
+    "The summary of no items: neutral, with no confidence."
+    return SentimentSummary(
+        kind=kind,
+        compound=0.0,
+        positive=0.0,
+        negative=0.0,
+        neutral=1.0,
+        label="neutral",
+        confidence=0.0,
+        count=0,
+        label_counts=counts,
+        effective_count=0.0,
+    )
 
+# %% ../nbs/40_sentiment.ipynb #09237958
+@patch
+def _summary(self: SentimentAIService, kind: str, items: list[SentimentScore], w: np.ndarray) -> SentimentSummary:
+    counts = {l.value: sum(i.label == l for i in items) for l in SentimentLabel}
+    if not items:
+        return _empty_summary(kind, counts)
+    w = np.asarray(w, float)
+    wn = w / w.sum()
+    f = lambda a: float(np.dot(wn, [getattr(i, a) for i in items]))
+    c = _clip(f("compound"), -1, 1)
+    label = _label(c, self.band)
+    n_eff = float(w.sum() ** 2 / (w**2).sum())
+    agree = float(np.dot(wn, [i.label == label for i in items]))
+    conf = agree * f("confidence") * n_eff / (n_eff + 2)
+    return SentimentSummary(
+        kind=kind,
+        compound=c,
+        positive=_clip(f("positive")),
+        negative=_clip(f("negative")),
+        neutral=_clip(f("neutral")),
+        label=label,
+        confidence=_clip(conf),
+        count=len(items),
+        label_counts=counts,
+        effective_count=n_eff,
+        items=items,
+        weights=[float(x) for x in wn],
+    )
 
+# %% ../nbs/40_sentiment.ipynb #9c41ee36
 def _mix(a: SourceScore, b: SourceScore, wa: float, band: float) -> SourceScore:
     "Weighted mix `wa·a + (1-wa)·b` of two scores of one source (a news title and its body)."
     v = {
@@ -905,19 +876,102 @@ def _mix(a: SourceScore, b: SourceScore, wa: float, band: float) -> SourceScore:
         source=a.source, label=label, **{k: _clip(x, -1 if k == "compound" else 0) for k, x in v.items()}
     )
 
+# %% ../nbs/40_sentiment.ipynb #fc783112
+def _news_ages(arts: list[NewsArticle], as_of: datetime | None) -> np.ndarray:
+    "Age in hours of each article at `as_of` (default: the newest article's time); 0 for undated articles."
+    dated = [a.published_at for a in arts if a.published_at is not None]
+    ref = _utc(as_of) if as_of is not None else (max(dated) if dated else None)
+    return np.array(
+        [max((ref - a.published_at).total_seconds() / 3600, 0.0) if a.published_at and ref else 0.0 for a in arts]
+    )
 
-def _check_sources(sources) -> list[str]:
-    if isinstance(sources, str):
-        sources = [sources]
-    sources = [str(s).lower() for s in sources]
-    bad = [s for s in sources if s not in SOURCES]
-    if bad:
-        raise ConfigError(f"unknown sentiment source(s) {bad}; choose from {list(SOURCES)}")
-    if not sources:
-        raise ConfigError("sources is empty")
-    return list(dict.fromkeys(sources))
+# %% ../nbs/40_sentiment.ipynb #f4285333
+@patch
+def analyze_news(
+    self: SentimentAIService,
+    articles: Sequence[NewsArticle | dict],  # articles (or dicts with their fields)
+    sources: Sequence[str] | None = None,  # subset of `SOURCES`
+    as_of: datetime | None = None,  # reference time of the recency weights; None: newest article
+) -> SentimentSummary:
+    "Weighted sentiment of news articles (titles and recency weigh more)."
+    arts = [a if isinstance(a, NewsArticle) else NewsArticle.model_validate(a) for a in articles]
+    titles = self.analyze_texts([a.title for a in arts], sources)
+    has_body = [i for i, a in enumerate(arts) if a.content.strip()]
+    bodies = dict(zip(has_body, self.analyze_texts([arts[i].content for i in has_body], sources)))
+    items = []
+    for i, t in enumerate(titles):
+        if i not in bodies:
+            items.append(t)
+            continue
+        b, tw = bodies[i], self.title_weight
+        items.append(self.combine({k: _mix(t.sources[k], b.sources[k], tw, self.band) for k in t.sources}))
+    return self._summary("news", items, 0.5 ** (_news_ages(arts, as_of) / self.half_life_hours))
 
+# %% ../nbs/40_sentiment.ipynb #c26723d9
+@patch
+def analyze_social_media(
+    self: SentimentAIService,
+    posts: Sequence[SocialMediaPost | dict],  # posts (or dicts with their fields)
+    sources: Sequence[str] | None = None,  # subset of `SOURCES`
+) -> SentimentSummary:
+    "Weighted sentiment of social posts (engagement weighs, log-damped)."
+    posts = [p if isinstance(p, SocialMediaPost) else SocialMediaPost.model_validate(p) for p in posts]
+    items = self.analyze_texts([p.text for p in posts], sources)
+    return self._summary("social", items, 1.0 + np.log1p([p.engagement for p in posts]))
 
+# %% ../nbs/40_sentiment.ipynb #987fdf31
+def _no_reading(nc: int, sc: int) -> AggregatedSentiment:
+    "The combined reading when neither news nor social posts hold an item: neutral, with no confidence."
+    return AggregatedSentiment(
+        compound=0.0,
+        label="neutral",
+        confidence=0.0,
+        news_count=nc,
+        social_count=sc,
+        total_count=nc + sc,
+        news_weight=0.0,
+        social_weight=0.0,
+        agreement=1.0,
+    )
+
+# %% ../nbs/40_sentiment.ipynb #196bee6f
+@patch
+def aggregate_sentiment(
+    self: SentimentAIService,
+    news: SentimentSummary | None = None,  # from `analyze_news`
+    social: SentimentSummary | None = None,  # from `analyze_social_media`
+    news_weight: float = 0.5,  # prior share of news vs social
+) -> AggregatedSentiment:
+    "Combine news and social summaries into one reading with counts and confidence."
+    if not 0 <= news_weight <= 1:
+        raise ConfigError(f"news_weight must be in [0, 1], got {news_weight}")
+    parts = [(s, pw) for s, pw in ((news, news_weight), (social, 1 - news_weight)) if s is not None and s.count > 0]
+    nc, sc = (news.count if news else 0), (social.count if social else 0)
+    if not parts:
+        return _no_reading(nc, sc)
+    raw = np.array([pw * max(s.confidence, 1e-6) for s, pw in parts])
+    if raw.sum() == 0:
+        raw = np.ones(len(parts))  # (a zero prior on the only available part)
+    w = raw / raw.sum()
+    c = _clip(float(np.dot(w, [s.compound for s, _ in parts])), -1, 1)
+    agree = 1 - abs(parts[0][0].compound - parts[1][0].compound) / 2 if len(parts) == 2 else 1.0
+    conf = float(np.dot(w, [s.confidence for s, _ in parts])) * agree
+    share = {s.kind: float(x) for (s, _), x in zip(parts, w)}
+    return AggregatedSentiment(
+        compound=c,
+        label=_label(c, self.band),
+        confidence=_clip(conf),
+        news_count=nc,
+        social_count=sc,
+        total_count=nc + sc,
+        news_compound=news.compound if nc else None,
+        social_compound=social.compound if sc else None,
+        news_weight=share.get("news", 0.0),
+        social_weight=share.get("social", 0.0),
+        agreement=_clip(agree),
+    )
+
+# %% ../nbs/40_sentiment.ipynb #d8cd9ade
 sentiment_ai_service = SentimentAIService()
 
 # %% ../nbs/40_sentiment.ipynb #f27928dd
@@ -930,7 +984,7 @@ def _tf(timeframe) -> pd.Timedelta:
         raise ConfigError(f"timeframe must be positive, got {timeframe!r}")
     return td
 
-
+# %% ../nbs/40_sentiment.ipynb #1c1114d5
 def _utc_index(x, what: str) -> pd.DatetimeIndex:
     try:
         try:
@@ -943,7 +997,7 @@ def _utc_index(x, what: str) -> pd.DatetimeIndex:
         raise DataValidationError(f"{what} has a missing timestamp at position {int(np.flatnonzero(idx.isna())[0])}")
     return (idx.tz_localize("UTC") if idx.tz is None else idx.tz_convert("UTC")).as_unit("ns")
 
-
+# %% ../nbs/40_sentiment.ipynb #82c50fb9
 def score_texts_frame(
     texts: pd.DataFrame,  # frame with a text column
     text_col: str = "text",  # column with the texts
@@ -965,7 +1019,31 @@ def score_texts_frame(
         out[f"{k}_compound"] = [s.sources[k].compound for s in scores]
     return out
 
+# %% ../nbs/40_sentiment.ipynb #d0fc199e
+def _window_stats(
+    tn: np.ndarray,  # publication times (ns), ascending
+    s: np.ndarray,  # their scores, in the same order
+    closes: np.ndarray,  # candle close times (ns)
+    td: pd.Timedelta,  # candle length
+    windows: Sequence[int],  # look-back windows in candles
+    band: float,  # |score| <= band is neutral (for the net share)
+    fill_value: float | None,  # mean of windows with no text; None keeps NaN
+) -> dict[str, np.ndarray]:
+    "Mean, count and net share of the texts published in each window before each close."
+    cs = np.concatenate([[0.0], np.cumsum(s)])
+    cnet = np.concatenate([[0.0], np.cumsum(np.sign(s) * (np.abs(s) > band))])
+    hi = np.searchsorted(tn, closes, side="left")  # texts strictly before the close
+    out = {}
+    for w in windows:
+        lo = np.searchsorted(tn, closes - w * td.value, side="left")
+        n = hi - lo
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(n > 0, (cs[hi] - cs[lo]) / np.maximum(n, 1), np.nan if fill_value is None else fill_value)
+            net = np.where(n > 0, (cnet[hi] - cnet[lo]) / np.maximum(n, 1), 0.0)
+        out[f"sent_mean_{w}"], out[f"sent_count_{w}"], out[f"sent_net_{w}"] = mean, n.astype(int), net
+    return out
 
+# %% ../nbs/40_sentiment.ipynb #62f953c8
 def sentiment_features(
     texts: pd.DataFrame,  # timestamped texts: `time_col` plus `score_col` or `text_col`
     candle_index: Sequence | pd.DatetimeIndex,  # candle OPEN times, ascending
@@ -999,20 +1077,8 @@ def sentiment_features(
             f"column {score_col!r} has a missing or non-numeric score at row {int(np.flatnonzero(np.isnan(s))[0])}"
         )
     order = np.argsort(t.asi8, kind="stable")
-    tn, s = t.asi8[order], s[order]
-    cs = np.concatenate([[0.0], np.cumsum(s)])
-    cnet = np.concatenate([[0.0], np.cumsum(np.sign(s) * (np.abs(s) > band))])
-    closes = (opens + td).asi8  # nanoseconds, like `tn` and `td.value`
-    hi = np.searchsorted(tn, closes, side="left")  # texts strictly before the close
-    out = {}
-    for w in windows:
-        lo = np.searchsorted(tn, closes - w * td.value, side="left")
-        n = hi - lo
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = np.where(n > 0, (cs[hi] - cs[lo]) / np.maximum(n, 1), np.nan if fill_value is None else fill_value)
-            net = np.where(n > 0, (cnet[hi] - cnet[lo]) / np.maximum(n, 1), 0.0)
-        out[f"sent_mean_{w}"], out[f"sent_count_{w}"], out[f"sent_net_{w}"] = mean, n.astype(int), net
-    return pd.DataFrame(out, index=idx_in)
+    closes = (opens + td).asi8  # nanoseconds, like the publication times and `td.value`
+    return pd.DataFrame(_window_stats(t.asi8[order], s[order], closes, td, windows, band, fill_value), index=idx_in)
 
 # %% ../nbs/40_sentiment.ipynb #ea121454
 SENTIMENT_CORPORA = (
@@ -1047,7 +1113,7 @@ def load_sentiment_corpus(
         raise DataValidationError(f"{path.name} has a missing text at row {int(np.flatnonzero(miss)[0])}")
     return df.assign(text=df["text"].astype(str))
 
-
+# %% ../nbs/40_sentiment.ipynb #af56ba27
 def split_corpus(
     df: pd.DataFrame,  # frame with `text` and `label`
     test_size: float = 0.3,  # held-out share
@@ -1065,7 +1131,7 @@ def split_corpus(
     mask = df["text"].isin(te).to_numpy()
     return df[~mask].reset_index(drop=True), df[mask].reset_index(drop=True)
 
-
+# %% ../nbs/40_sentiment.ipynb #65b92c65
 def classification_scores(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[str, float]:
     "Accuracy and macro-F1 over the three sentiment labels."
     from sklearn.metrics import accuracy_score, f1_score
@@ -1077,7 +1143,7 @@ def classification_scores(y_true: Sequence[str], y_pred: Sequence[str]) -> dict[
         "n": len(y_true),
     }
 
-
+# %% ../nbs/40_sentiment.ipynb #63b9afb7
 def evaluate_sources(
     texts: Sequence[str],  # held-out texts
     labels: Sequence[str],  # their gold labels
@@ -1150,7 +1216,7 @@ def example_texts() -> pd.DataFrame:
     "The built-in labelled crypto texts as a frame with `text` and `label`."
     return pd.DataFrame(EXAMPLE_TEXTS, columns=["text", "label"])
 
-
+# %% ../nbs/40_sentiment.ipynb #5e0d7bdd
 def load_headlines(
     data_dir: str | Path | None = None,  # folder with `news/`; None: `shared_data_dir()`
 ) -> pd.DataFrame:
@@ -1167,7 +1233,7 @@ def load_headlines(
             raise DataValidationError(f"{path.name} lacks column {c!r}")
     df.insert(0, "published_at", _utc_index(df["date"], f"{path.name} column 'date'"))
     if (miss := df["title"].isna()).any():
-        log.warning(
+        _log.warning(
             "%s: %d row(s) without a title dropped (rows %s)",
             path.name,
             int(miss.sum()),
@@ -1176,7 +1242,7 @@ def load_headlines(
         df = df[~miss]
     return df.assign(text=df["title"].astype(str)).sort_values("published_at", kind="stable").reset_index(drop=True)
 
-
+# %% ../nbs/40_sentiment.ipynb #f971deec
 def source_agreement(
     scored: pd.DataFrame,  # from `score_texts_frame` (needs `<source>_compound` columns)
     band: float = 0.05,  # neutral band for the labels compared

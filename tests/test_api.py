@@ -1,7 +1,7 @@
 """The ml-v2 HTTP API from outside: schemathesis fuzzing, keys, body limits, a real uvicorn server on loopback,
 a server killed with SIGKILL mid-job, cancellation, and an optimization job on a Dask cluster."""
 
-import json, os, signal, socket, subprocess, sys, time
+import concurrent.futures as cf, json, os, signal, socket, subprocess, sys, time
 from pathlib import Path
 
 import httpx
@@ -27,26 +27,15 @@ def _candles(n=400, seed=3):
 
 
 class NullExecutor:
-    "Accepts jobs and runs nothing (the fuzzer exercises request handling, not the work)."
+    "An executor that accepts tasks and runs none (the fuzzer exercises request handling, not the work)."
 
-    name = "null"
-
-    def __init__(self, store):
-        self.store = store
-
-    def submit(self, job_id):
-        pass
-
-    def cancel(self, job_id):
-        return self.store.request_cancel(job_id)
-
-    def running(self):
-        return []
+    def submit(self, fn, *args):
+        return cf.Future()  # never runs: the job stays queued
 
     def map(self, fn, items):
         return [fn(x) for x in items]
 
-    def shutdown(self, interrupt=True):
+    def shutdown(self, wait=True):
         pass
 
 
@@ -61,10 +50,10 @@ def _tiny_transformer(tmp: Path) -> str:
 
 
 def _null_app(tmp: Path, key=KEY):
-    store = JobStore(tmp / "fuzz-jobs.sqlite")
+    store = JobStore(tmp / f"fuzz-jobs-{'key' if key else 'nokey'}.sqlite")  # one job manager per job table
     return create_app(
         ApiSettings(api_key=key, jobs_url=store.url, rate_limit=0, sentiment_transformer=_tiny_transformer(tmp)),
-        manager=JobManager(store, NullExecutor(store)),
+        manager=JobManager(store, NullExecutor()),
     )
 
 
@@ -223,7 +212,7 @@ def test_rate_limit_429(tmp_path):
     store = JobStore(tmp_path / "j.sqlite")
     app = create_app(
         ApiSettings(api_key=KEY, jobs_url=store.url, rate_limit=1, rate_burst=3),
-        manager=JobManager(store, NullExecutor(store)),
+        manager=JobManager(store, NullExecutor()),
     )
     with TestClient(app) as c:
         codes = [c.get(f"{API_PREFIX}/jobs").status_code for _ in range(6)]
@@ -231,6 +220,34 @@ def test_rate_limit_429(tmp_path):
         r = c.post(f"{API_PREFIX}/sentiment/analyze", json={"text": "ok"})
         assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
         assert c.get(f"{API_PREFIX}/health").status_code == 200  # health is exempt
+
+
+def test_health_reports_the_job_monitor(tmp_path):
+    "/health shows the job monitor and the lease; a stopped monitor makes the server 'degraded'."
+    app = create_app(ApiSettings(api_key=KEY, jobs_url=str(tmp_path / "jobs.sqlite"), rate_limit=0))
+    with TestClient(app) as c:
+        h = c.get(f"{API_PREFIX}/health").json()
+        assert h["status"] == "ok" and h["jobs"]["monitor_alive"] and h["jobs"]["lease"] == "held", h
+        m = app.state.manager
+        m._stop.set()  # the monitor thread ends
+        m._thread.join(5)
+        h = c.get(f"{API_PREFIX}/health").json()
+        assert h["status"] == "degraded" and not h["jobs"]["monitor_alive"], h
+
+
+def test_second_server_on_one_job_table_is_refused(tmp_path):
+    "A second `cryptoml serve` on the same job table exits with a clear error instead of taking the first one's jobs."
+    srv = Server(tmp_path).start()
+    try:
+        env = {**srv.env, "CRYPTOML_API_RATE": "0"}
+        code = f"import sys; from cryptoml.api import serve_main; sys.exit(serve_main(['--port', '{_free_port()}']))"
+        res = subprocess.run(
+            [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
+        )
+        assert res.returncode == 2 and "already served by another job executor" in res.stderr, res.stderr[-2000:]
+        assert httpx.get(srv.url + f"{API_PREFIX}/health", timeout=5).json()["jobs"]["lease"] == "held"
+    finally:
+        srv.stop()
 
 
 # --- a real server on loopback -------------------------------------------------------------------------------------------
@@ -411,7 +428,7 @@ def test_job_survives_sigkill_and_resumes(tmp_path):
         try:
             with httpx.Client(base_url=srv2.url, timeout=30) as c:
                 j = _wait(c, jid, timeout=90)
-                assert j["status"] == "succeeded", j
+                assert j["status"] == "succeeded", (j["error"], j)
                 assert j["attempt"] == 2 and j["result"]["resumed_from"] > 0 and j["result"]["timesteps"] == 60_000, j
         finally:
             srv2.stop()
@@ -456,7 +473,7 @@ def test_optimize_on_dask_runs_exactly_n_trials(tmp_path, monkeypatch):
                 if j["status"] in FINAL:
                     break
                 time.sleep(0.2)
-            assert j["status"] == "succeeded", j
+            assert j["status"] == "succeeded", (j["error"], j)
             res = j["result"]
             assert len(res["trials"]) == 4 and res["n_complete"] + res["n_failed"] + res["n_pruned"] == 4, res
             assert res["n_complete"] == 4 and res["best_params"]

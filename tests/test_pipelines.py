@@ -1,20 +1,27 @@
 """End to end: every papermill template runs through the `cryptoml` command with the smoke parameter set."""
 
-import json, os, subprocess, sys
+import importlib, json, os, subprocess, sys, tomllib
 from pathlib import Path
 
 import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-CLI = Path(sys.executable).parent / "cryptoml"
+CLI = [sys.executable, "-m", "cryptoml.cli"]  # the `cryptoml` script's entry point, without depending on an install
 TEMPLATES = sorted(p.stem for p in (ROOT / "pipelines").glob("*.ipynb"))
 
 
 def _cli(*args, env=None, timeout=600):
     return subprocess.run(
-        [str(CLI), *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
+        [*CLI, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
     )
+
+
+def test_script_entry_point_is_the_cli():
+    "`pyproject.toml` installs `cryptoml` as `cryptoml.cli:main`, the function these tests run."
+    target = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]["cryptoml"]
+    mod, _, fn = target.partition(":")
+    assert target == "cryptoml.cli:main" and callable(getattr(importlib.import_module(mod), fn))
 
 
 @pytest.mark.parametrize("name", TEMPLATES)
@@ -73,7 +80,7 @@ def test_cli_serve_answers_health(tmp_path):
         port = s.getsockname()[1]
     env = {**os.environ, "CRYPTOML_MODELS_DIR": str(tmp_path)}
     proc = subprocess.Popen(
-        [str(CLI), "serve", "--port", str(port)],
+        [*CLI, "serve", "--port", str(port)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

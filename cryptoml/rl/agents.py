@@ -7,7 +7,7 @@ Docs: https://cryptoml.github.io/cryptoml/rl.agents.html.md"""
 # %% ../../nbs/31_rl.agents.ipynb #be46c7fa
 from __future__ import annotations
 
-import io, json, time, zipfile
+import functools, json, time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
@@ -16,15 +16,16 @@ import numpy as np
 import pandas as pd
 from fastcore.basics import patch
 from gymnasium import spaces
+from sklearn.base import BaseEstimator
 
 from ..backtest import performance_stats
-from ..core import ConfigError, ModelFileError, NotFittedError, atomic_write, get_logger, set_seed
-from .env import TradingEnv, make_vec_env, run_episode
+from ..core import Artifact, ConfigError, ModelFileError, NotFittedError, get_logger, set_seed
+from .env import TradingEnv, VecTradingEnv, make_vec_env, run_episode
 
 log = get_logger("rl.agents")
 
 # %% auto #0
-__all__ = ['log', 'STATE_FEATURES', 'ActionChoice', 'QLearningAgent', 'PPOAgent', 'RandomAgent', 'BuyAndHoldAgent',
+__all__ = ['log', 'STATE_FEATURES', 'ActionChoice', 'QLearningAgent', 'PPOAgent', 'sb3_vec_env', 'RandomAgent', 'BuyAndHoldAgent',
            'AgentEvaluation', 'evaluate_agent', 'Comparison', 'compare_agents']
 
 # %% ../../nbs/31_rl.agents.ipynb #e4e0c01f
@@ -83,24 +84,15 @@ def _softmax_conf(q: np.ndarray, a: int, temperature: float) -> float:
     return float(p[a])
 
 
-class _Hyperparams:
-    "scikit-learn style `get_params`/`set_params` over the names in `_PARAMS`; `_check` validates after a change."
-
-    _PARAMS: tuple[str, ...] = ()
+class _Hyperparams(Artifact, BaseEstimator):
+    "scikit-learn's parameter protocol; `set_params` runs the `__init__` checks (`_check`) again."
 
     def _check(self) -> None:
         pass
 
-    def get_params(self, deep: bool = True) -> dict:
-        "Hyperparameters (scikit-learn style)."
-        return {k: getattr(self, k) for k in self._PARAMS}
-
     def set_params(self, **params):
-        "Set hyperparameters (scikit-learn style), then check them; returns self."
-        for k, v in params.items():
-            if k not in self._PARAMS:
-                raise ConfigError(f"{type(self).__name__} has no parameter {k!r}")
-            setattr(self, k, v)
+        "Set hyperparameters (scikit-learn's `set_params`), then check them like `__init__`; returns self."
+        super().set_params(**params)
         self._check()
         return self
 
@@ -152,22 +144,13 @@ class QLearningAgent(_Hyperparams):
         if self.temperature <= 0:
             raise ConfigError(f"temperature must be > 0, got {self.temperature}")
 
-    _PARAMS = (
-        "learning_rate",
-        "discount_factor",
-        "epsilon",
-        "epsilon_decay",
-        "epsilon_min",
-        "n_actions",
-        "trend_threshold",
-        "rsi_bounds",
-        "vol_bounds",
-        "temperature",
-        "seed",
-    )
-
     def __repr__(self) -> str:
         return f"QLearningAgent({len(self.q_table)} states, epsilon={self.epsilon_:.3f}, {self.n_updates_} updates)"
+
+    @property
+    def num_timesteps_(self) -> int:
+        "Environment steps learned from so far (one update each); saved agents and checkpoints keep it."
+        return int(self.n_updates_)
 
 # %% ../../nbs/31_rl.agents.ipynb #4dc2255a
 def _bucket(x, lo: float, hi: float) -> int:
@@ -342,54 +325,21 @@ def train(
     )
 
 # %% ../../nbs/31_rl.agents.ipynb #becea198
-_Q_FORMAT = "cryptoml.rl.QLearningAgent"
+@patch
+def _save_state(self: QLearningAgent, folder: Path) -> None:
+    "Write the Q-table, exploration rate, update count and observation layout as `q_table.json`."
+    state = dict(q_table=self.q_table, epsilon=self.epsilon_, n_updates=self.n_updates_, obs_index=self.obs_index_)
+    (folder / "q_table.json").write_text(json.dumps(state))
 
 
 @patch
-def save(self: QLearningAgent, path: str | Path) -> Path:
-    "Save the Q-table and settings as JSON (atomic write)."
-    path = Path(path)
-    doc = dict(
-        format=_Q_FORMAT,
-        version=1,
-        params={k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items()},
-        epsilon_=self.epsilon_,
-        n_updates_=self.n_updates_,
-        obs_index_=self.obs_index_,
-        q_table=self.q_table,
-    )
-    with atomic_write(path) as tmp:
-        tmp.write_text(json.dumps(doc))
-    return path
-
-
-@patch(cls_method=True)
-def load(cls: QLearningAgent, path: str | Path) -> QLearningAgent:
-    "Load an agent saved with `save`."
-    path = Path(path)
-    if not path.exists():
-        raise ModelFileError(f"no Q-learning agent file at {path}")
-    try:
-        doc = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ModelFileError(f"{path} is not a valid agent file: {e}") from None
-    if not isinstance(doc, dict) or doc.get("format") != _Q_FORMAT:
-        raise ModelFileError(
-            f"{path} is not a QLearningAgent file (format {doc.get('format') if isinstance(doc, dict) else None!r})"
-        )
-    p = dict(doc["params"])
-    p["rsi_bounds"], p["vol_bounds"] = tuple(p["rsi_bounds"]), tuple(p["vol_bounds"])
-    agent = cls(**p)
-    agent.q_table = {str(k): [float(x) for x in v] for k, v in doc["q_table"].items()}
-    bad = [k for k, v in agent.q_table.items() if len(v) != int(agent.n_actions)]
-    if bad:
-        raise ModelFileError(f"{path}: state {bad[0]!r} has the wrong number of Q-values")
-    agent.epsilon_, agent.n_updates_, agent.obs_index_ = (
-        float(doc["epsilon_"]),
-        int(doc["n_updates_"]),
-        doc["obs_index_"],
-    )
-    return agent
+def _load_state(self: QLearningAgent, folder: Path) -> None:
+    "Read the Q-table and counters back from `q_table.json`, checking each state's number of Q-values."
+    d = json.loads((folder / "q_table.json").read_text())
+    self.q_table = {str(k): [float(x) for x in v] for k, v in d["q_table"].items()}
+    if bad := [k for k, v in self.q_table.items() if len(v) != int(self.n_actions)]:
+        raise ModelFileError(f"{folder}: state {bad[0]!r} has the wrong number of Q-values")
+    self.epsilon_, self.n_updates_, self.obs_index_ = float(d["epsilon"]), int(d["n_updates"]), d["obs_index"]
 
 # %% ../../nbs/31_rl.agents.ipynb #eb30a523
 class _EpisodeRecorder:
@@ -448,27 +398,31 @@ class PPOAgent(_Hyperparams):
         if int(self.n_envs) < 1:
             raise ConfigError(f"n_envs must be >= 1, got {self.n_envs}")
 
-    _PARAMS = (
-        "learning_rate",
-        "n_steps",
-        "batch_size",
-        "n_epochs",
-        "gamma",
-        "gae_lambda",
-        "clip_range",
-        "ent_coef",
-        "net_arch",
-        "n_envs",
-        "vec",
-        "seed",
-        "device",
-        "torch_threads",
-        "verbose",
-    )
-
     def __repr__(self) -> str:
         state = f"trained {self.model_.num_timesteps} timesteps" if self.model_ is not None else "untrained"
         return f"PPOAgent({state}, n_envs={self.n_envs})"
+
+    @property
+    def num_timesteps_(self) -> int:
+        "Environment steps trained so far (over all copies); saved agents and checkpoints keep it."
+        return 0 if self.model_ is None else int(self.model_.num_timesteps)
+
+    def _ppo_kwargs(self) -> dict:
+        "The stable-baselines3 PPO settings of this agent (for training and for rebuilding a saved model)."
+        return dict(
+            learning_rate=self.learning_rate,
+            n_steps=int(self.n_steps),
+            batch_size=int(self.batch_size),
+            n_epochs=int(self.n_epochs),
+            gamma=self.gamma,
+            gae_lambda=self.gae_lambda,
+            clip_range=self.clip_range,
+            ent_coef=self.ent_coef,
+            policy_kwargs=dict(net_arch=list(self.net_arch)),
+            seed=self.seed,
+            device=self.device,
+            verbose=self.verbose,
+        )
 
     def create_trading_env(
         self,
@@ -484,7 +438,7 @@ class PPOAgent(_Hyperparams):
     def _vec_env(self, env: TradingEnv):
         from stable_baselines3.common.vec_env import VecMonitor
 
-        return VecMonitor(make_vec_env(env, int(self.n_envs), self.vec, seed=self.seed))
+        return VecMonitor(sb3_vec_env(env, int(self.n_envs), self.vec, seed=self.seed))
 
     def train(
         self,
@@ -510,22 +464,7 @@ class PPOAgent(_Hyperparams):
             if self.model_ is None:
                 if self.seed is not None:
                     set_seed(int(self.seed), frameworks=("torch",))
-                self.model_ = PPO(
-                    "MlpPolicy",
-                    venv,
-                    learning_rate=self.learning_rate,
-                    n_steps=int(self.n_steps),
-                    batch_size=int(self.batch_size),
-                    n_epochs=int(self.n_epochs),
-                    gamma=self.gamma,
-                    gae_lambda=self.gae_lambda,
-                    clip_range=self.clip_range,
-                    ent_coef=self.ent_coef,
-                    policy_kwargs=dict(net_arch=list(self.net_arch)),
-                    seed=self.seed,
-                    device=self.device,
-                    verbose=self.verbose,
-                )
+                self.model_ = PPO("MlpPolicy", venv, **self._ppo_kwargs())
                 first = True
             else:
                 if (
@@ -586,53 +525,95 @@ class PPOAgent(_Hyperparams):
         "Same as `predict` (sampling from the policy when `explore`), for the Q-learning agent's interface."
         return self.predict(state, deterministic=not explore)
 
+# %% ../../nbs/31_rl.agents.ipynb #cbcade61
+@functools.cache
+def _sb3_vec_class() -> type:
+    "`VecTradingEnv` as a stable-baselines3 `VecEnv` (made on first use: importing this module loads no SB3)."
+    from stable_baselines3.common.vec_env import VecEnv
+
+    class SB3VecTradingEnv(VecTradingEnv, VecEnv):
+        "The numpy `VecTradingEnv`, accepted by stable-baselines3 as a `VecEnv`."
+
+    return SB3VecTradingEnv
+
+
+def sb3_vec_env(
+    env: TradingEnv,  # the environment to copy
+    n_envs: int = 4,  # number of copies
+    kind: str = "batched",  # "batched" (numpy), "dummy" or "subproc" (SB3)
+    seed: int | None = 0,  # seed of the copies
+    **overrides,  # environment settings to change in the copies
+):
+    "`n_envs` copies of `env` as a stable-baselines3 `VecEnv`."
+    if kind == "batched":
+        return _sb3_vec_class()(env, int(n_envs), seed=seed, **overrides)
+    return make_vec_env(env, n_envs, kind, seed=seed, **overrides)
+
 # %% ../../nbs/31_rl.agents.ipynb #26b3cdd0
-_PPO_META = "cryptoml_agent.json"
+def _space_json(sp: spaces.Space) -> dict:
+    "Type, shape and dtype of a Box or Discrete space (a Box's bounds go to the safetensors file)."
+    if isinstance(sp, spaces.Discrete):
+        return {"type": "Discrete", "n": int(sp.n), "start": int(sp.start)}
+    if isinstance(sp, spaces.Box):
+        return {"type": "Box", "shape": list(sp.shape), "dtype": str(sp.dtype)}
+    raise ConfigError(f"PPOAgent can save Box and Discrete spaces only, not {type(sp).__name__}")
 
 
+def _space(d: dict, tensors: dict, name: str) -> spaces.Space:
+    "Rebuild a space from `_space_json` output and its saved bounds."
+    if d["type"] == "Discrete":
+        return spaces.Discrete(int(d["n"]), start=int(d["start"]))
+    if d["type"] == "Box":
+        low, high = (tensors[f"{name}.{k}"].numpy() for k in ("low", "high"))
+        return spaces.Box(low, high, tuple(d["shape"]), np.dtype(d["dtype"]))
+    raise ModelFileError(f"ppo.json: unknown {name} type {d['type']!r}")
+
+# %% ../../nbs/31_rl.agents.ipynb #b023cb1b
 @patch
-def save(self: PPOAgent, path: str | Path) -> Path:
-    "Save the trained model (SB3 zip) with the agent's settings, atomically."
+def _save_state(self: PPOAgent, folder: Path) -> None:
+    "Write the policy and optimizer tensors to `ppo.safetensors` and the rest of the model to `ppo.json`."
+    import torch
+    from safetensors.torch import save_file
+
     if self.model_ is None:
         raise NotFittedError("nothing to save: the PPOAgent is not trained")
-    path = Path(path)
-    buf = io.BytesIO()
-    self.model_.save(buf)
-    with zipfile.ZipFile(buf, "a") as z:
-        z.writestr(
-            _PPO_META,
-            json.dumps(
-                dict(
-                    format="cryptoml.rl.PPOAgent",
-                    version=1,
-                    params={k: (list(v) if isinstance(v, tuple) else v) for k, v in self.get_params().items()},
-                )
-            ),
-        )
-    with atomic_write(path) as tmp:
-        tmp.write_bytes(buf.getvalue())
-    return path
+    m, opt = self.model_, self.model_.policy.optimizer.state_dict()
+    t = {f"policy.{k}": v for k, v in m.policy.state_dict().items()}
+    t |= {f"optimizer.{i}.{k}": torch.as_tensor(v) for i, st in opt["state"].items() for k, v in st.items()}
+    meta = dict(n_envs=int(m.n_envs), num_timesteps=int(m.num_timesteps), n_updates=int(m._n_updates))
+    for name in ("observation_space", "action_space"):
+        sp = getattr(m, name)
+        meta[name] = _space_json(sp)
+        if isinstance(sp, spaces.Box):
+            t |= {f"{name}.low": torch.as_tensor(sp.low), f"{name}.high": torch.as_tensor(sp.high)}
+    meta["param_groups"] = [
+        {k: list(v) if isinstance(v, tuple) else v for k, v in g.items()} for g in opt["param_groups"]
+    ]
+    save_file({k: v.detach().cpu().contiguous() for k, v in t.items()}, folder / "ppo.safetensors")
+    (folder / "ppo.json").write_text(json.dumps(meta))
 
-
-@patch(cls_method=True)
-def load(cls: PPOAgent, path: str | Path) -> PPOAgent:
-    "Load an agent saved with `save`."
+# %% ../../nbs/31_rl.agents.ipynb #1d8681ed
+@patch
+def _load_state(self: PPOAgent, folder: Path) -> None:
+    "Rebuild the PPO model as `train` builds it, then put in the saved weights, optimizer state and counters."
+    from safetensors.torch import load_file
     from stable_baselines3 import PPO
 
-    path = Path(path)
-    if not path.exists():
-        raise ModelFileError(f"no PPO agent file at {path}")
-    try:
-        with zipfile.ZipFile(path) as z:
-            meta = json.loads(z.read(_PPO_META))
-    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError) as e:
-        raise ModelFileError(f"{path} is not a PPOAgent file: {e}") from None
-    agent = cls(**meta["params"])
-    try:
-        agent.model_ = PPO.load(path, device=agent.device)
-    except Exception as e:
-        raise ModelFileError(f"{path}: the PPO model could not be loaded: {e}") from None
-    return agent
+    meta, t = json.loads((folder / "ppo.json").read_text()), load_file(folder / "ppo.safetensors")
+    m = PPO("MlpPolicy", env=None, _init_setup_model=False, **self._ppo_kwargs())
+    m.observation_space = _space(meta["observation_space"], t, "observation_space")
+    m.action_space = _space(meta["action_space"], t, "action_space")
+    m.n_envs = int(meta["n_envs"])
+    m._setup_model()
+    m.policy.load_state_dict({k.removeprefix("policy."): v for k, v in t.items() if k.startswith("policy.")})
+    state: dict[int, dict] = {}
+    for k, v in t.items():
+        if k.startswith("optimizer."):
+            _, i, name = k.split(".", 2)
+            state.setdefault(int(i), {})[name] = v
+    m.policy.optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+    m.num_timesteps, m._n_updates = int(meta["num_timesteps"]), int(meta["n_updates"])
+    self.model_ = m
 
 # %% ../../nbs/31_rl.agents.ipynb #f683e361
 class RandomAgent:

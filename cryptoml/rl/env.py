@@ -14,7 +14,6 @@ import gymnasium as gym
 import numpy as np
 import pandas as pd
 from gymnasium import spaces
-from stable_baselines3.common.vec_env import VecEnv
 
 from ..core import ConfigError, DataValidationError, get_logger
 from ..data import validate_ohlcv
@@ -547,8 +546,10 @@ def make_vec_env(
     return venv
 
 # %% ../../nbs/30_rl.env.ipynb #9b966d57
-class VecTradingEnv(VecEnv):
-    "`n_envs` copies of a `TradingEnv` stepped together with numpy (an SB3 VecEnv)."
+class VecTradingEnv:
+    "`n_envs` copies of a `TradingEnv` stepped together with numpy (the interface of an SB3 `VecEnv`)."
+
+    render_mode = None  # copies are not rendered
 
     def __init__(
         self,
@@ -560,8 +561,10 @@ class VecTradingEnv(VecEnv):
         base = env.clone(**overrides) if overrides else env
         if int(n_envs) < 1:
             raise ConfigError(f"n_envs must be >= 1, got {n_envs}")
-        self.env = base
-        super().__init__(int(n_envs), base.observation_space, base.action_space)
+        self.env, self.num_envs = base, int(n_envs)
+        self.observation_space, self.action_space = base.observation_space, base.action_space
+        self.reset_infos: list[dict] = [{} for _ in range(self.num_envs)]
+        self._seeds, self._options, self.metadata = [None] * self.num_envs, [{}] * self.num_envs, {"render_modes": []}
         self._O = base._obs
         self._fill, self._close = np.asarray(base._fill), np.asarray(base._close)
         self._log_fill, self._logc, self._r2 = np.asarray(base._log_fill), np.asarray(base._logc), np.asarray(base._r2)
@@ -621,6 +624,11 @@ class VecTradingEnv(VecEnv):
 
     def step_async(self, actions: np.ndarray) -> None:
         self._actions = actions
+
+    def step(self, actions: np.ndarray):
+        "Advance every copy by one candle: (observations, rewards, dones, infos)."
+        self.step_async(actions)
+        return self.step_wait()
 
     def step_wait(self):
         "Advance every copy by one candle (numpy over copies); done copies are reset."
@@ -716,3 +724,8 @@ class VecTradingEnv(VecEnv):
 
     def env_is_wrapped(self, wrapper_class, indices=None) -> list:
         return [False] * len(self._get_indices(indices))
+
+    def _get_indices(self, indices=None) -> list[int]:
+        if indices is None:
+            return list(range(self.num_envs))
+        return [int(indices)] if isinstance(indices, (int, np.integer)) else [int(i) for i in indices]
