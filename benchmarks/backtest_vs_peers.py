@@ -205,7 +205,8 @@ def main():
     out_sl, t_bt_sl = run_backtesting_py(sl)
     mx, fin = compare(res_sl.equity, out_sl._equity_curve["Equity"])
     print(
-        f"backtesting.py n={len(sl):>9,}  {fmt(t_bt_sl)}  trades {len(out_sl._trades):,} closed (+{int(res_sl.trades['is_open'].sum())} open); "
+        f"backtesting.py n={len(sl):>9,}  {fmt(t_bt_sl)}  trades {len(out_sl._trades):,} closed "
+        f"(+{int(res_sl.trades['is_open'].sum())} open); "
         f"cryptoml on the same slice {fmt(t_ours_sl)}; equity difference max {mx:.2e}, final {fin:.2e}"
     )
     projected = t_bt_sl[0] * len(df) / len(sl)
@@ -213,12 +214,14 @@ def main():
         out, t_bt = run_backtesting_py(df)
         mx, fin = compare(res.equity, out._equity_curve["Equity"])
         print(
-            f"backtesting.py n={len(df):>9,}  {fmt(t_bt)}  trades {len(out._trades):,} closed (cryptoml {n_closed:,} closed + "
+            f"backtesting.py n={len(df):>9,}  {fmt(t_bt)}  trades {len(out._trades):,} closed "
+            f"(cryptoml {n_closed:,} closed + "
             f"{len(res.trades) - n_closed} open); equity difference max {mx:.2e}, final {fin:.2e}"
         )
         k = (t_bt[0] / t_ours[0], t_bt[1] / t_ours[1])
         print(
-            f"RATIO vs backtesting.py (same {len(df):,} candles): signals + backtest {k[0]:,.0f}x wall, {k[1]:,.0f}x cpu; "
+            f"RATIO vs backtesting.py (same {len(df):,} candles): signals + backtest {k[0]:,.0f}x wall, "
+            f"{k[1]:,.0f}x cpu; "
             f"backtest alone {t_bt[0] / t_eng[0]:,.0f}x wall, {t_bt[1] / t_eng[1]:,.0f}x cpu; goal >= 100x: "
             f"{'met' if min(k) >= 100 else 'NOT met'}"
         )
@@ -226,11 +229,13 @@ def main():
         m = len(df) / len(sl)
         k = (t_bt_sl[0] * m / t_ours[0], t_bt_sl[1] * m / t_ours[1])
         print(
-            f"backtesting.py on all {len(df):,} candles would take about {projected:,.0f} s (> {args.max_seconds:.0f} s): "
+            f"backtesting.py on all {len(df):,} candles would take about {projected:,.0f} s "
+            f"(> {args.max_seconds:.0f} s): "
             f"not run; per-candle ratio from backtesting.py n={len(sl):,} vs cryptoml n={len(df):,}"
         )
         print(
-            f"RATIO vs backtesting.py (per candle): signals + backtest {k[0]:,.0f}x wall, {k[1]:,.0f}x cpu; goal >= 100x: "
+            f"RATIO vs backtesting.py (per candle): signals + backtest {k[0]:,.0f}x wall, {k[1]:,.0f}x cpu; "
+            f"goal >= 100x: "
             f"{'met' if min(k) >= 100 else 'NOT met'}"
         )
 

@@ -250,21 +250,24 @@ def main(n: int = 1_000_000, repeat: int = 15, with_ta: bool = True, profile: bo
             rows.append(row)
             print(
                 f"{name:17s} cryptoml {row['cryptoml_cpu'] * 1e3:7.2f} ms  TA-Lib {row['talib_cpu'] * 1e3:7.2f} ms  "
-                f"RATIO {row['ratio']:5.2f} {'ok ' if row['ratio'] <= 1.2 else 'SLOW'}  (wall {row['cryptoml_wall'] * 1e3:6.2f} "
+                f"RATIO {row['ratio']:5.2f} {'ok ' if row['ratio'] <= 1.2 else 'SLOW'}  "
+                f"(wall {row['cryptoml_wall'] * 1e3:6.2f} "
                 f"vs {row['talib_wall'] * 1e3:6.2f} ms)  ta {t_ta:7.3f} s x{row['x_ta']:7.1f}  "
                 f"diff vs ta {d_ta:.1e}, vs TA-Lib {d_talib:.1e}" + (f" ({neutral} neutral rows)" if neutral else ""),
                 flush=True,
             )
     res = pd.DataFrame(rows).set_index("indicator")
     print(
-        f"\nTOTAL (CPU)       cryptoml {res.cryptoml_cpu.sum() * 1e3:7.1f} ms  TA-Lib {res.talib_cpu.sum() * 1e3:7.1f} ms  "
+        f"\nTOTAL (CPU)       cryptoml {res.cryptoml_cpu.sum() * 1e3:7.1f} ms  "
+        f"TA-Lib {res.talib_cpu.sum() * 1e3:7.1f} ms  "
         f"RATIO {res.cryptoml_cpu.sum() / res.talib_cpu.sum():.2f}; worst indicator {res.ratio.idxmax()} "
         f"x{res.ratio.max():.2f}; {int((res.ratio <= 1.2).sum())}/{len(res)} within 1.2x TA-Lib"
         + (f"; ta {res.ta_s.sum():.1f} s, x{res.ta_s.sum() / res.cryptoml_wall.sum():.0f} overall" if with_ta else "")
     )
     r = race({"extract": lambda: F.extract_features(df)}, 3)["extract"]
     print(
-        f"extract_features(default): {r[2].shape[1]} columns x {len(df):,} rows in {r[1]:.3f} s wall, {r[0]:.3f} s CPU (best of 3)"
+        f"extract_features(default): {r[2].shape[1]} columns x {len(df):,} rows in {r[1]:.3f} s wall, "
+        f"{r[0]:.3f} s CPU (best of 3)"
     )
     if profile:
         fs = F.feature_set("default")
