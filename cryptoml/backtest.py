@@ -191,7 +191,7 @@ def _position_frame(positions, close: pd.DataFrame) -> pd.DataFrame:
         a = np.clip(a, -1, 1)  # rounding noise only (checked above)
     return pd.DataFrame(a, index=close.index, columns=close.columns, copy=False)
 
-# %% ../nbs/15_backtest.ipynb #fd175f63
+# %% ../nbs/15_backtest.ipynb #56f240df
 @_kernel
 def _simulate_one(C, F, x, rate, every_bar, cash, equity):
     "`_simulate` for one asset with prices everywhere: fills `equity`; (ruin row or -1, ev, W, V, E+, E-, P&L, cost)."
@@ -239,7 +239,7 @@ def _rebalance_factors(V: np.ndarray, W: np.ndarray, rate: float) -> np.ndarray:
     s = np.sign(W - V)
     return (1 + rate * (s * V).sum(1)) / (1 + rate * (s * W).sum(1))
 
-
+# %% ../nbs/15_backtest.ipynb #24fa5d0b
 def _simulate(
     C: np.ndarray,  # closes (n, m)
     F: np.ndarray,  # fill prices (n, m): opens (next_open) or closes (next_close)
@@ -415,7 +415,7 @@ def _trades(sim: dict, index: pd.Index, cols: pd.Index, F: np.ndarray, C: np.nda
         return rows[0]
     return pd.concat(rows, ignore_index=True).sort_values(["entry_time", "asset"], kind="stable").reset_index(drop=True)
 
-# %% ../nbs/15_backtest.ipynb #13aa290f
+# %% ../nbs/15_backtest.ipynb #f6087d2f
 def drawdown(
     equity: pd.Series,  # an equity curve (or any positive value series)
 ) -> pd.Series:
@@ -458,10 +458,10 @@ def _returns(a: np.ndarray) -> np.ndarray:
         ok = np.isfinite(r.sum())  # one reduction: NaN or inf anywhere shows
     return r if ok else np.where(np.isfinite(r), r, 0.0)
 
-
+# %% ../nbs/15_backtest.ipynb #dc861453
 @_kernel
 def _path_stats(a, r):
-    "Returns of the path `a` (into `r` unless empty; 0 where undefined): mean, central sums of powers 2-4, downside sum of squares, max drawdown, its duration and start."
+    "Returns of the path `a` (into `r` unless empty): mean, sums of powers, downside, max drawdown and its span."
     n = len(a) - 1
     s1 = s2 = s3 = s4 = down = 0.0
     peak, worst = -np.inf, 1.0
@@ -489,11 +489,11 @@ def _path_stats(a, r):
     m4 = s4 - 4 * mu * s3 + 6 * mu * mu * s2 - 3 * n * mu**4
     return mu, s2, m2, m3, m4, down, worst - 1, dur, start
 
-
+# %% ../nbs/15_backtest.ipynb #9b516942
 def _perf(
     a: np.ndarray, index: pd.Index, ppy: float, r: np.ndarray | None = None, moments: list | None = None
 ) -> dict[str, Any]:
-    "Statistics of the equity array `a` on `index` (see `performance_stats`); `r`: filled with its returns; `moments`: filled with `_moments`."
+    "Statistics of the equity `a` on `index` (see `performance_stats`); `r`, `moments`: filled with returns, `_moments`."
     n = len(a) - 1
     mu, _, m2, m3, m4, down, dd, dur, dstart = _path_stats(_arr(a), np.empty(0) if r is None else r)
     years = _years(index, len(a), ppy)
@@ -533,7 +533,7 @@ def _bh_stats(a: np.ndarray, index: pd.Index, ppy: float) -> dict[str, float]:
             buy_hold_max_drawdown=float(dd),
         )
 
-
+# %% ../nbs/15_backtest.ipynb #a4474fed
 def performance_stats(
     equity: pd.Series,  # equity curve at each candle close
     periods_per_year: float | None = None,  # candles per year; None: inferred from the index

@@ -120,7 +120,7 @@ def _cols(k: int, n: int) -> tuple[np.ndarray, ...]:
     "`k` fresh float64 columns of length `n`, allocated separately (see above)."
     return tuple(np.empty(n) for _ in range(k))
 
-# %% ../nbs/02_features.ipynb #06570c2d
+# %% ../nbs/02_features.ipynb #d4ac9f28
 _BLOCK = 1024  # rows between fresh sums of a rolling window
 
 
@@ -166,7 +166,7 @@ def _ring_push(ring, j, v, s, bad):
     fv, fu = math.isfinite(v), math.isfinite(u)
     return s + (v if fv else 0.0) - (u if fu else 0.0), bad + (0 if fv else 1) - (0 if fu else 1)
 
-
+# %% ../nbs/02_features.ipynb #f345ea3d
 @_kernel
 def _ring_sum(ring):
     "A fresh sum of a ring buffer's finite values, and the count of the others."
@@ -175,7 +175,7 @@ def _ring_sum(ring):
         s, bad = (s + u, bad) if math.isfinite(u) else (s, bad + 1)
     return s, bad
 
-# %% ../nbs/02_features.ipynb #f0e91f0e
+# %% ../nbs/02_features.ipynb #bfb13d1d
 @_kernel
 def _moments(x, lo, hi, ref):
     "Sum and sum of squares of x - ref over rows lo..hi-1, and the number of NaN/inf values there."
@@ -227,7 +227,7 @@ def _mv_rows(x, n, b, e, ref, checked, zscore, mean, var):
             s, q = s - d, q - d * d
     return ref, bad == 0 and math.isfinite(s) and math.isfinite(q)
 
-
+# %% ../nbs/02_features.ipynb #36d3dc29
 @_kernel
 def _rolling_mean_var(x, n, zscore, mean, var):
     "Rolling mean and population variance (or z-score, into `mean`) over `n` rows; NaN before `n` rows or at NaN/inf."
@@ -237,7 +237,7 @@ def _rolling_mean_var(x, n, zscore, mean, var):
         new, ok = _mv_rows(x, n, b, e, ref, False, zscore, mean, var)
         ref = new if ok else _mv_rows(x, n, b, e, ref, True, zscore, mean, var)[0]  # a NaN/inf entered: redo
 
-# %% ../nbs/02_features.ipynb #3f6bb0df
+# %% ../nbs/02_features.ipynb #175cd0c8
 @_kernel
 def _ewm_step(y, w, x, k, a, span3):
     "pandas' `ewm(adjust=False).mean()` step: the value `y` and weight `w` of the past after `x` (NaN: missing)."
@@ -283,7 +283,7 @@ def _wilder_step(y, cnt, x, n):
     y += x  # a NaN inside the seed window makes everything after it NaN
     return (y / n if cnt + 1 == n else y), cnt + 1
 
-
+# %% ../nbs/02_features.ipynb #50d22a3c
 @_kernel
 def _wilder(x, n, out):
     "Wilder's smoothing of `x` (NaN until its seed)."
@@ -348,7 +348,7 @@ def _finite(*arrays: np.ndarray) -> bool:
     "Whether every value of the arrays is finite (one fast reduction each: a NaN or inf shows in the sum)."
     return all(math.isfinite(a.sum()) for a in arrays)
 
-# %% ../nbs/02_features.ipynb #cbdee3ce
+# %% ../nbs/02_features.ipynb #b2ef3966
 def sma(
     x: pd.Series,  # input series
     period: int = 20,  # window length (rows)
@@ -398,7 +398,7 @@ def _rolling_max(x: np.ndarray, period: int) -> np.ndarray:
     _rolling_extreme(a, _check_period(period), 1.0, _finite(a), out)
     return out
 
-
+# %% ../nbs/02_features.ipynb #7ea18c1c
 def _rolling_min(x: np.ndarray, period: int) -> np.ndarray:
     "Trailing rolling minimum over `period` rows (NaN before the window is full)."
     a, out = _arr(x), np.empty(len(x))
@@ -558,7 +558,7 @@ def bollinger(
     _bollinger(_arr(close), _check_period(period), float(n_std), out)
     return _frame(dict(zip(("bb_middle", "bb_upper", "bb_lower", "bb_pctb", "bb_width"), out)), close.index)
 
-# %% ../nbs/02_features.ipynb #f4d73bd5
+# %% ../nbs/02_features.ipynb #e04f2a2b
 @_kernel
 def _tr(h, l, pc):
     "True range of one candle after the close `pc` (NaN: none, the range is high - low); NaN if high or low is."
@@ -610,7 +610,7 @@ def _adx(h, l, c, n, out):
             sx, cx = _wilder_step(sx, cx, dx, n)
         adx[i], pdi[i], mdi[i] = (sx if cx >= n else np.nan), p, q
 
-
+# %% ../nbs/02_features.ipynb #ece14567
 def true_range(high: pd.Series, low: pd.Series, close: pd.Series) -> np.ndarray:
     "True range; the first row (no previous close) is its high - low."
     out = np.empty(len(close))
@@ -641,7 +641,7 @@ def adx(
     _adx(_arr(high), _arr(low), _arr(close), _check_period(period), out)
     return _frame(dict(zip(("adx", "plus_di", "minus_di"), out)), close.index)
 
-# %% ../nbs/02_features.ipynb #85a7eb70
+# %% ../nbs/02_features.ipynb #431b4d03
 @_kernel
 def _stoch(h, l, c, n, smooth, williams, out):
     "%K (or Williams' %R) of the close in the `n`-row range and %K's `smooth`-row mean (%D): `out`."
@@ -685,7 +685,7 @@ def stochastic(
     _stoch(_arr(high), _arr(low), _arr(close), p, s, False, out)
     return _frame({"stoch_k": out[0], "stoch_d": out[1]}, close.index)
 
-
+# %% ../nbs/02_features.ipynb #df668b26
 def williams_r(
     high: pd.Series,
     low: pd.Series,
@@ -732,7 +732,7 @@ def cci(
     _cci(_arr(high), _arr(low), _arr(close), _check_period(period), float(constant), out)
     return pd.Series(out, index=close.index, name=f"cci_{period}", copy=False)
 
-
+# %% ../nbs/02_features.ipynb #53f2aa26
 def roc(
     close: pd.Series,  # closing prices
     period: int = 12,  # look-back (rows)
@@ -764,7 +764,7 @@ def moving_averages(
             _rel_dist(c, ma, dist)
     return _frame(out, df.index)
 
-# %% ../nbs/02_features.ipynb #7b64bb87
+# %% ../nbs/02_features.ipynb #3155259c
 @_kernel
 def _sign(d):
     "-1, 0 or 1 as d is negative, zero or positive (NaN for NaN), without a branch."
@@ -804,7 +804,7 @@ def _mfi(h, l, c, v, n, out):
             (sp, bp), (sn, bn) = _ring_sum(rp), _ring_sum(rn)
         out[i] = 100.0 * _div(sp, sp + sn, 0.5) if i >= n - 1 and bp + bn == 0 else np.nan
 
-
+# %% ../nbs/02_features.ipynb #9195a62e
 @_kernel
 def _flow_ratio(h, l, c, v, n, cmf, out):
     "Chaikin money flow (`cmf`) or the rolling VWAP over `n` rows: volume-weighted means, in ring buffers."
@@ -853,7 +853,7 @@ def mfi(
     out = _run(_mfi, *(_arr(s) for s in (high, low, close, volume)), _check_period(period))
     return pd.Series(out, index=close.index, name=f"mfi_{period}", copy=False)
 
-
+# %% ../nbs/02_features.ipynb #90553812
 def cmf(
     high: pd.Series,
     low: pd.Series,
@@ -1213,7 +1213,7 @@ def register_feature_set(
     FEATURE_SETS[name] = fs
     return fs
 
-# %% ../nbs/02_features.ipynb #9aa466b2
+# %% ../nbs/02_features.ipynb #6326678a
 def _first_valid(a: np.ndarray) -> int:
     "Position of the first non-NaN value of `a` (its length if none), reading no further than needed."
     start, step = 0, 256
@@ -1246,7 +1246,7 @@ def _contiguous(df: pd.DataFrame) -> pd.DataFrame:
 def _resolve(fs: Any, overrides: dict) -> FeatureSet:
     return fs if isinstance(fs, FeatureSet) and not overrides else feature_set(fs, **overrides)
 
-
+# %% ../nbs/02_features.ipynb #243cc457
 def _compute(df: pd.DataFrame, fs: FeatureSet) -> tuple[pd.DataFrame, dict[str, str]]:
     "Run every feature of `fs` on a validated `df`: (float frame, column -> feature name)."
     df = _contiguous(df)
@@ -1289,7 +1289,7 @@ def extract_features(
     log.debug("extract_features(%s): %d rows x %d columns", fs.name, *res.shape)
     return res
 
-
+# %% ../nbs/02_features.ipynb #c6289029
 def describe_features(
     feature_set: str | FeatureSet | Mapping | Sequence[str] = "default",  # which features
     n: int = 1000,  # rows of the seeded dry run used to measure warm-ups
