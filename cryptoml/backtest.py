@@ -489,11 +489,11 @@ def _path_stats(a, r):
     m4 = s4 - 4 * mu * s3 + 6 * mu * mu * s2 - 3 * n * mu**4
     return mu, s2, m2, m3, m4, down, worst - 1, dur, start
 
-# %% ../nbs/15_backtest.ipynb #9b516942
+# %% ../nbs/15_backtest.ipynb #747c13e2
 def _perf(
     a: np.ndarray, index: pd.Index, ppy: float, r: np.ndarray | None = None, moments: list | None = None
 ) -> dict[str, Any]:
-    "Statistics of the equity `a` on `index` (see `performance_stats`); `r`, `moments`: filled with returns, `_moments`."
+    "Statistics of the equity `a` on `index` (see `performance_stats`); fills `r` (returns) and `moments` if given."
     n = len(a) - 1
     mu, _, m2, m3, m4, down, dd, dur, dstart = _path_stats(_arr(a), np.empty(0) if r is None else r)
     years = _years(index, len(a), ppy)
