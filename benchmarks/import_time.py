@@ -13,6 +13,7 @@ imports.
 from __future__ import annotations
 
 import argparse, importlib.util, json, subprocess, sys
+from pathlib import Path
 
 LOW = ["core", "data", "features", "dataset", "evaluation", "pipeline", "backtest"]
 HIGH = ["models.core", "volatility", "crosssection", "regime", "persistence", "rl.env"]
@@ -23,15 +24,16 @@ PROBE = "import json, sys; import cryptoml.{m}; print(json.dumps(sorted({{k.spli
 
 def import_time(module: str) -> tuple[float, list[str]]:
     "(seconds to import cryptoml.<module> in a fresh interpreter, top-level packages loaded)."
-    r = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", PROBE.format(m=module)], capture_output=True, text=True, check=True
-    )
+    root = Path(importlib.util.find_spec("cryptoml").origin).parent.parent  # the checkout this process imports
+    cmd = [sys.executable, "-X", "importtime", "-c", PROBE.format(m=module)]
+    r = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=root)  # (`-c` puts the cwd first)
     line = [x for x in r.stderr.splitlines() if x.rstrip().endswith(f"| cryptoml.{module}")][-1]
     return int(line.split("|")[1]) / 1e6, json.loads(r.stdout.strip().splitlines()[-1])
 
 
 def main(modules: list[str], repeat: int = 3) -> list[dict]:
     rows, missing = [], [m for m in modules if importlib.util.find_spec(f"cryptoml.{m}") is None]
+    print(f"cryptoml from {Path(importlib.util.find_spec('cryptoml').origin).parent}")
     modules = [m for m in modules if m not in missing]
     if missing:
         print(f"not in this checkout: {', '.join(missing)}")

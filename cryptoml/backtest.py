@@ -780,7 +780,7 @@ def deflated_sharpe_ratio(
         sharpe_var = 1.0 / (n - 1)
     return psr_from_moments(sr, n, g3, g4, expected_max_sharpe(n_trials, sharpe_var))
 
-# %% ../nbs/15_backtest.ipynb #66451131
+# %% ../nbs/15_backtest.ipynb #51fffa15
 def _csum(a: np.ndarray) -> np.ndarray:
     "Cumulative sum of `a - a[0]` (centred: smaller sums, smaller rounding)."
     cs = np.subtract(a, a[0])
@@ -815,18 +815,22 @@ def sma(
 
 
 @_kernel
-def _crossings(cs, a0, fast, slow, short, out):
-    "`sma_crossover_positions` from `_csum`'s output, in one pass (`_sma_cs`'s arithmetic for both averages)."
-    pos, above, below = 0.0, False, False
-    for i in range(len(cs)):
-        up = dn = False
+def _crossings(a, fast, slow, short, out):
+    "`sma_crossover_positions` in one pass: `_csum`'s running sum (last values in a ring) and `_sma_cs`'s arithmetic."
+    ring = np.zeros(slow + 1)  # running sums of the last slow + 1 rows; row i sits in slot i mod (slow + 1)
+    pos, above, below, c, j = 0.0, False, False, 0.0, 0
+    for i in range(len(a)):
+        c += a[i] - a[0]
+        ring[j] = c
         if i >= slow - 1:
-            f = (cs[i] - (cs[i - fast] if i >= fast else 0.0)) / fast + a0
-            s = (cs[i] - (cs[i - slow] if i >= slow else 0.0)) / slow + a0
+            back_f = ring[j - fast if j >= fast else j - fast + slow + 1] if i >= fast else 0.0
+            back_s = ring[j + 1 if j < slow else 0] if i >= slow else 0.0
+            f, s = (c - back_f) / fast + a[0], (c - back_s) / slow + a[0]
             up, dn = below and f > s, above and f < s  # strictly below, then strictly above (and back)
             above, below = f > s, f < s
-        pos = 1.0 if up else short if dn else pos  # the position holds until the next cross
+            pos = 1.0 if up else short if dn else pos  # the position holds until the next cross
         out[i] = pos
+        j = j + 1 if j < slow else 0
 
 
 def sma_crossover_positions(
@@ -839,9 +843,9 @@ def sma_crossover_positions(
     if not 0 < fast < slow:
         raise ConfigError(f"need 0 < fast < slow, got fast={fast}, slow={slow}")
     a = np.asarray(close, dtype=float)
-    if len(a) and np.isfinite(a.sum()):  # one cumulative sum for both averages, and one compiled pass
+    if len(a) and np.isfinite(a.sum()):  # both averages and the crossings in one compiled pass
         out = np.empty(len(a))
-        _crossings(_csum(a), float(a[0]), int(fast), int(slow), -1.0 if not long_only else 0.0, out)
+        _crossings(_arr(a), int(fast), int(slow), -1.0 if not long_only else 0.0, out)
         return pd.Series(out, close.index, name="position", copy=False)
     f, s = sma(a, fast), sma(a, slow)
     n = len(f)

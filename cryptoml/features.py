@@ -764,7 +764,7 @@ def moving_averages(
             _rel_dist(c, ma, dist)
     return _frame(out, df.index)
 
-# %% ../nbs/02_features.ipynb #3155259c
+# %% ../nbs/02_features.ipynb #81286d96
 @_kernel
 def _sign(d):
     "-1, 0 or 1 as d is negative, zero or positive (NaN for NaN), without a branch."
@@ -778,13 +778,18 @@ def _obv(c, v, out):
     acc = 0.0 * v[0] if m else 0.0
     if m:
         out[0] = acc
-    for i in range(1, m - 1, 2):  # two rows per step: half as many dependent additions
+    i = 1
+    while i + 3 < m:  # four rows per step: one dependent addition instead of four
         a0, a1 = _sign(c[i] - c[i - 1]) * v[i], _sign(c[i + 1] - c[i]) * v[i + 1]
-        out[i] = acc + a0
-        acc += a0 + a1
-        out[i + 1] = acc
-    if m > 1 and m % 2 == 0:
-        out[m - 1] = acc + _sign(c[m - 1] - c[m - 2]) * v[m - 1]
+        a2, a3 = _sign(c[i + 2] - c[i + 1]) * v[i + 2], _sign(c[i + 3] - c[i + 2]) * v[i + 3]
+        s01 = a0 + a1
+        out[i], out[i + 1], out[i + 2] = acc + a0, acc + s01, acc + (s01 + a2)
+        acc += (s01 + a2) + a3
+        out[i + 3] = acc
+        i += 4
+    for i in range(i, m):
+        acc += _sign(c[i] - c[i - 1]) * v[i]
+        out[i] = acc
 
 
 @_kernel
