@@ -32,8 +32,12 @@ def import_time(module: str) -> tuple[float, list[str]]:
 
 
 def main(modules: list[str], repeat: int = 3) -> list[dict]:
-    rows, missing = [], [m for m in modules if importlib.util.find_spec(f"cryptoml.{m}") is None]
-    print(f"cryptoml from {Path(importlib.util.find_spec('cryptoml').origin).parent}")
+    pkg = Path(importlib.util.find_spec("cryptoml").origin).parent
+    here = lambda m: (
+        (pkg / f"{m.replace('.', '/')}.py").exists() or (pkg / m.replace(".", "/") / "__init__.py").exists()
+    )
+    rows, missing = [], [m for m in modules if not here(m)]  # (an editable install would fill gaps from elsewhere)
+    print(f"cryptoml from {pkg}")
     modules = [m for m in modules if m not in missing]
     if missing:
         print(f"not in this checkout: {', '.join(missing)}")
