@@ -191,7 +191,7 @@ def _design(self: Preparation, df: pd.DataFrame) -> Design:
             del feats[s], labels[s]
             continue
         first = _features.warmup_rows(f)
-        feats[s], labels[s] = f.iloc[first:], labels[s].iloc[first:]
+        feats[s], labels[s] = f.iloc[first:].copy(), labels[s].iloc[first:]  # (one block: cheap to scale per fold)
     return Design(feats, labels)
 
 # %% ../nbs/04_pipeline.ipynb #9f151f38
@@ -212,7 +212,7 @@ def _fit_design(self: Preparation, d: Design, fit_end: Any = None) -> Preparatio
     if len(pooled) == 0:
         raise DataValidationError(f"no feature rows at or before fit_end={fit_end} (after the indicators' warm-up)")
     self.base_features_ = [str(c) for c in pooled.columns]
-    self.scaler_ = normalize_features(pooled, method=self.scaler)[1] if self.scaler else None
+    self.scaler_ = FeatureScaler(self.scaler).fit(pooled) if self.scaler else None  # (fitted, not applied)
     self.symbols_ = [s for s in d.features] if d.panel else None
     onehot = [f"symbol_{s}" for s in self.symbols_] if (d.panel and self.symbol_encoding) else []
     self.feature_names_ = self.base_features_ + onehot
