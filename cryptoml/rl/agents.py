@@ -26,8 +26,8 @@ from .env import Pace, TradingEnv, VecTradingEnv, _costs, choose_pace, make_vec_
 log = get_logger("rl.agents")
 
 # %% auto #0
-__all__ = ['log', 'STATE_FEATURES', 'ActionChoice', 'QLearningAgent', 'SB3Agent', 'PPOAgent', 'SACAgent', 'sb3_vec_env',
-           'train_resumable']
+__all__ = ['log', 'STATE_FEATURES', 'AGENTS', 'ActionChoice', 'QLearningAgent', 'SB3Agent', 'PPOAgent', 'SACAgent', 'sb3_vec_env',
+           'make_agents', 'train_resumable']
 
 # %% ../../nbs/31_rl.agents.ipynb #e4e0c01f
 class ActionChoice(tuple):
@@ -708,6 +708,23 @@ def _load_state(self: SB3Agent, folder: Path) -> None:
         groups = meta["param_groups" if pre == "optimizer" else f"{pre}.param_groups"]
         opt.load_state_dict({"state": state, "param_groups": groups})
     m.num_timesteps, m._n_updates = int(meta["num_timesteps"]), int(meta["n_updates"])
+
+# %% ../../nbs/31_rl.agents.ipynb #710bb404
+AGENTS = {"q_learning": QLearningAgent, "ppo": PPOAgent, "sac": SACAgent}
+
+
+def make_agents(
+    spec: Mapping[str, Mapping | None],  # name -> parameters (an "agent" entry names the class; default: the name)
+) -> dict:
+    "Unfitted agents from plain data: `{'ppo': {'n_steps': 256}, 'fast_ppo': {'agent': 'ppo', ...}}`."
+    out = {}
+    for name, params in spec.items():
+        params = dict(params or {})
+        kind = params.pop("agent", name)
+        if kind not in AGENTS:
+            raise ConfigError(f"unknown agent {kind!r} for {name!r}; known: {sorted(AGENTS)}")
+        out[name] = AGENTS[kind](**params)
+    return out
 
 # %% ../../nbs/31_rl.agents.ipynb #a4aa773d
 def train_resumable(
