@@ -247,7 +247,7 @@ def update(
     self.epsilon_ = max(self.epsilon_min, self.epsilon_ * self.epsilon_decay)
     return float(td)
 
-# %% ../../nbs/31_rl.agents.ipynb #361a0cd1
+# %% ../../nbs/31_rl.agents.ipynb #ec327041
 def _training_env(market_data: pd.DataFrame, episode_length: int, pace: Pace | str | None, **kwargs):
     "A TradingEnv (a PortfolioEnv for a panel) over `market_data` with random episodes; pace 'auto': chosen on it."
     panel = isinstance(market_data.columns, pd.MultiIndex)
@@ -286,11 +286,12 @@ def create_trading_env(
     market_data: pd.DataFrame,  # OHLCV candles of one coin (the training period)
     episode_length: int = 500,  # steps per training episode
     pace: Pace | str | None = "auto",  # pace rules: "auto" (chosen on market_data), a Pace, or None
-    **env_kwargs,  # other TradingEnv settings (fee_bps, execution, reward, ...)
+    **env_kwargs,  # other TradingEnv settings (fee_bps, execution, reward, ...); the state's window is always 1
 ) -> TradingEnv:
     "The environment this agent learns on: unscaled market state, hold/buy/sell, random episodes, paced."
     if isinstance(market_data.columns, pd.MultiIndex):
         raise ConfigError("QLearningAgent trades one coin; use PPOAgent or SACAgent for a panel")
+    env_kwargs.pop("window", None)  # settings shared with the other agents: the table's state is one candle
     kw = dict(preparation=Preparation(feature_set="market_state", scaler=None), action_mode="orders")
     env = _training_env(market_data, episode_length, pace, **(kw | env_kwargs))
     self.bind(env)
