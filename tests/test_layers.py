@@ -183,7 +183,17 @@ HEAVY = {"torch", "stable_baselines3", "tensorflow", "keras"}
 
 @pytest.mark.parametrize(
     "module",
-    ["cryptoml.rl.env", "cryptoml.features", "cryptoml.data", "cryptoml.dataset", "cryptoml.backtest", "cryptoml.core"],
+    [
+        "cryptoml.rl.env",
+        "cryptoml.rl.allocation",
+        "cryptoml.rl.agents",
+        "cryptoml.rl.compare",
+        "cryptoml.features",
+        "cryptoml.data",
+        "cryptoml.dataset",
+        "cryptoml.backtest",
+        "cryptoml.core",
+    ],
 )
 def test_light_modules_load_no_deep_learning_framework(module):
     heavy = _loaded_after_import(module) & HEAVY
