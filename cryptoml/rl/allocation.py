@@ -20,7 +20,16 @@ from ..backtest import CostModel
 from ..core import ConfigError, DataValidationError, get_logger
 from ..data import periods_per_year, validate_ohlcv
 from ..pipeline import Preparation, split_panel
-from .env import EXECUTIONS, REBALANCES, Pace, _costs, ewma_variance, leak_signal, resolve_preparation, vol_scale
+from cryptoml.rl.env import (
+    EXECUTIONS,
+    REBALANCES,
+    Pace,
+    _costs,
+    ewma_variance,
+    leak_signal,
+    resolve_preparation,
+    vol_scale,
+)
 
 log = get_logger("rl.allocation")
 
@@ -99,10 +108,22 @@ class PortfolioEnv(gym.Env):
         costs, pace = _costs(costs, fee_bps, slippage_bps), pace if pace is not None else Pace()
         cfg = dict(locals())
         self.config = {k: v for k, v in cfg.items() if k not in ("self", "df", "__class__", "fee_bps", "slippage_bps")}
-        self.reward_type, self.costs, self.execution, self.rebalance, self.pace = reward, costs, execution, rebalance, pace
+        self.reward_type, self.costs, self.execution, self.rebalance, self.pace = (
+            reward,
+            costs,
+            execution,
+            rebalance,
+            pace,
+        )
         self.episode_length = None if episode_length is None else int(episode_length)
         self.random_start, self.initial_cash, self.reward_scale = random_start, float(initial_cash), float(reward_scale)
-        self.variance, self.leak, self.leak_seed, self.clip, self.render_mode = variance, leak, leak_seed, clip, render_mode
+        self.variance, self.leak, self.leak_seed, self.clip, self.render_mode = (
+            variance,
+            leak,
+            leak_seed,
+            clip,
+            render_mode,
+        )
         self._check()
         self._set_prices(df)
         self._set_observations(df, preparation, window, fit_end)
@@ -137,11 +158,19 @@ def _set_prices(self: PortfolioEnv, df: pd.DataFrame) -> None:
     self._fill, self._close = (O[1:] if self.execution == "next_open" else C[1:]), C
     self._scale = None
     if self.pace.vol_target is not None:
-        var = self.variance if self.variance is not None else ewma_variance(df.xs("close", axis=1, level=1), self.pace.vol_halflife)
+        var = (
+            self.variance
+            if self.variance is not None
+            else ewma_variance(df.xs("close", axis=1, level=1), self.pace.vol_halflife)
+        )
         var = pd.DataFrame(var)
         if missing := [s for s in self.symbols if s not in var.columns] or df.index.difference(var.index).tolist():
-            raise DataValidationError(f"the variance forecast lacks {missing[0]} (a column per symbol, a row per candle)")
-        self._scale = vol_scale(var.reindex(index=df.index)[self.symbols], self.pace.vol_target, periods_per_year(df.index))
+            raise DataValidationError(
+                f"the variance forecast lacks {missing[0]} (a column per symbol, a row per candle)"
+            )
+        self._scale = vol_scale(
+            var.reindex(index=df.index)[self.symbols], self.pace.vol_target, periods_per_year(df.index)
+        )
 
 # %% ../../nbs/32_rl.allocation.ipynb #2883a1ce
 @patch
@@ -155,7 +184,9 @@ def _set_observations(self: PortfolioEnv, df, preparation, window, fit_end) -> N
     self.window, self.feature_names = prep.sequence_length, list(prep.feature_names_)
     self.first_step, self.last_step = first, T - 2
     if self.last_step < self.first_step:
-        raise DataValidationError(f"market data too short: {T} candles leave no step after the first window (row {first})")
+        raise DataValidationError(
+            f"market data too short: {T} candles leave no step after the first window (row {first})"
+        )
     if self.episode_length and self.random_start and self.n_steps < self.episode_length:
         raise ConfigError(f"episode_length {self.episode_length} is longer than the {self.n_steps} steps available")
     k = n + m * (self.leak is not None)
@@ -165,8 +196,15 @@ def _set_observations(self: PortfolioEnv, df, preparation, window, fit_end) -> N
         lk = leak_signal(df[s], self.execution, self.leak, self.leak_seed + j)
         self._obs[:, n + j] = lk if self.clip is None else np.clip(lk, -self.clip, self.clip)
     self._n_feat = k
-    self.obs_names = [f"{s}:{c}[t-{j}]" if j else f"{s}:{c}[t]" for s in self.symbols for j in range(self.window - 1, -1, -1) for c in self.feature_names]
-    self.obs_names += [f"{s}:leak" for s in self.symbols if self.leak is not None] + [f"w:{s}" for s in self.symbols] + ["w:cash"]
+    self.obs_names = [
+        f"{s}:{c}[t-{j}]" if j else f"{s}:{c}[t]"
+        for s in self.symbols
+        for j in range(self.window - 1, -1, -1)
+        for c in self.feature_names
+    ]
+    self.obs_names += (
+        [f"{s}:leak" for s in self.symbols if self.leak is not None] + [f"w:{s}" for s in self.symbols] + ["w:cash"]
+    )
 
 # %% ../../nbs/32_rl.allocation.ipynb #83e37657
 @patch
@@ -298,7 +336,9 @@ def step(self: PortfolioEnv, action):
     self._w, self._t, self._equity, self._held = w1, t, e1, 1 if changed else self._held + 1
     self._hw.append(w1)
     self._he.append(e1)
-    rew = (math.log(e1 / e0) if e1 > 0 else -30.0) if self.reward_type == "log_return" else (e1 - e0) / self.initial_cash
+    rew = (
+        (math.log(e1 / e0) if e1 > 0 else -30.0) if self.reward_type == "log_return" else (e1 - e0) / self.initial_cash
+    )
     rew = (rew - self.pace.turnover_penalty * float(np.abs(w1 - w0).sum())) * self.reward_scale
     info = {"equity": e1, "weights": w1.copy(), "t": t}
     return self._observe(), rew, terminated, t >= self._end and not terminated, info

@@ -69,9 +69,13 @@ def resolve_preparation(
     if isinstance(preparation, str):
         preparation = Preparation(feature_set=preparation, sequence_length=int(window or 16), **defaults)
     if not isinstance(preparation, Preparation):
-        raise ConfigError(f"preparation must be a cryptoml.pipeline.Preparation or a feature-set name, got {preparation!r}")
+        raise ConfigError(
+            f"preparation must be a cryptoml.pipeline.Preparation or a feature-set name, got {preparation!r}"
+        )
     if window is not None and int(window) != preparation.sequence_length:
-        raise ConfigError(f"window={window} differs from the preparation's sequence_length={preparation.sequence_length}")
+        raise ConfigError(
+            f"window={window} differs from the preparation's sequence_length={preparation.sequence_length}"
+        )
     if _fitted(preparation):
         return preparation
     return _clone(preparation).fit(candles, fit_end=fit_end)
@@ -191,9 +195,9 @@ def _costs(costs: CostModel | None, fee_bps: float | None, slippage_bps: float |
     fee = costs.fee_bps if fee_bps is None else fee_bps
     return CostModel(float(fee), float(costs.slippage_bps if slippage_bps is None else slippage_bps))
 
-# %% ../../nbs/30_rl.env.ipynb #ae9e0485
+# %% ../../nbs/30_rl.env.ipynb #eff65f58
 class TradingEnv(gym.Env):
-    "Gymnasium trading environment over candles, observed through a `Preparation` (costs and fills as `cryptoml.backtest`)."
+    "Gymnasium trading environment over candles seen through a `Preparation` (costs and fills as `cryptoml.backtest`)."
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
 
@@ -201,7 +205,8 @@ class TradingEnv(gym.Env):
         self,
         df: pd.DataFrame,  # OHLCV candles (UTC DatetimeIndex)
         preparation: Preparation | str = "scale_free",  # a Preparation (used as is when fitted) or a feature-set name
-        window: int | None = None,  # candles per observation (default: the preparation's sequence_length; 16 for a name)
+        window: int
+        | None = None,  # candles per observation (default: the preparation's sequence_length; 16 for a name)
         fit_end: Any = None,  # an unfitted preparation's scaler is fitted on candles up to this time (None: all)
         action_mode: str = "positions",  # "positions", "orders" (hold/buy/sell) or "continuous"
         reward: str = "log_return",  # "pnl", "log_return" or "sharpe"
@@ -229,10 +234,21 @@ class TradingEnv(gym.Env):
         cfg = dict(locals())
         self.config = {k: v for k, v in cfg.items() if k not in ("self", "df", "__class__", "fee_bps", "slippage_bps")}
         self.action_mode, self.reward_type, self.costs, self.execution = action_mode, reward, costs, execution
-        self.rebalance, self.allow_short, self.random_start, self.pace = rebalance, bool(allow_short), random_start, pace
+        self.rebalance, self.allow_short, self.random_start, self.pace = (
+            rebalance,
+            bool(allow_short),
+            random_start,
+            pace,
+        )
         self.episode_length = None if episode_length is None else int(episode_length)
         self.initial_cash, self.reward_scale, self.sharpe_eta = float(initial_cash), float(reward_scale), sharpe_eta
-        self.render_mode, self.variance, self.leak, self.leak_seed, self.clip = render_mode, variance, leak, leak_seed, clip
+        self.render_mode, self.variance, self.leak, self.leak_seed, self.clip = (
+            render_mode,
+            variance,
+            leak,
+            leak_seed,
+            clip,
+        )
         self._check(window)
         self._set_prices(df)
         self._set_observations(df, preparation, window, fit_end)
@@ -288,9 +304,13 @@ def _variance(self: TradingEnv, df: pd.DataFrame) -> pd.Series:
     v = self.variance
     v = v.iloc[:, 0] if isinstance(v, pd.DataFrame) and v.shape[1] == 1 else v
     if not isinstance(v, pd.Series):
-        raise ConfigError(f"variance must be a Series (or one-column frame) on the candles' index, got {type(v).__name__}")
+        raise ConfigError(
+            f"variance must be a Series (or one-column frame) on the candles' index, got {type(v).__name__}"
+        )
     if missing := df.index.difference(v.index).tolist():
-        raise DataValidationError(f"the variance forecast has no value for candle {missing[0]} (pass variance= for these candles)")
+        raise DataValidationError(
+            f"the variance forecast has no value for candle {missing[0]} (pass variance= for these candles)"
+        )
     return v.reindex(df.index)
 
 # %% ../../nbs/30_rl.env.ipynb #e0c48da3
@@ -304,7 +324,9 @@ def _set_observations(self: TradingEnv, df, preparation, window, fit_end) -> Non
     self.window, self.feature_names = w, list(prep.feature_names_)
     self.first_step, self.last_step = first, T - 2  # first candle with a complete window; last one filled at T-1
     if self.last_step < self.first_step:
-        raise DataValidationError(f"market data too short: {T} candles leave no step after the first window (row {first})")
+        raise DataValidationError(
+            f"market data too short: {T} candles leave no step after the first window (row {first})"
+        )
     if self.episode_length and self.random_start and self.n_steps < self.episode_length:
         raise ConfigError(f"episode_length {self.episode_length} is longer than the {self.n_steps} steps available")
     k = n + (self.leak is not None)
@@ -412,7 +434,9 @@ def _decode(self: TradingEnv, action, p0: float) -> float:
         a = int(action)
         if a not in (0, 1, 2):
             raise ConfigError(f"invalid action {action!r}: orders are 0 hold, 1 buy, 2 sell")
-        return p0 if a == 0 else (p0 + 1.0 if p0 < 0.0 else 1.0) if a == 1 else (p0 - 1.0 if p0 > self._lo else self._lo)
+        return (
+            p0 if a == 0 else (p0 + 1.0 if p0 < 0.0 else 1.0) if a == 1 else (p0 - 1.0 if p0 > self._lo else self._lo)
+        )
     a = float(np.asarray(getattr(action, "action", action), dtype=float).reshape(-1)[0])
     if a != a:
         raise ConfigError("the continuous action is NaN")
@@ -449,7 +473,13 @@ def step(self: TradingEnv, action):
         else:
             epre, v = ep, 0.0
         rate = self._rate
-        ep = epre * (1.0 + rate * v) / (1.0 + rate * p1) if p1 > v else epre * (1.0 - rate * v) / (1.0 - rate * p1) if p1 < v else epre
+        ep = (
+            epre * (1.0 + rate * v) / (1.0 + rate * p1)
+            if p1 > v
+            else epre * (1.0 - rate * v) / (1.0 - rate * p1)
+            if p1 < v
+            else epre
+        )
         self._eplus, self._fs, self._log_fs = ep, f, self._log_fill[t]
         fs = f
     t += 1
@@ -602,7 +632,9 @@ class VecTradingEnv:
         self._scale = None if base._scale is None else np.asarray(base._scale)
         self._target_values = None if base.targets is None else np.asarray(base.targets)
         self._t, self._end = np.zeros(n, np.int64), np.zeros(n, np.int64)
-        self._pos, self._eq, self._ep, self._fs, self._lfs, self._A, self._B, self._held = (np.zeros(n) for _ in range(8))
+        self._pos, self._eq, self._ep, self._fs, self._lfs, self._A, self._B, self._held = (
+            np.zeros(n) for _ in range(8)
+        )
         self._rng, self._actions, self._starts = np.random.default_rng(seed), None, None
 
 # %% ../../nbs/30_rl.env.ipynb #c3cbd1e1
@@ -633,10 +665,16 @@ def _reset_idx(self: VecTradingEnv, idx: np.ndarray):
     self._t[idx] = st
     L = e.episode_length
     self._end[idx] = e.last_step + 1 if L is None else np.minimum(e.last_step + 1, st + L)
-    self._pos[idx], self._eq[idx], self._ep[idx], self._fs[idx], self._lfs[idx] = 0.0, e.initial_cash, e.initial_cash, 1.0, 0.0
+    self._pos[idx], self._eq[idx], self._ep[idx], self._fs[idx], self._lfs[idx] = (
+        0.0,
+        e.initial_cash,
+        e.initial_cash,
+        1.0,
+        0.0,
+    )
     self._A[idx], self._B[idx], self._held[idx] = 0.0, self._r2[st], e.pace.min_hold
 
-# %% ../../nbs/30_rl.env.ipynb #da0f0534
+# %% ../../nbs/30_rl.env.ipynb #4cecade1
 @patch
 def _observe(self: VecTradingEnv, idx=None) -> np.ndarray:
     t = self._t if idx is None else self._t[idx]
@@ -649,7 +687,7 @@ def _observe(self: VecTradingEnv, idx=None) -> np.ndarray:
 
 
 @patch
-def reset(self: VecTradingEnv) -> np.ndarray:
+def reset(self: VecTradingEnv) -> np.ndarray:  # noqa: F811
     "Start an episode in every copy; returns the stacked observations."
     self._reset_idx(np.arange(self.num_envs))
     self.reset_infos = [{} for _ in range(self.num_envs)]
@@ -662,7 +700,7 @@ def step_async(self: VecTradingEnv, actions: np.ndarray) -> None:
 
 
 @patch
-def step(self: VecTradingEnv, actions: np.ndarray):
+def step(self: VecTradingEnv, actions: np.ndarray):  # noqa: F811
     "Advance every copy by one candle: (observations, rewards, dones, infos)."
     self.step_async(actions)
     return self.step_wait()
