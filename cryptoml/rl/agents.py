@@ -28,7 +28,7 @@ log = get_logger("rl.agents")
 __all__ = ['log', 'STATE_FEATURES', 'AGENTS', 'ActionChoice', 'QLearningAgent', 'SB3Agent', 'PPOAgent', 'SACAgent', 'sb3_vec_env',
            'make_agents', 'train_resumable']
 
-# %% ../../nbs/31_rl.agents.ipynb #e4e0c01f
+# %% ../../nbs/31_rl.agents.ipynb #3db37161
 class ActionChoice(tuple):
     "An agent's decision `(action, confidence)`; usable directly as the action (`int(...)`, `env.step(...)`)."
 
@@ -54,7 +54,7 @@ class ActionChoice(tuple):
     def __repr__(self) -> str:
         return f"ActionChoice(action={self[0]!r}, confidence={self[1]:.3f})"
 
-
+# %% ../../nbs/31_rl.agents.ipynb #e4cb8274
 def _action_of(a):
     "The bare action of an `ActionChoice`, a `(action, confidence)` pair or an action."
     if isinstance(a, ActionChoice):
@@ -63,7 +63,7 @@ def _action_of(a):
         return a[0]
     return a
 
-# %% ../../nbs/31_rl.agents.ipynb #317ab2ef
+# %% ../../nbs/31_rl.agents.ipynb #2d754841
 STATE_FEATURES = ("trend", "rsi", "volatility")
 _BUCKETS = {
     "trend": ("down", "flat", "up"),
@@ -72,7 +72,7 @@ _BUCKETS = {
     "position": ("short", "flat", "long"),
 }
 
-
+# %% ../../nbs/31_rl.agents.ipynb #3e60c1f0
 def _softmax_conf(q: np.ndarray, a: int, temperature: float) -> float:
     "Softmax probability of action `a` at temperature `temperature * max|q|` (uniform if all q are 0)."
     scale = float(np.max(np.abs(q)))
@@ -83,7 +83,7 @@ def _softmax_conf(q: np.ndarray, a: int, temperature: float) -> float:
     p /= p.sum()
     return float(p[a])
 
-
+# %% ../../nbs/31_rl.agents.ipynb #64c5b1de
 class _Hyperparams(Artifact, BaseEstimator):
     "scikit-learn's parameter protocol; `set_params` runs the `__init__` checks (`_check`) again."
 
@@ -96,7 +96,7 @@ class _Hyperparams(Artifact, BaseEstimator):
         self._check()
         return self
 
-
+# %% ../../nbs/31_rl.agents.ipynb #af6f234f
 class QLearningAgent(_Hyperparams):
     "Tabular Q-learning over a discretized market state (trend, RSI zone, volatility, position), epsilon-greedy."
 
@@ -152,7 +152,7 @@ class QLearningAgent(_Hyperparams):
         "Environment steps learned from so far (one update each); saved agents and checkpoints keep it."
         return int(self.n_updates_)
 
-# %% ../../nbs/31_rl.agents.ipynb #4dc2255a
+# %% ../../nbs/31_rl.agents.ipynb #6cc38d4b
 def _bucket(x, lo: float, hi: float) -> int:
     "0 below `lo`, 2 above `hi`, else (and for NaN/None) 1."
     if x is None:
@@ -162,7 +162,7 @@ def _bucket(x, lo: float, hi: float) -> int:
         return 1
     return 0 if x < lo else (2 if x > hi else 1)
 
-
+# %% ../../nbs/31_rl.agents.ipynb #bd3e50e6
 @patch
 def discretize(self: QLearningAgent, state) -> str:
     "The table key of a state: a mapping of raw values, an observation of the bound environment, or a key."
@@ -192,14 +192,14 @@ def discretize(self: QLearningAgent, state) -> str:
 # layout of the environment `QLearningAgent.create_trading_env` builds (window 1, unscaled state features)
 _DEFAULT_OBS_INDEX = {"trend": 0, "rsi": 1, "volatility": 2, "position": 3}
 
-# %% ../../nbs/31_rl.agents.ipynb #99a46983
+# %% ../../nbs/31_rl.agents.ipynb #3d92c948
 @patch
 def _q(self: QLearningAgent, key: str) -> np.ndarray:
     "Q-values of a state (zeros if unseen)."
     q = self.q_table.get(key)
     return np.zeros(int(self.n_actions)) if q is None else np.asarray(q, dtype=float)
 
-
+# %% ../../nbs/31_rl.agents.ipynb #87f8df8c
 @patch
 def get_action(
     self: QLearningAgent,
@@ -216,13 +216,13 @@ def get_action(
         a = int(best[0] if len(best) == 1 else self._rng.choice(best))  # random among ties
     return ActionChoice(a, _softmax_conf(q, a, self.temperature))
 
-
+# %% ../../nbs/31_rl.agents.ipynb #25213ab0
 @patch
 def predict(self: QLearningAgent, observation) -> ActionChoice:
     "Greedy `(action, confidence)` for an observation or state."
     return self.get_action(observation, explore=False)
 
-
+# %% ../../nbs/31_rl.agents.ipynb #df64fe79
 @patch
 def update(
     self: QLearningAgent,
@@ -246,7 +246,7 @@ def update(
     self.epsilon_ = max(self.epsilon_min, self.epsilon_ * self.epsilon_decay)
     return float(td)
 
-# %% ../../nbs/31_rl.agents.ipynb #ec327041
+# %% ../../nbs/31_rl.agents.ipynb #b0b5d478
 def _training_env(market_data: pd.DataFrame, episode_length: int, pace: Pace | str | None, **kwargs):
     "A TradingEnv (a PortfolioEnv for a panel) over `market_data` with random episodes; pace 'auto': chosen on it."
     panel = isinstance(market_data.columns, pd.MultiIndex)
@@ -262,7 +262,7 @@ def _training_env(market_data: pd.DataFrame, episode_length: int, pace: Pace | s
     n = min(int(episode_length), env.n_steps)
     return env.clone(random_start=True, episode_length=n)
 
-
+# %% ../../nbs/31_rl.agents.ipynb #b3117c02
 @patch
 def bind(self: QLearningAgent, env: TradingEnv) -> QLearningAgent:
     "Read state values from `env`'s observations (it must hold unscaled trend/rsi/volatility at t)."
@@ -283,7 +283,7 @@ def bind(self: QLearningAgent, env: TradingEnv) -> QLearningAgent:
     self.obs_index_ = {k: names.index(v) for k, v in need.items()}
     return self
 
-
+# %% ../../nbs/31_rl.agents.ipynb #37e66bb5
 @patch
 def create_trading_env(
     self: QLearningAgent,
@@ -301,7 +301,7 @@ def create_trading_env(
     self.bind(env)
     return env
 
-
+# %% ../../nbs/31_rl.agents.ipynb #82b7ea5e
 @patch
 def train(
     self: QLearningAgent,
@@ -338,14 +338,14 @@ def train(
         n_states=len(self.q_table),
     )
 
-# %% ../../nbs/31_rl.agents.ipynb #becea198
+# %% ../../nbs/31_rl.agents.ipynb #a0e5e07b
 @patch
 def _save_state(self: QLearningAgent, folder: Path) -> None:
     "Write the Q-table, exploration rate, update count and observation layout as `q_table.json`."
     state = dict(q_table=self.q_table, epsilon=self.epsilon_, n_updates=self.n_updates_, obs_index=self.obs_index_)
     (folder / "q_table.json").write_text(json.dumps(state))
 
-
+# %% ../../nbs/31_rl.agents.ipynb #b58f0a5b
 @patch
 def _load_state(self: QLearningAgent, folder: Path) -> None:
     "Read the Q-table and counters back from `q_table.json`, checking each state's number of Q-values."
@@ -355,14 +355,14 @@ def _load_state(self: QLearningAgent, folder: Path) -> None:
         raise ModelFileError(f"{folder}: state {bad[0]!r} has the wrong number of Q-values")
     self.epsilon_, self.n_updates_, self.obs_index_ = float(d["epsilon"]), int(d["n_updates"]), d["obs_index"]
 
-# %% ../../nbs/31_rl.agents.ipynb #c7d61ea6
+# %% ../../nbs/31_rl.agents.ipynb #2a95cc0b
 class _EpisodeRecorder:
     "SB3 callback body: collect the reward and length of every finished episode (from VecMonitor infos)."
 
     def __init__(self):
         self.rewards, self.lengths = [], []
 
-
+# %% ../../nbs/31_rl.agents.ipynb #5341ceb5
 def _recorder_callback(rec: _EpisodeRecorder):
     from stable_baselines3.common.callbacks import BaseCallback
 
@@ -408,7 +408,7 @@ class SB3Agent(_Hyperparams):
 
         return getattr(stable_baselines3, self.algorithm)
 
-# %% ../../nbs/31_rl.agents.ipynb #b514b34e
+# %% ../../nbs/31_rl.agents.ipynb #f2fef55c
 class PPOAgent(SB3Agent):
     "Proximal Policy Optimization (stable-baselines3) on the trading environments."
 
@@ -439,23 +439,26 @@ class PPOAgent(SB3Agent):
         self.model_ = None
         self._check()
 
-    def _sb3_kwargs(self) -> dict:
-        return dict(
-            learning_rate=self.learning_rate,
-            n_steps=int(self.n_steps),
-            batch_size=int(self.batch_size),
-            n_epochs=int(self.n_epochs),
-            gamma=self.gamma,
-            gae_lambda=self.gae_lambda,
-            clip_range=self.clip_range,
-            ent_coef=self.ent_coef,
-            policy_kwargs=dict(net_arch=list(self.net_arch)),
-            seed=self.seed,
-            device=self.device,
-            verbose=self.verbose,
-        )
+# %% ../../nbs/31_rl.agents.ipynb #93190334
+@patch
+def _sb3_kwargs(self: PPOAgent) -> dict:  # noqa: F811
+    "The stable-baselines3 PPO settings of this agent."
+    return dict(
+        learning_rate=self.learning_rate,
+        n_steps=int(self.n_steps),
+        batch_size=int(self.batch_size),
+        n_epochs=int(self.n_epochs),
+        gamma=self.gamma,
+        gae_lambda=self.gae_lambda,
+        clip_range=self.clip_range,
+        ent_coef=self.ent_coef,
+        policy_kwargs=dict(net_arch=list(self.net_arch)),
+        seed=self.seed,
+        device=self.device,
+        verbose=self.verbose,
+    )
 
-# %% ../../nbs/31_rl.agents.ipynb #5aec38e7
+# %% ../../nbs/31_rl.agents.ipynb #89b7a14a
 class SACAgent(SB3Agent):
     "Soft Actor-Critic (stable-baselines3): off-policy, continuous targets or portfolio weights."
 
@@ -498,14 +501,17 @@ class SACAgent(SB3Agent):
         self.model_ = None
         self._check()
 
-    def _sb3_kwargs(self) -> dict:
-        keys = ("learning_rate", "buffer_size", "learning_starts", "batch_size", "tau", "gamma", "train_freq")
-        kw = {k: getattr(self, k) for k in keys} | dict(gradient_steps=self.gradient_steps, ent_coef=self.ent_coef)
-        return kw | dict(
-            policy_kwargs=dict(net_arch=list(self.net_arch)), seed=self.seed, device=self.device, verbose=self.verbose
-        )
+# %% ../../nbs/31_rl.agents.ipynb #6a33f8e6
+@patch
+def _sb3_kwargs(self: SACAgent) -> dict:  # noqa: F811
+    "The stable-baselines3 SAC settings of this agent."
+    keys = ("learning_rate", "buffer_size", "learning_starts", "batch_size", "tau", "gamma", "train_freq")
+    kw = {k: getattr(self, k) for k in keys} | dict(gradient_steps=self.gradient_steps, ent_coef=self.ent_coef)
+    return kw | dict(
+        policy_kwargs=dict(net_arch=list(self.net_arch)), seed=self.seed, device=self.device, verbose=self.verbose
+    )
 
-# %% ../../nbs/31_rl.agents.ipynb #83f37025
+# %% ../../nbs/31_rl.agents.ipynb #6036403e
 @patch
 def create_trading_env(  # noqa: F811
     self: SB3Agent,
@@ -520,7 +526,7 @@ def create_trading_env(  # noqa: F811
         kw |= dict(window=16, action_mode="continuous" if self.algorithm == "SAC" else "positions")
     return _training_env(market_data, episode_length, pace, **(kw | env_kwargs))
 
-
+# %% ../../nbs/31_rl.agents.ipynb #60c1af6f
 @patch
 def _vec_env(self: SB3Agent, env):
     "`n_envs` copies of `env` for stable-baselines3, with episode statistics (VecMonitor)."
@@ -574,7 +580,7 @@ def train(  # noqa: F811
         fps=steps / dt if dt > 0 else float("nan"),
     )
 
-# %% ../../nbs/31_rl.agents.ipynb #1d3bccf7
+# %% ../../nbs/31_rl.agents.ipynb #16f421e0
 @patch
 def _distribution(self: SB3Agent, obs_t):
     "(probabilities, None) of a discrete policy, or (mean, std) of a continuous one, before any squashing."
@@ -587,7 +593,7 @@ def _distribution(self: SB3Agent, obs_t):
         return dist.distribution.probs, None
     return dist.distribution.mean, dist.distribution.stddev
 
-
+# %% ../../nbs/31_rl.agents.ipynb #9791cd8e
 @patch
 def predict(  # noqa: F811
     self: SB3Agent,
@@ -622,13 +628,13 @@ def predict(  # noqa: F811
         return act, conf
     return ActionChoice(int(act[0]) if act.ndim == 1 else act[0], float(conf[0]))
 
-
+# %% ../../nbs/31_rl.agents.ipynb #c2790446
 @patch
 def get_action(self: SB3Agent, state, explore: bool = False) -> ActionChoice:  # noqa: F811
     "Same as `predict` (sampling from the policy when `explore`), for the Q-learning agent's interface."
     return self.predict(state, deterministic=not explore)
 
-# %% ../../nbs/31_rl.agents.ipynb #544d3052
+# %% ../../nbs/31_rl.agents.ipynb #dd3cec4f
 @functools.cache
 def _sb3_vec_class() -> type:
     "`VecTradingEnv` as a stable-baselines3 `VecEnv` (made on first use: importing this module loads no SB3)."
@@ -639,7 +645,7 @@ def _sb3_vec_class() -> type:
 
     return SB3VecTradingEnv
 
-
+# %% ../../nbs/31_rl.agents.ipynb #c2b7d8b2
 def sb3_vec_env(
     env: TradingEnv | PortfolioEnv,  # the environment to copy
     n_envs: int = 4,  # number of copies
@@ -652,7 +658,7 @@ def sb3_vec_env(
         return _sb3_vec_class()(env, int(n_envs), seed=seed, **overrides)
     return make_vec_env(env, n_envs, kind, seed=seed, **overrides)
 
-# %% ../../nbs/31_rl.agents.ipynb #27d03640
+# %% ../../nbs/31_rl.agents.ipynb #f7f9481f
 def _space_json(sp: spaces.Space) -> dict:
     "Type, shape and dtype of a Box or Discrete space (a Box's bounds go to the safetensors file)."
     if isinstance(sp, spaces.Discrete):
@@ -661,7 +667,7 @@ def _space_json(sp: spaces.Space) -> dict:
         return {"type": "Box", "shape": list(sp.shape), "dtype": str(sp.dtype)}
     raise ConfigError(f"the SB3 agents can save Box and Discrete spaces only, not {type(sp).__name__}")
 
-
+# %% ../../nbs/31_rl.agents.ipynb #62863df2
 def _space(d: dict, tensors: dict, name: str) -> spaces.Space:
     "Rebuild a space from `_space_json` output and its saved bounds."
     if d["type"] == "Discrete":
@@ -671,7 +677,7 @@ def _space(d: dict, tensors: dict, name: str) -> spaces.Space:
         return spaces.Box(low, high, tuple(d["shape"]), np.dtype(d["dtype"]))
     raise ModelFileError(f"unknown {name} type {d['type']!r}")
 
-
+# %% ../../nbs/31_rl.agents.ipynb #ac0a720c
 @patch
 def _optimizers(self: SB3Agent) -> dict:
     "The model's optimizers by file prefix (PPO: one; SAC: actor, critic and the entropy coefficient's)."
@@ -739,10 +745,10 @@ def _load_state(self: SB3Agent, folder: Path) -> None:
         opt.load_state_dict({"state": state, "param_groups": groups})
     m.num_timesteps, m._n_updates = int(meta["num_timesteps"]), int(meta["n_updates"])
 
-# %% ../../nbs/31_rl.agents.ipynb #710bb404
+# %% ../../nbs/31_rl.agents.ipynb #a159d1e0
 AGENTS = {"q_learning": QLearningAgent, "ppo": PPOAgent, "sac": SACAgent}
 
-
+# %% ../../nbs/31_rl.agents.ipynb #9437c433
 def make_agents(
     spec: Mapping[str, Mapping | None],  # name -> parameters (an "agent" entry names the class; default: the name)
 ) -> dict:

@@ -130,7 +130,7 @@ class PortfolioEnv(gym.Env):
         self._set_spaces()
         self._start_episode(self.first_step)
 
-# %% ../../nbs/32_rl.allocation.ipynb #77f8a668
+# %% ../../nbs/32_rl.allocation.ipynb #f7afb4ea
 @patch
 def _check(self: PortfolioEnv) -> None:
     "Raise a `ConfigError` naming the first invalid setting."
@@ -149,7 +149,7 @@ def _check(self: PortfolioEnv) -> None:
     if not isinstance(self.pace, Pace):
         raise ConfigError(f"pace must be a Pace or None, got {self.pace!r}")
 
-
+# %% ../../nbs/32_rl.allocation.ipynb #5fa76357
 @patch
 def _set_prices(self: PortfolioEnv, df: pd.DataFrame) -> None:
     "Symbols, fill and close matrices, and the per-coin position scales of volatility sizing."
@@ -206,7 +206,7 @@ def _set_observations(self: PortfolioEnv, df, preparation, window, fit_end) -> N
         [f"{s}:leak" for s in self.symbols if self.leak is not None] + [f"w:{s}" for s in self.symbols] + ["w:cash"]
     )
 
-# %% ../../nbs/32_rl.allocation.ipynb #83e37657
+# %% ../../nbs/32_rl.allocation.ipynb #1eb10838
 @patch
 def _set_spaces(self: PortfolioEnv) -> None:
     "A Box of m + 1 allocation scores; a bounded observation space."
@@ -219,19 +219,19 @@ def _set_spaces(self: PortfolioEnv) -> None:
     self.observation_space = spaces.Box(low, high, dtype=np.float32)
     self._rate, self._every_bar = self.costs.rate, self.rebalance == "every_bar"
 
-
+# %% ../../nbs/32_rl.allocation.ipynb #03878897
 @patch(as_prop=True)
 def n_steps(self: PortfolioEnv) -> int:
     "Number of steps of a full pass from the first complete window to the end of the data."
     return self.last_step - self.first_step + 1
 
-
+# %% ../../nbs/32_rl.allocation.ipynb #10b4d502
 @patch
 def clone(self: PortfolioEnv, df: pd.DataFrame | None = None, **overrides) -> PortfolioEnv:
     "A new environment with the same configuration (and fitted preparation), on other candles and/or other settings."
     return PortfolioEnv(self.df if df is None else df, **{**self.config, **overrides})
 
-# %% ../../nbs/32_rl.allocation.ipynb #f65f56f3
+# %% ../../nbs/32_rl.allocation.ipynb #048b2836
 @patch
 def _start_episode(self: PortfolioEnv, start: int) -> None:
     "Reset the account at candle `start`: all cash."
@@ -243,7 +243,7 @@ def _start_episode(self: PortfolioEnv, start: int) -> None:
     self._end = self.last_step + 1 if L is None else min(self.last_step + 1, start + L)
     self._hw, self._he = [self._w], [self.initial_cash]
 
-
+# %% ../../nbs/32_rl.allocation.ipynb #00e97350
 @patch
 def drifted_weights(self: PortfolioEnv) -> np.ndarray:
     "Weights of the coins and of cash at the close of the current candle (after the price moves since the last fill)."
@@ -254,14 +254,14 @@ def drifted_weights(self: PortfolioEnv) -> np.ndarray:
     v = v / g if g > 0 else np.zeros_like(v)
     return np.r_[v, 1.0 - v.sum()]
 
-
+# %% ../../nbs/32_rl.allocation.ipynb #f077af0b
 @patch
 def _observe(self: PortfolioEnv) -> np.ndarray:
     o = self._obs[self._t].copy()
     o[self._n_feat :] = np.clip(self.drifted_weights(), 0.0, 1.0)
     return o
 
-
+# %% ../../nbs/32_rl.allocation.ipynb #111b6a9f
 @patch
 def reset(self: PortfolioEnv, *, seed: int | None = None, options: dict | None = None):
     "Start an episode (random start in training mode, else the first complete window; `options={'start': i}`)."
@@ -279,7 +279,7 @@ def reset(self: PortfolioEnv, *, seed: int | None = None, options: dict | None =
     self._start_episode(start)
     return self._observe(), {"equity": self._equity, "weights": self._w.copy(), "t": self._t}
 
-# %% ../../nbs/32_rl.allocation.ipynb #5933f80a
+# %% ../../nbs/32_rl.allocation.ipynb #ee8d5ca7
 def action_weights(
     action,  # m + 1 scores in [-1, 1] (coins, then cash)
 ) -> np.ndarray:
@@ -290,7 +290,7 @@ def action_weights(
     s = a.sum()
     return a[:-1] / s if s > 0 else np.zeros(len(a) - 1)
 
-
+# %% ../../nbs/32_rl.allocation.ipynb #5034f0de
 def weights_action(
     weights: Sequence[float],  # coin weights (>= 0, summing to at most 1); cash is the rest
 ) -> np.ndarray:
@@ -301,7 +301,7 @@ def weights_action(
         raise ConfigError(f"weights must be >= 0 and sum to at most 1, got {list(w)}")
     return (2.0 * full / full.max() - 1.0).astype(np.float32)
 
-
+# %% ../../nbs/32_rl.allocation.ipynb #f9f68c8a
 @patch
 def _paced(self: PortfolioEnv, w1: np.ndarray) -> np.ndarray:
     "Target weights after volatility sizing, the no-trade band and the minimum holding period."
@@ -343,7 +343,7 @@ def step(self: PortfolioEnv, action):
     info = {"equity": e1, "weights": w1.copy(), "t": t}
     return self._observe(), rew, terminated, t >= self._end and not terminated, info
 
-# %% ../../nbs/32_rl.allocation.ipynb #8f22c994
+# %% ../../nbs/32_rl.allocation.ipynb #556a0c27
 @patch
 def history(self: PortfolioEnv) -> pd.DataFrame:
     "Weights held after each candle's fill (a column per coin) and equity, one row per candle from the start."
@@ -352,7 +352,7 @@ def history(self: PortfolioEnv) -> pd.DataFrame:
     h["equity"] = self._he
     return h
 
-
+# %% ../../nbs/32_rl.allocation.ipynb #405d32b0
 @patch
 def render(self: PortfolioEnv):
     "A one-line text summary of the current state (render_mode='ansi')."

@@ -103,7 +103,7 @@ class LeakAgent:
             return ActionChoice(1 if up else 2, 1.0)
         return ActionChoice(np.array([1.0 if up else -1.0], np.float32), 1.0)
 
-# %% ../../nbs/33_rl.compare.ipynb #9c735ca4
+# %% ../../nbs/33_rl.compare.ipynb #f5f17afe
 @dataclass
 class AgentEvaluation:
     "One agent's out-of-sample pass: equity curve, target positions, statistics."
@@ -119,7 +119,7 @@ class AgentEvaluation:
 
 STATS = ("total_return", "sharpe", "volatility", "max_drawdown", "n_trades", "turnover", "turnover_per_year")
 
-
+# %% ../../nbs/33_rl.compare.ipynb #7aa5879c
 def _action_share(h: pd.DataFrame, env) -> dict:
     "Share of each action (one coin) or mean weight of each coin and cash (a panel)."
     if isinstance(env, PortfolioEnv):
@@ -133,7 +133,7 @@ def _action_share(h: pd.DataFrame, env) -> dict:
     )
     return {nm: float((codes == i).sum() / max(len(a), 1)) for i, nm in enumerate(names)}
 
-# %% ../../nbs/33_rl.compare.ipynb #4c3bb7f0
+# %% ../../nbs/33_rl.compare.ipynb #667a91e4
 def _start_index(env, start) -> int | None:
     "The candle index of `start` (an index or a timestamp), checked against the first complete window."
     if start is None:
@@ -150,7 +150,7 @@ def _start_index(env, start) -> int | None:
         )
     return int(start)
 
-
+# %% ../../nbs/33_rl.compare.ipynb #c5e13006
 def _scored(targets: pd.DataFrame, prices: pd.DataFrame, costs: CostModel, execution: str, rebalance: str):
     "The backtest of target weights on prices (one coin: a Series of positions)."
     pos = targets.iloc[:, 0] if not isinstance(prices.columns, pd.MultiIndex) else targets
@@ -188,7 +188,7 @@ def evaluate_agent(
     eq = (res.equity / res.equity.iloc[0]).rename("equity")
     return AgentEvaluation(name or type(agent).__name__, seed, eq, targets, st, _action_share(h, env), env.rebalance)
 
-# %% ../../nbs/33_rl.compare.ipynb #a187bf0e
+# %% ../../nbs/33_rl.compare.ipynb #bafadac7
 def _agent_for(spec, seed: int):
     "A fresh agent for one run: a clone of an unfitted agent with this seed, or `spec(seed)`."
     if isinstance(spec, BaseEstimator):
@@ -198,13 +198,13 @@ def _agent_for(spec, seed: int):
         return spec(int(seed))
     raise ConfigError(f"an agent must be an unfitted agent or a factory seed -> agent, got {type(spec).__name__}")
 
-
+# %% ../../nbs/33_rl.compare.ipynb #b9db2fae
 def _test_env(agent, train: pd.DataFrame, test: pd.DataFrame, env_kwargs: dict):
     "The agent's training environment cloned onto train + test candles (one full pass)."
     env = agent.create_trading_env(train, **env_kwargs)
     return env.clone(pd.concat([train, test]), random_start=False, episode_length=None)
 
-# %% ../../nbs/33_rl.compare.ipynb #b8c7806f
+# %% ../../nbs/33_rl.compare.ipynb #7a60feb8
 def _run(task: dict) -> dict:
     "One run: train an agent on the training candles (resuming a checkpoint), evaluate it on the test candles."
     agent = _agent_for(task["agent"], task["seed"])
@@ -230,7 +230,7 @@ def _run(task: dict) -> dict:
         temporary=task["checkpoint"] is None,
     )
 
-
+# %% ../../nbs/33_rl.compare.ipynb #55ee5ea2
 def _run_all(tasks: list[dict], executor, workers: int | None) -> list[dict]:
     "Run tasks on an executor (a kind or an executor object); load each run's saved agent back."
     ex = make_executor(executor or "inprocess", workers) if executor is None or isinstance(executor, str) else executor
@@ -276,7 +276,7 @@ class Comparison:
         "Equity curves of one agent, one column per seed."
         return pd.DataFrame({e.seed: e.equity for e in self.evaluations if e.name == name})
 
-# %% ../../nbs/33_rl.compare.ipynb #664b487e
+# %% ../../nbs/33_rl.compare.ipynb #00bd5811
 TABLE_STATS = (
     "sharpe",
     "excess_return",
@@ -287,7 +287,7 @@ TABLE_STATS = (
     "n_trades",
 )
 
-
+# %% ../../nbs/33_rl.compare.ipynb #b7c4c87d
 @patch
 def table(self: Comparison) -> pd.DataFrame:
     "Mean and spread over seeds per agent: net Sharpe, excess return over buy-and-hold, drawdown, turnover, trades."
@@ -317,7 +317,7 @@ def cost_curve(self: Comparison, fees_bps: Sequence[float] = (0, 5, 10, 20, 30))
         rows[fee] = pd.DataFrame(sh, columns=["agent", "sharpe"]).groupby("agent", sort=False)["sharpe"].mean()
     return pd.DataFrame(rows).rename_axis(columns="fee_bps")
 
-# %% ../../nbs/33_rl.compare.ipynb #1c4a31bd
+# %% ../../nbs/33_rl.compare.ipynb #28148717
 @patch
 def learning_curves(self: Comparison, name: str) -> pd.DataFrame:
     "Training episode rewards of one agent, one column per seed."
@@ -325,7 +325,7 @@ def learning_curves(self: Comparison, name: str) -> pd.DataFrame:
         {i: pd.Series(r["episode_rewards"], dtype=float) for i, r in enumerate(self.training.get(name, []))}
     )
 
-
+# %% ../../nbs/33_rl.compare.ipynb #8d663754
 @patch
 def action_stats(self: Comparison) -> pd.DataFrame:
     "Mean share of each action (a panel: mean weight of each coin and cash) per agent."
@@ -333,7 +333,7 @@ def action_stats(self: Comparison) -> pd.DataFrame:
         {nm: pd.DataFrame([e.action_share for e in self.evaluations if e.name == nm]).mean() for nm in self.names}
     ).T
 
-# %% ../../nbs/33_rl.compare.ipynb #8f6f8f93
+# %% ../../nbs/33_rl.compare.ipynb #51221a99
 @patch
 def plot_equity(self: Comparison, ax=None):
     "Mean out-of-sample equity of each agent, with a min-max band over seeds (log scale)."
@@ -349,7 +349,7 @@ def plot_equity(self: Comparison, ax=None):
     ax.legend(fontsize=8)
     return ax
 
-
+# %% ../../nbs/33_rl.compare.ipynb #85810751
 @patch
 def plot_learning_curves(self: Comparison, window: int = 5, ax=None):
     "Training episode rewards (rolling mean over `window` episodes) of the trained agents."
@@ -369,7 +369,7 @@ def plot_learning_curves(self: Comparison, window: int = 5, ax=None):
         a.legend(fontsize=8)
     return ax
 
-
+# %% ../../nbs/33_rl.compare.ipynb #74669ddc
 @patch
 def plot_actions(self: Comparison, ax=None):
     "Share of each action (or mean weight) per agent (bar chart)."
@@ -380,7 +380,7 @@ def plot_actions(self: Comparison, ax=None):
     ax.set(ylabel="share / weight", title="actions out of sample")
     return ax
 
-# %% ../../nbs/33_rl.compare.ipynb #cc30b3fe
+# %% ../../nbs/33_rl.compare.ipynb #0796963a
 def _env_kwargs(cls: type, env_kwargs: Mapping) -> dict:
     "The settings of `env_kwargs` an environment class takes (no training-episode settings, no pace)."
     import inspect
@@ -395,7 +395,7 @@ def _env_kwargs(cls: type, env_kwargs: Mapping) -> dict:
     }
     return {k: v for k, v in env_kwargs.items() if k in ok}
 
-
+# %% ../../nbs/33_rl.compare.ipynb #24829399
 def _matched_prob(rate: float, min_hold: int) -> float:
     "Probability of a new action per step giving about `rate` changes per step under a minimum holding period."
     return float(np.clip(rate / max(1e-9, 1 - rate * (min_hold - 1)), 0.0, 1.0))
@@ -475,7 +475,7 @@ def compare_agents(
     periods = (train_data.index[0], train_data.index[-1]), (test_data.index[0], test_data.index[-1])
     return Comparison(evals, training, *periods, trained, full.iloc[start:], costs, kw.get("execution", "next_open"))
 
-# %% ../../nbs/33_rl.compare.ipynb #0fa289b1
+# %% ../../nbs/33_rl.compare.ipynb #1cc4e140
 def split_period(
     df: pd.DataFrame,  # candles of one coin or a panel, in time order
     cutoff: str | pd.Timestamp | None = None,  # time of the first test candle (None: use test_fraction)
@@ -495,7 +495,7 @@ def split_period(
         raise ConfigError(f"cut-off {cutoff} leaves no training or no test candles ({df.index[0]} .. {df.index[-1]})")
     return train, test
 
-
+# %% ../../nbs/33_rl.compare.ipynb #93ba41ee
 def periods_table(train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
     "First and last candle, number of candles and coins of the training and test periods."
     coins = lambda d: (
@@ -509,7 +509,7 @@ def periods_table(train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
     }
     return pd.DataFrame(rows).T
 
-# %% ../../nbs/33_rl.compare.ipynb #a2c7ea9b
+# %% ../../nbs/33_rl.compare.ipynb #ee1ac217
 @patch
 def training_table(self: Comparison) -> pd.DataFrame:
     "One row per trained agent and seed: timesteps, episodes, seconds, steps per second, where it resumed."
@@ -528,7 +528,7 @@ def training_table(self: Comparison) -> pd.DataFrame:
     ]
     return pd.DataFrame(rows)
 
-
+# %% ../../nbs/33_rl.compare.ipynb #9221aa73
 @patch
 def verdict(self: Comparison) -> pd.DataFrame:
     "Per trained agent: mean net Sharpe and trades a year, and whether that Sharpe beats each baseline's."
@@ -541,7 +541,7 @@ def verdict(self: Comparison) -> pd.DataFrame:
         rows.append(row)
     return pd.DataFrame(rows).set_index("agent")
 
-
+# %% ../../nbs/33_rl.compare.ipynb #a299cbee
 @patch
 def save_agents(self: Comparison, folder: str | Path, prefix: str = "") -> list[Path]:
     "Save the first seed's trained agent of each agent to `<folder>/<prefix><name>`; returns the folders."
@@ -562,7 +562,7 @@ class Learnability:
         "Log return of an evaluation minus that of buy-and-hold."
         return math.log(max(ev.stats["final_equity"], 1e-300)) - math.log(self.buy_and_hold.stats["final_equity"])
 
-# %% ../../nbs/33_rl.compare.ipynb #f34ec453
+# %% ../../nbs/33_rl.compare.ipynb #6e422824
 @patch
 def table(self: Learnability) -> pd.DataFrame:  # noqa: F811
     "Per noise level: the leak's correlation with the future, excess log return (mean, std), Sharpe, trades, rule."
@@ -583,14 +583,14 @@ def table(self: Learnability) -> pd.DataFrame:  # noqa: F811
         )
     return pd.DataFrame(rows).set_index("label")
 
-
+# %% ../../nbs/33_rl.compare.ipynb #bad0336a
 @patch
 def passed(self: Learnability, margin: float = 0.5) -> bool:
     "True if every seed with the clean leak (noise 0) beats buy-and-hold by `margin` in log return (0.5: +65%)."
     clean = [lb for lb, nz in self.noises.items() if nz == 0]
     return bool(clean) and all(self.excess(e) >= margin for e in self.evaluations[clean[0]])
 
-# %% ../../nbs/33_rl.compare.ipynb #9cbd2284
+# %% ../../nbs/33_rl.compare.ipynb #db709370
 @patch
 def plot(self: Learnability, ax=None):
     "Excess log return over buy-and-hold by the leak's correlation with the future: the agent and the rule."
@@ -611,7 +611,7 @@ def plot(self: Learnability, ax=None):
     ax.legend(fontsize=8)
     return ax
 
-
+# %% ../../nbs/33_rl.compare.ipynb #aa96800d
 @patch
 def plot_learning_curves(  # noqa: F811
     self: Learnability, labels: Sequence[str] | None = None, window: int = 10, ax=None

@@ -53,11 +53,11 @@ _STATE_PARAMS = dict(trend_window=20, rsi_window=14, vol_short=20, vol_long=100)
 register_feature("market_state", market_state_features, "state", _STATE_PARAMS, ("close",), overwrite=True)
 register_feature_set("market_state", ["market_state"], overwrite=True)
 
-# %% ../../nbs/30_rl.env.ipynb #ad74ef3a
+# %% ../../nbs/30_rl.env.ipynb #fa0c5d31
 def _fitted(prep: Preparation) -> bool:
     return hasattr(prep, "feature_names_")
 
-
+# %% ../../nbs/30_rl.env.ipynb #96b6e2ec
 def resolve_preparation(
     preparation: Preparation | str,  # a Preparation, or a feature-set name (standard scaler)
     window: int | None,  # candles per observation (None: the preparation's `sequence_length`, or 16 for a name)
@@ -121,7 +121,7 @@ class Pace:
         "True when no rule applies (the environment's fast path)."
         return self == Pace(vol_halflife=self.vol_halflife)
 
-# %% ../../nbs/30_rl.env.ipynb #dd6b0c39
+# %% ../../nbs/30_rl.env.ipynb #cf4e6c69
 def ewma_variance(
     close: pd.Series | pd.DataFrame,  # closes of one asset (Series) or several (columns)
     halflife: float = 72.0,  # half-life in candles
@@ -130,7 +130,7 @@ def ewma_variance(
     r = np.log(close.astype(float)).diff()
     return (r * r).ewm(halflife=halflife, min_periods=1).mean()
 
-
+# %% ../../nbs/30_rl.env.ipynb #abf86e09
 def vol_scale(
     variance: pd.Series | pd.DataFrame,  # per-candle variance forecasts of the next log return
     vol_target: float,  # annualized target volatility of a full position
@@ -180,13 +180,13 @@ def leak_signal(
     z = r / sd if sd > 0 else r
     return z + float(noise) * np.random.default_rng(seed).standard_normal(len(df))
 
-# %% ../../nbs/30_rl.env.ipynb #2363c81a
+# %% ../../nbs/30_rl.env.ipynb #c7d447f7
 REWARDS = ("pnl", "log_return", "sharpe")
 ACTION_MODES = ("positions", "orders", "continuous")
 EXECUTIONS = ("next_open", "next_close")
 REBALANCES = ("on_change", "every_bar")
 
-
+# %% ../../nbs/30_rl.env.ipynb #15e8d6b5
 def _costs(costs: CostModel | None, fee_bps: float | None, slippage_bps: float | None) -> CostModel:
     "The cost model, with the `fee_bps` / `slippage_bps` shortcuts applied."
     costs = costs if costs is not None else CostModel()
@@ -279,7 +279,7 @@ def _check(self: TradingEnv, window: int | None) -> None:
     if self.pace.vol_target is not None and self.action_mode == "orders":
         raise ConfigError("volatility sizing (pace.vol_target) needs 'positions' or 'continuous' actions")
 
-# %% ../../nbs/30_rl.env.ipynb #c8d3d544
+# %% ../../nbs/30_rl.env.ipynb #51a35b3f
 @patch
 def _set_prices(self: TradingEnv, df: pd.DataFrame) -> None:
     "Validate the candles; keep fill and close prices, their logs, the Sharpe prior and the position scales."
@@ -295,7 +295,7 @@ def _set_prices(self: TradingEnv, df: pd.DataFrame) -> None:
     if self.pace.vol_target is not None:
         self._scale = vol_scale(self._variance(df), self.pace.vol_target, periods_per_year(df.index)).tolist()
 
-
+# %% ../../nbs/30_rl.env.ipynb #f8a02cc2
 @patch
 def _variance(self: TradingEnv, df: pd.DataFrame) -> pd.Series:
     "The variance forecast at each candle: the one given (a Series or one-column frame), else the EWMA."
@@ -364,13 +364,13 @@ def _set_spaces(self: TradingEnv) -> None:
     self._fast = self._mode == 0 and self._rt == 0 and self.pace.free  # the step's hot path
     self._every_bar = self.rebalance == "every_bar"
 
-# %% ../../nbs/30_rl.env.ipynb #41b082ca
+# %% ../../nbs/30_rl.env.ipynb #c7047e85
 @patch(as_prop=True)
 def n_steps(self: TradingEnv) -> int:
     "Number of steps of a full pass from the first complete window to the end of the data."
     return self.last_step - self.first_step + 1
 
-
+# %% ../../nbs/30_rl.env.ipynb #88853b09
 @patch
 def clone(
     self: TradingEnv,
@@ -380,7 +380,7 @@ def clone(
     "A new environment with the same configuration (and fitted preparation), on other candles and/or other settings."
     return TradingEnv(self.df if df is None else df, **{**self.config, **overrides})
 
-# %% ../../nbs/30_rl.env.ipynb #925f41a3
+# %% ../../nbs/30_rl.env.ipynb #3b8d01d0
 @patch
 def _start_episode(self: TradingEnv, start: int) -> None:
     "Reset the account at candle `start`."
@@ -391,7 +391,7 @@ def _start_episode(self: TradingEnv, start: int) -> None:
     self._end = self.last_step + 1 if L is None else min(self.last_step + 1, start + L)
     self._hp, self._he = [0.0], [self.initial_cash]
 
-
+# %% ../../nbs/30_rl.env.ipynb #a7849cc5
 @patch
 def _observe(self: TradingEnv) -> np.ndarray:
     t, p = self._t, self._pos
@@ -400,7 +400,7 @@ def _observe(self: TradingEnv) -> np.ndarray:
     o[-1] = p * (self._logc[t] - self._log_fs) if p else 0.0
     return o
 
-
+# %% ../../nbs/30_rl.env.ipynb #38600f06
 @patch
 def reset(self: TradingEnv, *, seed: int | None = None, options: dict | None = None):
     "Start an episode (random start in training mode, else the first complete window; `options={'start': i}`)."
@@ -418,7 +418,7 @@ def reset(self: TradingEnv, *, seed: int | None = None, options: dict | None = N
     self._start_episode(start)
     return self._observe(), {"equity": self._equity, "position": self._pos, "t": self._t}
 
-# %% ../../nbs/30_rl.env.ipynb #55499eb5
+# %% ../../nbs/30_rl.env.ipynb #3535e37e
 @patch
 def _decode(self: TradingEnv, action, p0: float) -> float:
     "The target position an action asks for, given the current position `p0`."
@@ -442,7 +442,7 @@ def _decode(self: TradingEnv, action, p0: float) -> float:
         raise ConfigError("the continuous action is NaN")
     return 1.0 if a > 1.0 else (a if a > self._lo else self._lo)
 
-
+# %% ../../nbs/30_rl.env.ipynb #5fc3a8ac
 @patch
 def _paced(self: TradingEnv, p1: float, p0: float) -> float:
     "The target after the pace rules: volatility sizing, the no-trade band, the minimum holding period."
@@ -494,7 +494,7 @@ def step(self: TradingEnv, action):
         return o, math.log(e1 / e0) * self.reward_scale, False, t >= self._end, {"equity": e1, "position": p1, "t": t}
     return self._finish(o, e0, e1, p0, p1, t)
 
-# %% ../../nbs/30_rl.env.ipynb #0dd51762
+# %% ../../nbs/30_rl.env.ipynb #1560df0a
 @patch
 def _finish(self: TradingEnv, o: np.ndarray, e0: float, e1: float, p0: float, p1: float, t: int):
     "The step's end outside the hot path: ruin, the reward types, the turnover penalty and the holding counter."
@@ -513,7 +513,7 @@ def _finish(self: TradingEnv, o: np.ndarray, e0: float, e1: float, p0: float, p1
     rew = (rew - self.pace.turnover_penalty * abs(p1 - p0)) * self.reward_scale
     return o, rew, terminated, t >= self._end and not terminated, {"equity": e1, "position": p1, "t": t}
 
-
+# %% ../../nbs/30_rl.env.ipynb #2587d6d6
 @patch
 def _diff_sharpe(self: TradingEnv, r: float) -> float:
     "Differential Sharpe ratio of return `r` (Moody & Saffell), updating the running moments."
@@ -524,14 +524,14 @@ def _diff_sharpe(self: TradingEnv, r: float) -> float:
     self._A, self._B = A + eta * dA, B + eta * dB
     return max(min(d, 10.0), -10.0)
 
-# %% ../../nbs/30_rl.env.ipynb #a3b90535
+# %% ../../nbs/30_rl.env.ipynb #d9400681
 @patch
 def history(self: TradingEnv) -> pd.DataFrame:
     "Positions and equity of the current episode, one row per candle from the start (position held after each fill)."
     n = len(self._he)
     return pd.DataFrame({"position": self._hp, "equity": self._he}, index=self.index[self._start : self._start + n])
 
-
+# %% ../../nbs/30_rl.env.ipynb #36b660af
 @patch
 def render(self: TradingEnv):
     "A one-line text summary of the current state (render_mode='ansi')."
@@ -563,7 +563,7 @@ def run_episode(
     h["target"] = h["position"].shift(-1)
     return h
 
-# %% ../../nbs/30_rl.env.ipynb #f87580fd
+# %% ../../nbs/30_rl.env.ipynb #d4162710
 class _EnvFactory:
     "Picklable constructor of an environment clone (for subprocess vector environments)."
 
@@ -576,7 +576,7 @@ class _EnvFactory:
 
 VEC_KINDS = ("dummy", "subproc", "sync", "async", "batched")
 
-
+# %% ../../nbs/30_rl.env.ipynb #46a95403
 def make_vec_env(
     env: gym.Env,  # the environment to copy (a TradingEnv, or any environment with `df`, `config` and `clone`)
     n_envs: int = 4,  # number of copies
@@ -637,20 +637,20 @@ class VecTradingEnv:
         )
         self._rng, self._actions, self._starts = np.random.default_rng(seed), None, None
 
-# %% ../../nbs/30_rl.env.ipynb #c3cbd1e1
+# %% ../../nbs/30_rl.env.ipynb #d21ceb75
 @patch
 def seed(self: VecTradingEnv, seed: int | None = None):
     "Reseed the random episode starts."
     self._rng = np.random.default_rng(seed)
     return [seed] * self.num_envs
 
-
+# %% ../../nbs/30_rl.env.ipynb #322ce84f
 @patch
 def set_starts(self: VecTradingEnv, starts: Sequence[int] | None):
     "Fix the start candle of each copy for the following resets (None: back to the environment's rule)."
     self._starts = None if starts is None else [int(s) for s in starts]
 
-
+# %% ../../nbs/30_rl.env.ipynb #c7532603
 @patch
 def _reset_idx(self: VecTradingEnv, idx: np.ndarray):
     "Start new episodes in the copies `idx` (as `TradingEnv.reset`)."
@@ -674,7 +674,7 @@ def _reset_idx(self: VecTradingEnv, idx: np.ndarray):
     )
     self._A[idx], self._B[idx], self._held[idx] = 0.0, self._r2[st], e.pace.min_hold
 
-# %% ../../nbs/30_rl.env.ipynb #4cecade1
+# %% ../../nbs/30_rl.env.ipynb #45b4e282
 @patch
 def _observe(self: VecTradingEnv, idx=None) -> np.ndarray:
     t = self._t if idx is None else self._t[idx]
@@ -685,7 +685,7 @@ def _observe(self: VecTradingEnv, idx=None) -> np.ndarray:
     o[:, -1] = np.where(p != 0.0, p * (self._logc[t] - lfs), 0.0)
     return o
 
-
+# %% ../../nbs/30_rl.env.ipynb #16e6094a
 @patch
 def reset(self: VecTradingEnv) -> np.ndarray:  # noqa: F811
     "Start an episode in every copy; returns the stacked observations."
@@ -693,12 +693,12 @@ def reset(self: VecTradingEnv) -> np.ndarray:  # noqa: F811
     self.reset_infos = [{} for _ in range(self.num_envs)]
     return self._observe()
 
-
+# %% ../../nbs/30_rl.env.ipynb #c90b7e70
 @patch
 def step_async(self: VecTradingEnv, actions: np.ndarray) -> None:
     self._actions = actions
 
-
+# %% ../../nbs/30_rl.env.ipynb #ef38ee76
 @patch
 def step(self: VecTradingEnv, actions: np.ndarray):  # noqa: F811
     "Advance every copy by one candle: (observations, rewards, dones, infos)."
@@ -792,7 +792,7 @@ def step_wait(self: VecTradingEnv):
         rew = rew * e.reward_scale
     return obs, rew.astype(np.float32), done, infos
 
-# %% ../../nbs/30_rl.env.ipynb #e62fad5c
+# %% ../../nbs/30_rl.env.ipynb #589fed07
 @patch
 def _diff_sharpe(self: VecTradingEnv, r: np.ndarray) -> np.ndarray:
     A, B, eta = self._A, self._B, self.env.sharpe_eta
@@ -803,32 +803,32 @@ def _diff_sharpe(self: VecTradingEnv, r: np.ndarray) -> np.ndarray:
     self._A, self._B = A + eta * dA, B + eta * dB
     return np.clip(d, -10.0, 10.0)
 
-
+# %% ../../nbs/30_rl.env.ipynb #173b5810
 @patch
 def close(self: VecTradingEnv) -> None:
     pass
 
-
+# %% ../../nbs/30_rl.env.ipynb #4c02ae77
 @patch
 def get_attr(self: VecTradingEnv, attr_name: str, indices=None) -> list:
     return [getattr(self.env, attr_name)] * len(self._get_indices(indices))
 
-
+# %% ../../nbs/30_rl.env.ipynb #f3575e73
 @patch
 def set_attr(self: VecTradingEnv, attr_name: str, value, indices=None) -> None:
     raise ConfigError("the copies of a VecTradingEnv share one configuration; build a new one instead")
 
-
+# %% ../../nbs/30_rl.env.ipynb #f4fcb99b
 @patch
 def env_method(self: VecTradingEnv, method_name: str, *method_args, indices=None, **method_kwargs) -> list:
     return [getattr(self.env, method_name)(*method_args, **method_kwargs) for _ in self._get_indices(indices)]
 
-
+# %% ../../nbs/30_rl.env.ipynb #3622e1c4
 @patch
 def env_is_wrapped(self: VecTradingEnv, wrapper_class, indices=None) -> list:
     return [False] * len(self._get_indices(indices))
 
-
+# %% ../../nbs/30_rl.env.ipynb #3fa7ac83
 @patch
 def _get_indices(self: VecTradingEnv, indices=None) -> list[int]:
     if indices is None:
