@@ -452,47 +452,49 @@ def _paced(self: TradingEnv, p1: float, p0: float) -> float:
         return p0
     return p1
 
-# %% ../../nbs/30_rl.env.ipynb #f7b339cc
+# %% ../../nbs/30_rl.env.ipynb #3250b670
 @patch
 def step(self: TradingEnv, action):
     "Fill the action's target position at the next candle; return (obs, reward, terminated, truncated, info)."
-    p0, fast = self._pos, self._fast
-    if fast:
+    p0 = self._pos
+    if self._fast:
         try:
             p1 = self._target_of[action]
         except (KeyError, TypeError):
             p1 = self._decode(action, p0)
     else:
         p1 = self._paced(self._decode(action, p0), p0)
-    t, e0, ep, fs = self._t, self._equity, self._eplus, self._fs
+    t = self._t
     if p1 != p0 or (self._every_bar and p1):  # a trade at the next fill price (the backtester's rebalance)
-        f = self._fill[t]
+        f, ep, fs, rate = self._fill[t], self._eplus, self._fs, self._rate
         if p0:
             g = 1.0 + p0 * (f / fs - 1.0)  # segment growth up to the fill
-            epre, v = ep * g, (p0 * (f / fs) / g if g > 0.0 else 0.0)  # equity and drifted weight before the trade
+            ep, v = ep * g, (p0 * (f / fs) / g if g > 0.0 else 0.0)  # equity and drifted weight before the trade
         else:
-            epre, v = ep, 0.0
-        rate = self._rate
-        ep = (
-            epre * (1.0 + rate * v) / (1.0 + rate * p1)
-            if p1 > v
-            else epre * (1.0 - rate * v) / (1.0 - rate * p1)
-            if p1 < v
-            else epre
-        )
-        self._eplus, self._fs, self._log_fs = ep, f, self._log_fill[t]
-        fs = f
+            v = 0.0
+        if p1 > v:
+            ep = ep * (1.0 + rate * v) / (1.0 + rate * p1)
+        elif p1 < v:
+            ep = ep * (1.0 - rate * v) / (1.0 - rate * p1)
+        self._eplus, self._fs, self._log_fs, fs = ep, f, self._log_fill[t], f
+    else:
+        ep, fs = self._eplus, self._fs
     t += 1
-    e1 = ep * (1.0 + p1 * (self._close[t] / fs - 1.0)) if p1 else ep
+    o = self._rows[t].copy()  # position slots are zero in the stored rows
+    if p1:
+        e1 = ep * (1.0 + p1 * (self._close[t] / fs - 1.0))
+        o[-2] = p1
+        o[-1] = p1 * (self._logc[t] - self._log_fs)
+    else:
+        e1 = ep
     self._hp.append(p1)
     self._he.append(e1)  # floats in two lists: nothing for the garbage collector to track
-    o = self._rows[t].copy()
-    o[-2] = p1
-    o[-1] = p1 * (self._logc[t] - self._log_fs) if p1 else 0.0
-    if fast and e1 > 0.0:
+    if self._fast and e1 > 0.0:
+        e0 = self._equity
         self._equity, self._pos, self._t = e1, p1, t
-        return o, math.log(e1 / e0) * self.reward_scale, False, t >= self._end, {"equity": e1, "position": p1, "t": t}
-    return self._finish(o, e0, e1, p0, p1, t)
+        r = math.log(e1 / e0) * self.reward_scale if e1 != e0 else 0.0
+        return o, r, False, t >= self._end, {"equity": e1, "position": p1, "t": t}
+    return self._finish(o, self._equity, e1, p0, p1, t)
 
 # %% ../../nbs/30_rl.env.ipynb #1560df0a
 @patch
