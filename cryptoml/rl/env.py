@@ -29,8 +29,8 @@ log = get_logger("rl.env")
 
 # %% auto #0
 __all__ = ['log', 'REWARDS', 'ACTION_MODES', 'EXECUTIONS', 'REBALANCES', 'VEC_KINDS', 'market_state_features',
-           'resolve_preparation', 'prepared_windows', 'Pace', 'ewma_variance', 'vol_scale', 'choose_pace',
-           'leak_signal', 'TradingEnv', 'run_episode', 'make_vec_env', 'VecTradingEnv']
+           'resolve_preparation', 'prepared_windows', 'Pace', 'ewma_variance', 'vol_scale', 'forecast_variance',
+           'choose_pace', 'leak_signal', 'TradingEnv', 'run_episode', 'make_vec_env', 'VecTradingEnv']
 
 # %% ../../nbs/30_rl.env.ipynb #4ccaf31d
 def market_state_features(
@@ -142,6 +142,24 @@ def vol_scale(
         s = vol_target / np.sqrt(v)
     return np.where(np.isfinite(s), np.minimum(s, 1.0), 1.0)
 
+# %% ../../nbs/30_rl.env.ipynb #d12ab142
+def forecast_variance(
+    variance: pd.Series | pd.DataFrame,  # forecasts at decision times: a Series (one coin) or time x coin
+    index: pd.DatetimeIndex,  # the candles to align to
+    horizon: int = 1,  # candles each forecast covers
+    first: int = 0,  # first candle a decision is taken at: forecasts are needed from there on
+) -> pd.DataFrame:
+    "Per-candle variance at each candle: the last forecast at or before it, divided by its horizon (time x coin)."
+    v = variance.to_frame() if isinstance(variance, pd.Series) else variance
+    if not isinstance(v, pd.DataFrame) or not isinstance(v.index, pd.DatetimeIndex):
+        raise ConfigError(f"variance must be a Series or frame on a DatetimeIndex, got {type(variance).__name__}")
+    if int(horizon) < 1:
+        raise ConfigError(f"the variance horizon must be >= 1 candle, got {horizon}")
+    v = v.sort_index().reindex(index, method="ffill") / int(horizon)
+    if (bad := v.iloc[first:].isna().any(axis=1)).any():
+        raise DataValidationError(f"the variance forecast has no value at or before candle {bad.idxmax()}")
+    return v
+
 # %% ../../nbs/30_rl.env.ipynb #f3dadff6
 def choose_pace(
     candles: pd.DataFrame,  # training candles of one asset, or a (symbol, field) panel
@@ -195,7 +213,7 @@ def _costs(costs: CostModel | None, fee_bps: float | None, slippage_bps: float |
     fee = costs.fee_bps if fee_bps is None else fee_bps
     return CostModel(float(fee), float(costs.slippage_bps if slippage_bps is None else slippage_bps))
 
-# %% ../../nbs/30_rl.env.ipynb #eff65f58
+# %% ../../nbs/30_rl.env.ipynb #f89ff9f6
 class TradingEnv(gym.Env):
     "Gymnasium trading environment over candles seen through a `Preparation` (costs and fills as `cryptoml.backtest`)."
 
@@ -205,8 +223,7 @@ class TradingEnv(gym.Env):
         self,
         df: pd.DataFrame,  # OHLCV candles (UTC DatetimeIndex)
         preparation: Preparation | str = "scale_free",  # a Preparation (used as is when fitted) or a feature-set name
-        window: int
-        | None = None,  # candles per observation (default: the preparation's sequence_length; 16 for a name)
+        window: int | None = None,  # candles per observation (default: the preparation's sequence_length; 16)
         fit_end: Any = None,  # an unfitted preparation's scaler is fitted on candles up to this time (None: all)
         action_mode: str = "positions",  # "positions", "orders" (hold/buy/sell) or "continuous"
         reward: str = "log_return",  # "pnl", "log_return" or "sharpe"
@@ -220,6 +237,7 @@ class TradingEnv(gym.Env):
         random_start: bool = False,  # start each episode at a random candle (training)
         pace: Pace | None = None,  # pace rules: turnover penalty, minimum hold, band, volatility sizing (None: none)
         variance: pd.Series | None = None,  # variance forecasts for volatility sizing (None: EWMA of the candles)
+        variance_horizon: int = 1,  # candles each forecast covers (per-candle variance: forecast / horizon)
         leak: float | None = None,  # learnability check: noise of the leaked next return (None: no leak)
         leak_seed: int = 0,  # seed of the leak's noise
         clip: float | None = 10.0,  # clip scaled features to [-clip, clip]
@@ -234,24 +252,15 @@ class TradingEnv(gym.Env):
         cfg = dict(locals())
         self.config = {k: v for k, v in cfg.items() if k not in ("self", "df", "__class__", "fee_bps", "slippage_bps")}
         self.action_mode, self.reward_type, self.costs, self.execution = action_mode, reward, costs, execution
-        self.rebalance, self.allow_short, self.random_start, self.pace = (
-            rebalance,
-            bool(allow_short),
-            random_start,
-            pace,
-        )
-        self.episode_length = None if episode_length is None else int(episode_length)
+        self.rebalance, self.allow_short, self.random_start = rebalance, bool(allow_short), random_start
+        self.pace, self.episode_length = pace, None if episode_length is None else int(episode_length)
         self.initial_cash, self.reward_scale, self.sharpe_eta = float(initial_cash), float(reward_scale), sharpe_eta
-        self.render_mode, self.variance, self.leak, self.leak_seed, self.clip = (
-            render_mode,
-            variance,
-            leak,
-            leak_seed,
-            clip,
-        )
+        self.render_mode, self.variance, self.variance_horizon = render_mode, variance, int(variance_horizon)
+        self.leak, self.leak_seed, self.clip = leak, leak_seed, clip
         self._check(window)
         self._set_prices(df)
         self._set_observations(df, preparation, window, fit_end)
+        self._set_scale(df)
         self._set_spaces()
         self._start_episode(self.first_step)
 
@@ -279,10 +288,10 @@ def _check(self: TradingEnv, window: int | None) -> None:
     if self.pace.vol_target is not None and self.action_mode == "orders":
         raise ConfigError("volatility sizing (pace.vol_target) needs 'positions' or 'continuous' actions")
 
-# %% ../../nbs/30_rl.env.ipynb #51a35b3f
+# %% ../../nbs/30_rl.env.ipynb #e0b72651
 @patch
 def _set_prices(self: TradingEnv, df: pd.DataFrame) -> None:
-    "Validate the candles; keep fill and close prices, their logs, the Sharpe prior and the position scales."
+    "Validate the candles; keep fill and close prices, their logs and the Sharpe reward's prior."
     df = validate_ohlcv(df)
     self.df, self.index = df, df.index
     o, c = df["open"].to_numpy(float), df["close"].to_numpy(float)
@@ -291,27 +300,21 @@ def _set_prices(self: TradingEnv, df: pd.DataFrame) -> None:
     self._log_fill, self._logc = np.log(fill).tolist(), np.log(c).tolist()
     r2 = pd.Series(np.r_[np.nan, c[1:] / c[:-1] - 1.0] ** 2).rolling(200, min_periods=2).mean()
     self._r2 = r2.where(r2 > 0).fillna(1e-4).tolist()  # causal prior of the Sharpe reward's second moment
+
+# %% ../../nbs/30_rl.env.ipynb #1d1a5ea5
+@patch
+def _set_scale(self: TradingEnv, df: pd.DataFrame) -> None:
+    "Position scales of volatility sizing: from the variance forecast given, else the EWMA (None without sizing)."
     self._scale = None
     if self.pace.vol_target is not None:
-        self._scale = vol_scale(self._variance(df), self.pace.vol_target, periods_per_year(df.index)).tolist()
-
-# %% ../../nbs/30_rl.env.ipynb #f8a02cc2
-@patch
-def _variance(self: TradingEnv, df: pd.DataFrame) -> pd.Series:
-    "The variance forecast at each candle: the one given (a Series or one-column frame), else the EWMA."
-    if self.variance is None:
-        return ewma_variance(df["close"], self.pace.vol_halflife)
-    v = self.variance
-    v = v.iloc[:, 0] if isinstance(v, pd.DataFrame) and v.shape[1] == 1 else v
-    if not isinstance(v, pd.Series):
-        raise ConfigError(
-            f"variance must be a Series (or one-column frame) on the candles' index, got {type(v).__name__}"
-        )
-    if missing := df.index.difference(v.index).tolist():
-        raise DataValidationError(
-            f"the variance forecast has no value for candle {missing[0]} (pass variance= for these candles)"
-        )
-    return v.reindex(df.index)
+        if self.variance is None:
+            var = ewma_variance(df["close"], self.pace.vol_halflife)
+        else:
+            var = forecast_variance(self.variance, df.index, self.variance_horizon, self.first_step)
+            if var.shape[1] != 1:
+                raise ConfigError(f"one coin takes one variance forecast (a Series), got columns {list(var.columns)}")
+            var = var.iloc[:, 0]
+        self._scale = vol_scale(var, self.pace.vol_target, periods_per_year(df.index)).tolist()
 
 # %% ../../nbs/30_rl.env.ipynb #e0c48da3
 @patch
