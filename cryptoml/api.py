@@ -700,13 +700,17 @@ def rl_train_job(
     df = candles_frame(req.market_data, min_len=50)
     total, kind = int(req.total_timesteps), req.agent_type
     ckdir = job_dir(ctx.job_id, create=True)  # deleted with the job after the retention period
-    ckpt = ckdir / ("checkpoint.zip" if kind == "ppo" else "checkpoint.json")
-    done = int(ctx.state.get("timesteps_done", 0))
+    ckpt = ckdir / "checkpoint"  # a model folder; older jobs' checkpoint.zip / .json files are not read
+    done, agent = int(ctx.state.get("timesteps_done", 0)), None
     cls = PPOAgent if kind == "ppo" else QLearningAgent
     if done and ckpt.exists():
-        agent = cls.load(ckpt)
-        log.info("job %s resumes at %d/%d timesteps", ctx.job_id, done, total)
-    else:
+        try:
+            agent = cls.load(ckpt)
+            done = agent.num_timesteps_  # the steps the checkpoint holds
+            log.info("job %s resumes at %d/%d timesteps", ctx.job_id, done, total)
+        except ModelFileError as e:
+            log.warning("job %s: checkpoint refused (%s); training from scratch", ctx.job_id, e)
+    if agent is None:
         done, agent = 0, (_ppo_for(total, req.seed) if kind == "ppo" else QLearningAgent(seed=req.seed))
     resumed_from = done
     env = agent.create_trading_env(df, episode_length=min(req.episode_length, max(10, len(df) - 40)))
@@ -718,7 +722,7 @@ def rl_train_job(
 
     chunk = max(1, min(total // 10, 5000))  # Q-learning checks the stop flag and checkpoints between chunks
     if kind == "ppo":
-        cb = _stop_callback(ctx, done, total, checkpoint, chunk)
+        cb = _stop_callback(ctx, 0, total, checkpoint, chunk)  # SB3 counts from the checkpoint's steps on
         out = agent.train(env, total_timesteps=max(1, total - done), callback=cb)
         done += int(out["timesteps"])
         rewards += out["episode_rewards"]
@@ -732,7 +736,7 @@ def rl_train_job(
     stopped = ctx.should_stop()
     if not stopped:
         checkpoint(done)
-    final = models_dir(create=True) / "agents" / f"{ctx.job_id}{ckpt.suffix}"
+    final = models_dir(create=True) / "agents" / ctx.job_id
     final.parent.mkdir(parents=True, exist_ok=True)
     agent.save(final)
     return {

@@ -185,6 +185,9 @@ HEAVY = {"torch", "stable_baselines3", "tensorflow", "keras", "mlflow"}
     "module",
     [
         "cryptoml.rl.env",
+        "cryptoml.rl.allocation",
+        "cryptoml.rl.agents",
+        "cryptoml.rl.compare",
         "cryptoml.features",
         "cryptoml.data",
         "cryptoml.dataset",
