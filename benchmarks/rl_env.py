@@ -92,18 +92,18 @@ def main():
 
     df, what = load_candles(args.candles)
     w = args.window
-    ours = TradingEnv(df, window=w, features="basic", action_mode="positions", fee_bps=10)
+    ours = TradingEnv(df, window=w, action_mode="positions", fee_bps=10)
     theirs = StocksEnv(df=df.rename(columns=str.capitalize), window_size=w, frame_bound=(w, len(df)))
     print(f"candles: {what}; window {w}; python {platform.python_version()}, {os.cpu_count()} cpus")
     print(
-        f"cryptoml TradingEnv: obs {ours.observation_space.shape} ({len(ours.feature_names)} features x {w} + position state), "
-        f"{ours.action_space}, {ours.n_steps} steps per pass"
+        f"cryptoml TradingEnv: obs {ours.observation_space.shape} ({len(ours.feature_names)} features x {w} "
+        f"+ position), {ours.action_space}, {ours.n_steps} steps per pass"
     )
     print(f"gym-anytrading StocksEnv: obs {theirs.observation_space.shape}, {theirs.action_space}")
 
     for n in sorted({len(df), min(5000, len(df))}, reverse=True):  # also a shorter series: the working set matters
         d = df.iloc[-n:]
-        o = ours if n == len(df) else TradingEnv(d, window=w, features="basic", action_mode="positions", fee_bps=10)
+        o = ours if n == len(df) else TradingEnv(d, window=w, action_mode="positions", fee_bps=10)
         t = (
             theirs
             if n == len(df)
@@ -125,21 +125,22 @@ def main():
         r_d = max(vec_rate(v_d, n_envs, steps, 3) for _ in range(3))
         r_b = max(vec_rate(v_b, n_envs, steps, 3) for _ in range(3))
         print(
-            f"  x{n_envs:<3d} gym-anytrading DummyVecEnv {r_t:>11,.0f} | ours DummyVecEnv {r_d:>11,.0f} ({r_d / r_t:.2f}x) "
-            f"| ours VecTradingEnv (numpy batched) {r_b:>12,.0f} ({r_b / r_t:.1f}x)"
+            f"  x{n_envs:<3d} gym-anytrading DummyVecEnv {r_t:>11,.0f} | ours DummyVecEnv {r_d:>11,.0f} "
+            f"({r_d / r_t:.2f}x) | ours VecTradingEnv (numpy batched) {r_b:>12,.0f} ({r_b / r_t:.1f}x)"
         )
 
     import torch
 
     torch.set_num_threads(1)
     from stable_baselines3 import PPO
+    from cryptoml.rl.agents import sb3_vec_env
 
     fps = {}
     train_env = ours.clone(random_start=True, episode_length=1000)
     runs = (
         ("gym-anytrading, DummyVecEnv x4", DummyVecEnv([mk_theirs] * 4)),
         ("ours, DummyVecEnv x4", make_vec_env(train_env, 4, "dummy")),
-        ("ours, VecTradingEnv x4", make_vec_env(train_env, 4, "batched")),
+        ("ours, VecTradingEnv x4", sb3_vec_env(train_env, 4, "batched")),
     )
     for name, venv in runs:
         model = PPO("MlpPolicy", venv, n_steps=128, batch_size=64, n_epochs=4, seed=0, device="cpu", verbose=0)
@@ -148,7 +149,8 @@ def main():
         model.learn(args.ppo_steps, reset_num_timesteps=False)
         fps[name] = args.ppo_steps / (time.perf_counter() - t0)
     print(
-        f"\nPPO (MlpPolicy 64x64, 4 envs x n_steps 128, batch 64, 4 epochs, 1 torch thread), timesteps per second over {args.ppo_steps}:"
+        f"\nPPO (MlpPolicy 64x64, 4 envs x n_steps 128, batch 64, 4 epochs, 1 torch thread), "
+        f"timesteps per second over {args.ppo_steps}:"
     )
     for name, f in fps.items():
         print(f"  {name:32s} {f:>8,.0f}")

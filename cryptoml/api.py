@@ -40,6 +40,7 @@ from cryptoml.core import (
 from .core import settings as core_settings
 from .jobs import Job, JobContext, JobHealth, JobManager, JobNotFoundError, JobQueueFull, JobStatus
 from .jobs import JobTableBusy, job_dir, json_safe
+from .ledger import KINDS, STATUSES, Run, RunNotFoundError, open_ledger, recorded_job
 from .persistence import ModelMetadata
 from .regime import RegimeResult
 from .sentiment import SentimentScore
@@ -51,14 +52,16 @@ __all__ = ['log', 'API_PREFIX', 'MAX_CANDLES', 'MAX_TEXT', 'MAX_TIMESTEPS', 'MAX
            'Candles', 'SentimentSourceName', 'ModelId', 'MAX_ERROR_BODY', 'ROUTE_POLICIES', 'DOCS_POLICY',
            'LOOPBACK_HOSTS', 'ENGINE_PARAM_BOUNDS', 'INT_PARAMS', 'ENGINE_BOUNDS', 'TEXT_PARAMS', 'NULLABLE_PARAMS',
            'MAX_GRID_AXIS', 'MAX_GRID_POINTS', 'MAX_WINDOW_BYTES', 'API_DATA_SOURCES', 'OptimizeRequest', 'JobId',
-           'router', 'MAX_ERRORS_SHOWN', 'app', 'ApiSettings', 'Candle', 'candles_frame', 'bounded_list', 'RequestBody',
-           'SentimentRequest', 'RegimeRequest', 'PredictRequest', 'Prediction', 'PredictResponse', 'RLTrainRequest',
-           'ModelInfo', 'Health', 'ErrorBody', 'check_api_key', 'api_key_error', 'require_api_key', 'public_paths',
-           'RoutePolicy', 'route_policy', 'RateLimiter', 'host_name', 'is_loopback', 'Guard', 'rl_train_job',
-           'check_param', 'grid_size', 'check_windows', 'check_work', 'optimize_job', 'model_path', 'list_models',
-           'ModelCache', 'health', 'analyze_sentiment', 'detect_regime', 'predict', 'get_models', 'optimize',
-           'rl_train', 'list_jobs', 'get_job', 'cancel_job', 'VolatilityRequest', 'VolatilityForecast',
-           'volatility_forecast', 'create_app', 'start_jobs', 'serve_main']
+           'router', 'MAX_SYMBOLS', 'Symbol', 'Score', 'Vol', 'MAX_ERRORS_SHOWN', 'app', 'RunId', 'SavedModelId',
+           'ApiSettings', 'Candle', 'candles_frame', 'bounded_list', 'RequestBody', 'SentimentRequest', 'RegimeRequest',
+           'PredictRequest', 'Prediction', 'PredictResponse', 'RLTrainRequest', 'ModelInfo', 'Health', 'ErrorBody',
+           'check_api_key', 'api_key_error', 'require_api_key', 'public_paths', 'RoutePolicy', 'route_policy',
+           'RateLimiter', 'host_name', 'is_loopback', 'Guard', 'rl_train_job', 'check_param', 'grid_size',
+           'check_windows', 'check_work', 'optimize_job', 'model_path', 'list_models', 'ModelCache', 'health',
+           'analyze_sentiment', 'detect_regime', 'predict', 'get_models', 'optimize', 'rl_train', 'list_jobs',
+           'get_job', 'cancel_job', 'PortfolioRequest', 'PortfolioWeights', 'portfolio_weights', 'VolatilityRequest',
+           'VolatilityForecast', 'volatility_forecast', 'create_app', 'start_jobs', 'serve_main', 'list_runs',
+           'get_run', 'ModelHealth', 'model_health']
 
 # %% ../nbs/60_api.ipynb #c395eef2
 API_PREFIX = "/api/ml-v2"
@@ -87,6 +90,7 @@ class ApiSettings(BaseModel):
         _DEFAULTS["cancel_grace"].default, ge=0
     )  # seconds from a cancel request to the hard kill
     sentiment_transformer: str | None = None  # local transformer model folder for source "transformer"
+    prediction_log: bool = False  # log every /predict answer (model id, time, prediction) for `cryptoml.monitor`
 
     @field_validator("api_key")
     @classmethod
@@ -103,7 +107,7 @@ class ApiSettings(BaseModel):
         kw.update(jobs_url=s.jobs_url, executor=s.executor, dask_address=s.dask_address, max_workers=s.job_workers)
         kw.update(cancel_grace=s.cancel_grace, sentiment_transformer=s.sentiment_transformer)
         hosts = [h.strip() for h in s.api_allowed_hosts.split(",") if h.strip()]
-        kw.update(public_reads=s.api_public_reads, allowed_hosts=hosts)
+        kw.update(public_reads=s.api_public_reads, allowed_hosts=hosts, prediction_log=s.prediction_log)
         try:
             return cls(**{**kw, **overrides})
         except ValueError as e:
@@ -466,7 +470,7 @@ def _json(status: int, detail: Any, headers: dict | None = None, **extra) -> Res
         body = json.dumps({"detail": public_paths(text)[: MAX_ERROR_BODY // 8] + "...", **extra})
     return Response(body, status_code=status, media_type="application/json", headers=headers)
 
-# %% ../nbs/60_api.ipynb #f05a410e
+# %% ../nbs/60_api.ipynb #279e87f8
 @dataclass(frozen=True)
 class RoutePolicy:
     "What a route needs: who may call it and how large a body it takes."
@@ -488,6 +492,7 @@ ROUTE_POLICIES: dict[tuple[str, str], RoutePolicy] = {  # (method, path under AP
     ("GET", "/jobs/{job_id}"): RoutePolicy("read", 1024),
     ("DELETE", "/jobs/{job_id}"): RoutePolicy("work", 1024),
     ("POST", "/volatility/forecast"): RoutePolicy("read", 2_000_000),  # 10,000 candles
+    ("POST", "/portfolio/weights"): RoutePolicy("read", 2_000_000),  # scores, or candles of several coins
 }
 DOCS_POLICY = RoutePolicy("open", 1024, rate_limited=False)  # /docs, /redoc, /openapi.json
 
@@ -683,6 +688,7 @@ def _stop_callback(ctx: JobContext, done0: int, total: int, on_chunk=None, chunk
     return _JobCallback()
 
 
+@recorded_job("rl_train")
 def rl_train_job(
     params: dict,  # an `RLTrainRequest` as a dict
     ctx: JobContext,  # progress, stop flag and resume state
@@ -694,13 +700,17 @@ def rl_train_job(
     df = candles_frame(req.market_data, min_len=50)
     total, kind = int(req.total_timesteps), req.agent_type
     ckdir = job_dir(ctx.job_id, create=True)  # deleted with the job after the retention period
-    ckpt = ckdir / ("checkpoint.zip" if kind == "ppo" else "checkpoint.json")
-    done = int(ctx.state.get("timesteps_done", 0))
+    ckpt = ckdir / "checkpoint"  # a model folder; older jobs' checkpoint.zip / .json files are not read
+    done, agent = int(ctx.state.get("timesteps_done", 0)), None
     cls = PPOAgent if kind == "ppo" else QLearningAgent
     if done and ckpt.exists():
-        agent = cls.load(ckpt)
-        log.info("job %s resumes at %d/%d timesteps", ctx.job_id, done, total)
-    else:
+        try:
+            agent = cls.load(ckpt)
+            done = agent.num_timesteps_  # the steps the checkpoint holds
+            log.info("job %s resumes at %d/%d timesteps", ctx.job_id, done, total)
+        except ModelFileError as e:
+            log.warning("job %s: checkpoint refused (%s); training from scratch", ctx.job_id, e)
+    if agent is None:
         done, agent = 0, (_ppo_for(total, req.seed) if kind == "ppo" else QLearningAgent(seed=req.seed))
     resumed_from = done
     env = agent.create_trading_env(df, episode_length=min(req.episode_length, max(10, len(df) - 40)))
@@ -712,7 +722,7 @@ def rl_train_job(
 
     chunk = max(1, min(total // 10, 5000))  # Q-learning checks the stop flag and checkpoints between chunks
     if kind == "ppo":
-        cb = _stop_callback(ctx, done, total, checkpoint, chunk)
+        cb = _stop_callback(ctx, 0, total, checkpoint, chunk)  # SB3 counts from the checkpoint's steps on
         out = agent.train(env, total_timesteps=max(1, total - done), callback=cb)
         done += int(out["timesteps"])
         rewards += out["episode_rewards"]
@@ -726,7 +736,7 @@ def rl_train_job(
     stopped = ctx.should_stop()
     if not stopped:
         checkpoint(done)
-    final = models_dir(create=True) / "agents" / f"{ctx.job_id}{ckpt.suffix}"
+    final = models_dir(create=True) / "agents" / ctx.job_id
     final.parent.mkdir(parents=True, exist_ok=True)
     agent.save(final)
     return {
@@ -951,6 +961,7 @@ def _optimize_request_model():
 OptimizeRequest = _optimize_request_model()
 
 
+@recorded_job("optimize")
 def optimize_job(
     params: dict,  # {"request": OptimizeRequest, "trial_executor": str, "trial_workers": int, "storage": str|None}
     ctx: JobContext,  # progress, stop flag and resume state
@@ -1172,6 +1183,8 @@ def predict(body: PredictRequest, request: Request) -> PredictResponse:
     else:
         pairs = zip(df.index[-len(out) :], np.ravel(np.asarray(out)))
     preds = [Prediction(timestamp=t.to_pydatetime(), value=float(v) if np.isfinite(v) else None) for t, v in pairs]
+    if request.app.state.settings.prediction_log:
+        _log_predictions(request, body.model_id, preds)
     return PredictResponse(model_id=body.model_id, model_type=meta.model_type, predictions=preds)
 
 
@@ -1258,6 +1271,78 @@ def get_job(job_id: JobId, request: Request) -> Job:
 def cancel_job(job_id: JobId, request: Request) -> Job:
     "Ask a job to stop (a queued job is cancelled at once; a running one stops cooperatively, or is killed after the grace period)."
     return _public_job(_manager(request).cancel(job_id))
+
+# %% ../nbs/60_api.ipynb #ee4910e8
+MAX_SYMBOLS = 64  # most coins one portfolio request may carry
+Symbol = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9][A-Za-z0-9/_.\-]*$")]
+Score = Annotated[float, Field(ge=-1e12, le=1e12, allow_inf_nan=False)]
+Vol = Annotated[float, Field(gt=0, le=1e3, allow_inf_nan=False)]
+
+
+class PortfolioRequest(RequestBody):
+    "Scores (one per coin) or candles of several coins, and how to turn them into weights."
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"scores": {"BTC/USD": 0.4, "ETH/USD": -0.1, "SOL/USD": 1.2}, "method": "rank"}]
+        },
+    )
+    scores: dict[Symbol, Score] | None = Field(None, max_length=MAX_SYMBOLS)  # the latest score of each coin
+    candles: dict[Symbol, Candles] | None = Field(None, max_length=MAX_SYMBOLS)  # each coin's candles, oldest first
+    signal: str = Field(
+        "momentum_168", pattern=r"^(reversal|momentum|distance_high|low_vol)_[1-9][0-9]{0,3}$"
+    )  # from candles
+    method: Literal["rank", "topk", "tilt", "equal", "inverse_vol", "risk_parity", "hrp"] = "rank"  # the book
+    k: int | None = Field(None, ge=1, le=MAX_SYMBOLS)  # topk: coins per leg; risk methods: the k best only
+    long_only: bool = False  # rank and topk: the long leg only
+    tilt: float = Field(1.0, ge=0, le=10, allow_inf_nan=False)  # "tilt": strength of the tilt
+    gross: float = Field(1.0, gt=0, le=10, allow_inf_nan=False)  # sum of absolute weights
+    cap: float | None = Field(None, gt=0, le=10, allow_inf_nan=False)  # largest absolute weight of one coin
+    volatility: dict[Symbol, Vol] | None = Field(None, max_length=MAX_SYMBOLS)  # forecast volatility per coin
+    risk_window: int = Field(720, ge=10, le=MAX_CANDLES)  # candles behind the risk estimates
+    min_assets: int = Field(2, ge=1, le=MAX_SYMBOLS)  # fewest scored coins for a book (else no position)
+
+    @model_validator(mode="after")
+    def _enough(self):
+        if self.scores is None and not self.candles:
+            raise ValueError("give scores or candles")
+        if self.candles and sum(len(v) for v in self.candles.values()) > 5 * MAX_CANDLES:
+            raise ValueError(f"at most {5 * MAX_CANDLES} candles in all")
+        return self
+
+
+class PortfolioWeights(BaseModel):
+    "Weights to hold from the decision time on (sum of absolute weights: `gross`; sum of weights: `net`)."
+
+    timestamp: dt.datetime | None  # the last candle's time (None for bare scores)
+    method: str
+    weights: dict[str, float]  # coin -> weight (negative: short)
+    scores: dict[str, float | None]  # the scores the weights come from (None: not scored)
+    gross: float
+    net: float
+
+# %% ../nbs/60_api.ipynb #5dfb5d31
+@router.post(
+    "/portfolio/weights",
+    response_model=PortfolioWeights,
+    tags=["analysis"],
+    responses=_PUBLIC_ERRORS,
+    summary="Portfolio weights from scores or candles",
+)
+def portfolio_weights(body: PortfolioRequest) -> PortfolioWeights:
+    "Weights for the latest time (`cryptoml.portfolio.latest_weights`)."
+    from cryptoml.portfolio import latest_weights
+
+    candles = {s: candles_frame(v) for s, v in body.candles.items()} if body.candles else None
+    opts = body.model_dump(include={"method", "k", "long_only", "tilt", "gross", "cap", "risk_window", "min_assets"})
+    t, w, sc = latest_weights(body.scores, candles, body.signal, body.volatility, **opts)
+    ts = None if t is None else pd.Timestamp(t).to_pydatetime()
+    scores = {k: float(v) if np.isfinite(v) else None for k, v in sc.items()}
+    weights = {k: float(v) for k, v in w.items()}
+    return PortfolioWeights(
+        timestamp=ts, method=body.method, weights=weights, scores=scores, gross=float(w.abs().sum()), net=float(w.sum())
+    )
 
 # %% ../nbs/60_api.ipynb #4352b709
 class VolatilityRequest(RequestBody):
@@ -1485,3 +1570,80 @@ def serve_main(argv: Sequence[str] | None = None) -> int:
     proxy = dict(root_path=args.root_path, proxy_headers=True, forwarded_allow_ips=args.forwarded_allow_ips)
     uvicorn.run(application, host=args.host, port=args.port, log_level=args.log_level, **proxy)
     return 0
+
+# %% ../nbs/60_api.ipynb #6a3ca732
+def _log_predictions(request: Request, model_id: str, preds: list[Prediction]) -> None:
+    "Write a /predict answer to the prediction log (errors are logged, never raised)."
+    from cryptoml.monitor import log_predictions
+
+    s = pd.Series([p.value for p in preds], index=pd.DatetimeIndex([p.timestamp for p in preds]), dtype=float)
+    try:
+        log_predictions(model_id, s, url=request.app.state.settings.jobs_url)
+    except Exception as e:
+        log.warning("prediction log: %s (%s: %s)", model_id, type(e).__name__, e)
+
+# %% ../nbs/60_api.ipynb #374aa117
+RunId = Annotated[str, PathParam(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.\-]+$", description="run id")]
+
+
+@router.get("/runs", response_model=list[Run], tags=["runs"], responses=_PUBLIC_ERRORS, summary="The run ledger")
+def list_runs(
+    request: Request,
+    kind: Literal[KINDS] | None = Query(None, description="only runs of this kind"),
+    template: str | None = Query(None, max_length=128, description="only runs of this template (or job kind)"),
+    status: Literal[STATUSES] | None = Query(None, description="only runs in this state"),
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0, le=1_000_000),
+) -> list[Run]:
+    "Template runs, sweeps, jobs and walk-forward evaluations with their metrics, newest first."
+    led = open_ledger(request.app.state.settings.jobs_url)
+    return led.list(kind=kind, template=template, status=status, limit=limit, offset=offset)
+
+
+@router.get(
+    "/runs/{run_id}",
+    response_model=Run,
+    tags=["runs"],
+    responses=_PUBLIC_ERRORS | {404: {"model": ErrorBody}},
+    summary="One run",
+)
+def get_run(run_id: RunId, request: Request):
+    "One ledger row: what ran, how it went, what it measured and left behind."
+    try:
+        return open_ledger(request.app.state.settings.jobs_url).get(run_id)
+    except RunNotFoundError:
+        return _json(404, f"no run {run_id!r}")
+
+# %% ../nbs/60_api.ipynb #4a1aa6a2
+SavedModelId = Annotated[
+    str, PathParam(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", description="model id")
+]
+
+
+class ModelHealth(BaseModel):
+    "A saved model's health (`monitor.model_health`)."
+
+    model_config = ConfigDict(protected_namespaces=())
+    model_id: str
+    status: Literal["ok", "drift", "decay", "unknown"]  # drift or decay flagged by the latest reports or the log
+    trained_until: str | None = None  # end of the training block (from the model card)
+    drift: dict[str, Any] | None = None  # latest drift report summary
+    performance: dict[str, Any] | None = None  # latest performance report summary
+    predictions_logged: int = 0  # answers in the prediction log
+    last_prediction_at: str | None = None  # when the last one was logged (UTC)
+    logged_prediction_drift: dict[str, Any] | None = None  # PSI/KS of logged forecasts against the training ones
+
+
+@router.get(
+    "/models/{model_id}/health",
+    response_model=ModelHealth,
+    tags=["models"],
+    responses=_PUBLIC_ERRORS | {404: {"model": ErrorBody}},
+    summary="A saved model's drift and performance",
+)
+def model_health(model_id: SavedModelId, request: Request):
+    "The latest drift and performance summaries of a saved model, and the drift of its logged forecasts."
+    from cryptoml.monitor import model_health as health
+
+    _, card = request.app.state.models.get(model_id)
+    return JSONResponse(json_safe(health(model_id, card, url=request.app.state.settings.jobs_url)))

@@ -137,6 +137,56 @@ def _serve(argv: list[str]) -> int:
 
     return serve_main(argv)
 
+# %% ../nbs/65_cli.ipynb #55a11a0a
+def _runs_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", help="ledger database: URL or SQLite path (default: the job table's, CRYPTOML_JOBS_URL)")
+    sub = p.add_subparsers(dest="action", required=True)
+    ls = sub.add_parser("list", help="the newest runs")
+    ls.add_argument("--template", help="only runs of this template (or job kind, or walk_forward)")
+    ls.add_argument("--kind", choices=["template", "sweep", "job", "evaluation"])
+    ls.add_argument("--status", choices=["running", "succeeded", "failed", "cancelled"])
+    ls.add_argument("--limit", type=int, default=20)
+    sub.add_parser("show", help="one run in full (JSON)").add_argument("run_id")
+    sub.add_parser("compare", help="runs side by side").add_argument("run_ids", nargs="+", metavar="RUN_ID")
+    sub.add_parser("page", help="write the comparison page (reports/runs.html)").add_argument("--out")
+    mf = sub.add_parser("export-mlflow", help="copy the ledger into MLflow (needs the mlflow extra)")
+    mf.add_argument("--tracking-uri", help="MLflow store (default: sqlite models/mlflow.db)")
+    mf.add_argument("--experiment", default="cryptoml")
+
+# %% ../nbs/65_cli.ipynb #d1fcc861
+def _runs_list(led, args) -> None:
+    "Print the newest runs, one line each."
+    import pandas as pd
+
+    rows = [
+        {"id": r.id, "kind": r.kind, "template": r.template, "name": r.name or "", "status": r.status}
+        | {"started": f"{r.started_at:%Y-%m-%d %H:%M}", "seconds": round(r.duration or 0, 1), "metrics": len(r.metrics)}
+        for r in led.list(args.kind, args.template, args.status, args.limit)
+    ]
+    print(pd.DataFrame(rows).to_string(index=False) if rows else "no runs in the ledger")
+
+
+@command("runs", "the run ledger: list, show ID, compare ID ID ..., page, export-mlflow", _runs_arguments)
+def _runs(args) -> int:
+    from cryptoml.ledger import RunNotFoundError, export_mlflow, open_ledger, write_comparison
+
+    led = open_ledger(args.db)
+    try:
+        if args.action == "list":
+            _runs_list(led, args)
+        elif args.action == "show":
+            print(led.get(args.run_id).model_dump_json(indent=2))
+        elif args.action == "compare":
+            print(led.compare(args.run_ids).to_string())
+        elif args.action == "page":
+            print(write_comparison(args.out, args.db))
+        else:
+            print(f"{export_mlflow(args.tracking_uri, args.experiment, url=args.db)} runs exported to MLflow")
+    except RunNotFoundError as e:
+        print(f"cryptoml: error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
 # %% ../nbs/65_cli.ipynb #06c9d764
 if __name__ == "__main__":
     sys.exit(main())

@@ -29,8 +29,9 @@ __all__ = ['EXECUTORS', 'STALE_AFTER', 'POINTER', 'MANIFEST', 'FORMAT_VERSION', 
            'shared_data_dir', 'set_seed', 'get_logger', 'setup_logging', 'WorkerError', 'TaskFuture', 'Executor',
            'InProcessExecutor', 'check_picklable', 'ProcessExecutor', 'SpawnFuture', 'SpawnExecutor', 'DaskExecutor',
            'register_executor', 'make_executor', 'fsync_dir', 'atomic_write', 'file_sha256', 'atomic_dir',
-           'current_version', 'versioned_dir', 'Artifact', 'load_artifact_class', 'finish_estimator', 'write_artifact',
-           'verify_artifact', 'read_artifact']
+           'current_version', 'versioned_dir', 'Artifact', 'load_artifact_class', 'finish_estimator', 'artifact_params',
+           'save_nested', 'load_nested', 'write_artifact', 'verify_artifact', 'read_artifact', 'visible_gpus',
+           'devices', 'xgboost_device']
 
 # %% ../nbs/00_core.ipynb #e06d1782
 class CryptoMLError(Exception):
@@ -94,6 +95,9 @@ class Settings(BaseSettings):
         30.0, ge=0
     )  # finished jobs and their checkpoints are deleted after this (0: kept)
     sentiment_transformer: str | None = None  # local transformer model folder for the sentiment source "transformer"
+    ledger: bool = True  # record template runs, sweeps, jobs and walk-forward evaluations in the run ledger
+    run_id: str | None = None  # the ledger run being executed (set for a template's kernel; its evaluations link to it)
+    prediction_log: bool = False  # the API logs every /predict (model id, time, prediction) for `monitor`
 
     @model_validator(mode="before")
     @classmethod
@@ -879,6 +883,83 @@ def _manifest(folder: Path) -> dict:
             files[p.relative_to(folder).as_posix()] = {"sha256": file_sha256(p), "bytes": p.stat().st_size}
     return {"format": "cryptoml.model", "format_version": FORMAT_VERSION, "files": files}
 
+# %% ../nbs/00_core.ipynb #fdaac743
+_REF = "$artifact"  # key marking an artifact-valued hyperparameter in artifact.json
+
+
+def _param_json(v):
+    if isinstance(v, Artifact):
+        return {_REF: f"{type(v).__module__}.{type(v).__qualname__}", "params": artifact_params(v)}
+    if isinstance(v, (list, tuple)):
+        return [_param_json(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _param_json(x) for k, x in v.items()}
+    return v
+
+
+def artifact_params(
+    obj: Artifact,  # any artifact
+) -> dict:
+    "Hyperparameters as JSON; an artifact among them becomes `{'$artifact': class, 'params': ...}` (recursively)."
+    return {k: _param_json(v) for k, v in obj.get_params(deep=False).items()}
+
+# %% ../nbs/00_core.ipynb #cb89d8ad
+def _param_value(v):
+    "Inverse of `_param_json`: nested artifacts are rebuilt (unfitted) through the class allow-list."
+    if isinstance(v, dict) and _REF in v:
+        return _build(load_artifact_class(v[_REF]), v.get("params") or {})
+    if isinstance(v, list):
+        return [_param_value(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _param_value(x) for k, x in v.items()}
+    return v
+
+
+def _build(klass: type, params: dict):
+    "An unfitted `klass` from JSON hyperparameters (JSON lists become tuples where the default is a tuple)."
+    sig = inspect.signature(klass).parameters
+    tup = lambda k, v: isinstance(v, list) and k in sig and isinstance(sig[k].default, tuple)
+    params = {k: _param_value(v) for k, v in params.items()}
+    return klass(**{k: tuple(v) if tup(k, v) else v for k, v in params.items()})
+
+# %% ../nbs/00_core.ipynb #86b3a3dd
+def save_nested(
+    obj: Artifact,  # a fitted artifact held by another one
+    folder: str | Path,  # a subfolder of the holder's state folder
+) -> None:
+    "Write `obj` into `folder`: `artifact.json` (class, hyperparameters, JSON fitted state) and its state files."
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    klass = type(obj)
+    spec = {"class": f"{klass.__module__}.{klass.__qualname__}", "params": artifact_params(obj)}
+    spec["fitted"] = obj._fitted_json()
+    _write_json(folder / "artifact.json", spec)
+    obj._save_state(folder)
+
+
+def load_nested(
+    folder: str | Path,  # a folder written by `save_nested` (inside a verified model folder)
+    base: type | None = None,  # the class the object must be (or subclass); default any artifact
+    spec_file: str = "artifact.json",  # the file naming the class and its hyperparameters
+) -> Artifact:
+    "Rebuild an artifact from the folder `save_nested` wrote."
+    folder = Path(folder)
+    spec = _read_json(folder / spec_file) if (folder / spec_file).is_file() else None
+    if not (isinstance(spec, dict) and isinstance(spec.get("params"), dict)):
+        raise ModelFileError(f"{folder}: missing or malformed {spec_file}")
+    named = spec.get("class")  # the caller's own class needs no import; any other must pass the allow-list
+    mine = base is not None and named == f"{base.__module__}.{base.__qualname__}"
+    klass = base if mine else load_artifact_class(named, base)
+    try:
+        obj = _build(klass, spec["params"])
+        obj._set_fitted_json(spec.get("fitted") or {})
+        obj._load_state(folder)
+    except ModelFileError:
+        raise
+    except Exception as e:
+        raise ModelFileError(f"{folder}: could not restore the {klass.__name__}: {type(e).__name__}: {e}") from e
+    return obj
+
 # %% ../nbs/00_core.ipynb #bd9222c5
 def write_artifact(
     obj: Artifact,  # a fitted artifact (an engine, scaler, regime or sentiment model, RL agent)
@@ -891,11 +972,9 @@ def write_artifact(
         raise ConfigError(f"{type(obj).__name__} is not a cryptoml artifact; it cannot be saved as a model")
     klass = type(obj)
     try:
-        spec = {"class": f"{klass.__module__}.{klass.__qualname__}", "params": obj.get_params(deep=False)}
-        spec["fitted"] = obj._fitted_json()
+        obj._fitted_json()  # an unfitted object fails here, before any folder is made
         with versioned_dir(path, overwrite) as tmp:
-            _write_json(tmp / "artifact.json", spec)
-            obj._save_state(tmp)
+            save_nested(obj, tmp)
             _write_json(tmp / "metadata.json", card)
             _write_json(tmp / MANIFEST, _manifest(tmp))
     except NotFittedError as e:
@@ -984,23 +1063,10 @@ def read_artifact(
 ) -> tuple[Artifact, dict]:
     "Verify a saved artifact, then rebuild it from its JSON and state files; returns `(object, card)`."
     folder, m = verify_artifact(path)
-    spec, card = _read_json(folder / _spec_file(m)), _read_json(folder / "metadata.json")
-    if not (isinstance(spec, dict) and isinstance(spec.get("params"), dict) and isinstance(card, dict)):
-        raise ModelFileError(f"{folder}: malformed {_spec_file(m)} or metadata.json")
-    named = spec.get("class")  # the caller's own class needs no import; any other must pass the allow-list
-    mine = base is not None and named == f"{base.__module__}.{base.__qualname__}"
-    klass = base if mine else load_artifact_class(named, base)
-    sig = inspect.signature(klass).parameters  # JSON turned tuples into lists: give tuple parameters tuples back
-    tup = lambda k, v: isinstance(v, list) and k in sig and isinstance(sig[k].default, tuple)
-    try:
-        obj = klass(**{k: tuple(v) if tup(k, v) else v for k, v in spec["params"].items()})
-        obj._set_fitted_json(spec.get("fitted") or {})
-        obj._load_state(folder)
-    except ModelFileError:
-        raise
-    except Exception as e:
-        raise ModelFileError(f"{path}: could not restore the {klass.__name__}: {type(e).__name__}: {e}") from e
-    return obj, card
+    card = _read_json(folder / "metadata.json")
+    if not isinstance(card, dict):
+        raise ModelFileError(f"{folder}: malformed metadata.json")
+    return load_nested(folder, base, _spec_file(m)), card
 
 # %% ../nbs/00_core.ipynb #36d9d038
 @patch
@@ -1012,7 +1078,7 @@ def save(
     "Save into the model folder format with a minimal model card; returns the folder."
     now = datetime.now(timezone.utc).isoformat()
     card = dict(model_type=type(self).__name__, format_version=FORMAT_VERSION, created_at=now)
-    return write_artifact(self, path, {**card, "config": self.get_params(deep=False)}, overwrite)
+    return write_artifact(self, path, {**card, "config": artifact_params(self)}, overwrite)
 
 # %% ../nbs/00_core.ipynb #6e7b21c7
 @patch(cls_method=True)
@@ -1022,3 +1088,81 @@ def load(
 ):
     "Load an object of this class (or a subclass) from a saved model folder."
     return read_artifact(path, cls)[0]
+
+# %% ../nbs/00_core.ipynb #aedf4f76
+def _cuda_visible() -> str | None:
+    "The `CUDA_VISIBLE_DEVICES` value (None: unset, every GPU visible)."
+    return os.environ.get("CUDA_VISIBLE_DEVICES")
+
+
+_GPUS: list[int] = []  # GPUs nvidia-smi lists, asked once per process
+
+
+def _nvidia_gpus() -> int:
+    "How many GPUs `nvidia-smi -L` lists on this machine (0 without the tool or a driver)."
+    if not _GPUS:
+        import subprocess
+
+        try:
+            out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=10).stdout
+        except (OSError, subprocess.SubprocessError):
+            out = ""
+        _GPUS.append(sum(1 for line in out.splitlines() if line.startswith("GPU ")))
+    return _GPUS[0]
+
+
+def visible_gpus() -> int:
+    "How many NVIDIA GPUs this process may use (`nvidia-smi -L`, filtered by `CUDA_VISIBLE_DEVICES`)."
+    vis, n = _cuda_visible(), _nvidia_gpus()
+    if vis is None:
+        return n
+    if vis.strip() in ("", "-1"):
+        return 0
+    return len([v for v in vis.split(",") if v.strip() and not v.strip().startswith("-")][:n])
+
+# %% ../nbs/00_core.ipynb #8eb9723b
+def _tf_devices() -> list[str]:
+    import tensorflow as tf
+
+    return [d.name for d in tf.config.list_logical_devices("GPU")]
+
+
+def _torch_devices() -> list[str]:
+    import torch
+
+    return [f"cuda:{i}" for i in range(torch.cuda.device_count())] if torch.cuda.is_available() else []
+
+
+def _xgb_devices() -> list[str]:
+    import xgboost
+
+    return [f"cuda:{i}" for i in range(visible_gpus())] if xgboost.build_info().get("USE_CUDA") else []
+
+
+_PROBES = {"tensorflow": _tf_devices, "torch": _torch_devices, "xgboost": _xgb_devices}
+
+# %% ../nbs/00_core.ipynb #b1f23498
+def devices(
+    frameworks: Iterable[str] = ("tensorflow", "torch", "xgboost"),  # which frameworks to ask
+) -> dict[str, list[str] | None]:
+    "GPU devices each framework can use now (`[]`: CPU only; None: the framework is not installed)."
+    import importlib.util
+
+    out = {}
+    for name in frameworks:
+        if name not in _PROBES:
+            raise ConfigError(f"unknown framework {name!r}; choose from {sorted(_PROBES)}")
+        if importlib.util.find_spec(name) is None:  # not installed: nothing to import
+            out[name] = None
+            continue
+        try:
+            out[name] = _PROBES[name]()
+        except Exception as e:  # a broken driver or build: report CPU only, say why in the log
+            get_logger("core").warning("devices(): %s cannot list its GPUs (%s: %s)", name, type(e).__name__, e)
+            out[name] = []
+    return out
+
+
+def xgboost_device() -> str:
+    "The XGBoost `device` to train on: 'cuda' when its build has CUDA and a GPU is visible, else 'cpu'."
+    return "cuda" if devices(["xgboost"])["xgboost"] else "cpu"

@@ -33,7 +33,7 @@ log = get_logger("data")
 __all__ = ['log', 'OHLCV_COLUMNS', 'PRICE_COLUMNS', 'SYNTHETIC_END', 'SYNTHETIC_START', 'SYNTHETIC_MAX', 'REGIMES',
            'timeframe_to_timedelta', 'periods_per_year', 'validate_ohlcv', 'GapReport', 'infer_timeframe', 'find_gaps',
            'fill_gaps', 'resample_ohlcv', 'synthetic_ohlcv', 'symbol_to_filename', 'find_data_file', 'read_ohlcv_file',
-           'download_ccxt', 'load_market_data', 'load_many', 'summarize_ohlcv']
+           'download_ccxt', 'load_market_data', 'load_many', 'summarize_ohlcv', 'planted_ic', 'synthetic_panel']
 
 # %% ../nbs/01_data.ipynb #3dbcc7cb
 _TF_RE = re.compile(r"([0-9]+)([mhdw])", re.ASCII)  # whole string only (fullmatch): no "1h\n", no non-ASCII digits
@@ -664,18 +664,21 @@ def load_many(
     start=None,
     end=None,
     seed: int = 42,
+    join: str = "inner",  # "inner": the timestamps every symbol has; "outer": all of them (NaN before a listing)
 ) -> pd.DataFrame:
-    "Several symbols aligned on their common timestamps, columns (symbol, field)."
+    "Several symbols aligned on their common timestamps (or on all of them), columns (symbol, field)."
     if not len(symbols):
         raise ConfigError("no symbols given")
+    if join not in ("inner", "outer"):
+        raise ConfigError(f"join must be 'inner' or 'outer', got {join!r}")
     frames = {s: load_market_data(s, timeframe, None, source, start, end, seed) for s in symbols}
     common = frames[symbols[0]].index
     for f in frames.values():
-        common = common.intersection(f.index)
+        common = common.intersection(f.index) if join == "inner" else common.union(f.index)
     for s, f in frames.items():
         if len(f) > len(common):
             log.info("load_many: %d %s candles without a match in every symbol dropped", len(f) - len(common), s)
-    out = pd.concat({s: f.loc[common] for s, f in frames.items()}, axis=1, names=["symbol", "field"])
+    out = pd.concat({s: f.reindex(common) for s, f in frames.items()}, axis=1, names=["symbol", "field"])
     if limit is not None:
         out = out.iloc[-limit:]
     out.attrs = {"symbols": list(symbols), "timeframe": timeframe}
@@ -713,3 +716,91 @@ def summarize_ohlcv(
             }
         )
     return pd.DataFrame(rows).set_index("symbol")
+
+# %% ../nbs/01_data.ipynb #680d43a6
+def _market_shocks(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    "A unit-variance t(5) market shock and a GARCH(1,1) volatility multiplier (mean about 1) per candle."
+    z = rng.standard_t(5, n) / math.sqrt(5 / 3)
+    vol, var, eps = np.empty(n), 1.0, 0.0
+    for t in range(n):  # the GARCH recursion needs the previous step
+        var = 0.05 + 0.08 * eps * eps + 0.87 * var
+        vol[t] = math.sqrt(var)
+        eps = vol[t] * z[t]
+    return z, vol
+
+
+def _ar1(n: int, m: int, halflife: float, rng: np.random.Generator) -> np.ndarray:
+    "Unit-variance AR(1) paths (n, m) with the given half-life in candles."
+    from scipy.signal import lfilter
+
+    phi = 0.5 ** (1 / halflife)
+    v = rng.standard_normal((n, m))
+    v[1:] *= math.sqrt(1 - phi * phi)  # x[t] = phi x[t-1] + sqrt(1 - phi^2) u[t], x[0] ~ N(0, 1)
+    return lfilter([1.0], [1.0, -phi], v, axis=0)
+
+# %% ../nbs/01_data.ipynb #977d5552
+def planted_ic(
+    signal_ic: float,  # correlation of the planted score with the next candle's idiosyncratic return
+    horizon: int = 1,  # candles ahead
+    signal_halflife: float = 24.0,  # half-life of the score (candles)
+) -> float:
+    "Expected correlation of `synthetic_panel`'s planted score with the idiosyncratic return over `horizon` candles."
+    phi = 0.5 ** (1 / signal_halflife)
+    return float(signal_ic * (1 - phi**horizon) / ((1 - phi) * math.sqrt(horizon)))
+
+# %% ../nbs/01_data.ipynb #06a35352
+def _panel_candles(symbols, r, sigma, rng, start, timeframe, listing) -> pd.DataFrame:
+    "OHLCV candles of each coin from its log returns `r` (n, m); NaN before a coin's listing row."
+    n, m = r.shape
+    first = np.array([_START_PRICE.get(str(s).upper().replace("-", "/").split("/")[0], 100.0) for s in symbols])
+    close = first * np.exp(np.cumsum(r, axis=0))
+    open_ = np.vstack([close[:1] * np.exp(-r[:1]), close[:-1]])
+    up, dn = (np.abs(rng.normal(0, 0.5, (n, m))) * sigma for _ in range(2))
+    high, low = np.maximum(open_, close) * np.exp(up), np.minimum(open_, close) * np.exp(-dn)
+    volume = 100.0 * np.exp(rng.normal(0, 0.3, (n, m)) + 0.35 * np.minimum(np.abs(r / sigma), 5.0))
+    t0 = pd.Timestamp(start, tz="UTC") if pd.Timestamp(start).tz is None else pd.Timestamp(start)
+    idx = pd.date_range(t0, periods=n, freq=timeframe_to_timedelta(timeframe), name="timestamp", unit="ns")
+    parts = {}
+    for j, s in enumerate(symbols):
+        f = pd.DataFrame({"open": open_[:, j], "high": high[:, j], "low": low[:, j], "close": close[:, j]}, index=idx)
+        f["volume"] = volume[:, j]
+        if (k := int(listing.get(s, 0))) > 0:
+            f.iloc[:k] = np.nan
+        parts[s] = f
+    out = pd.concat(parts, axis=1, names=["symbol", "field"])
+    out.attrs = {"symbols": list(symbols), "timeframe": timeframe, "source": "synthetic"}
+    return out
+
+# %% ../nbs/01_data.ipynb #d17feeeb
+def synthetic_panel(
+    symbols: Sequence[str] = ("BTC/USD", "ETH/USD", "SOL/USD", "XRP/USD"),  # coins of the panel
+    n: int = 2000,  # candles
+    timeframe: str = "1h",  # candle spacing
+    signal_ic: float = 0.0,  # planted correlation of the score with the next idiosyncratic return (0: a null panel)
+    signal_halflife: float = 24.0,  # persistence of the score (candles): its IC decays with the horizon
+    market_share: float = 0.5,  # share of a coin's return variance that is the common market shock
+    listing: dict | None = None,  # symbol -> first row with candles (a coin that lists later)
+    seed: int = 42,  # random seed
+    start: str | pd.Timestamp = "2022-01-01",  # open time of the first candle (UTC)
+    return_signal: bool = False,  # also return the latent score (time x symbol)
+) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
+    "A seeded (symbol, field) panel of correlated coins with a weak planted cross-sectional signal of known strength."
+    m = len(symbols)
+    if n < 2 or m < 1 or not (-1 < signal_ic < 1) or not 0 <= market_share < 1 or signal_halflife <= 0:
+        raise ConfigError(
+            f"synthetic_panel needs n >= 2, symbols, |signal_ic| < 1, 0 <= market_share < 1 and a positive "
+            f"half-life; got n={n}, {m} symbols, signal_ic={signal_ic}, market_share={market_share}"
+        )
+    rng, td = np.random.default_rng(seed), timeframe_to_timedelta(timeframe)
+    sigma = 0.006 * math.sqrt(td / pd.Timedelta(hours=1)) * rng.uniform(0.8, 1.6, m)  # per-candle volatility
+    beta = rng.uniform(0.8, 1.2, m)
+    z, vol = _market_shocks(n, rng)
+    x = _ar1(n, m, signal_halflife, rng)
+    e = np.empty((n, m))
+    e[0] = rng.standard_normal(m)
+    e[1:] = signal_ic * x[:-1] + math.sqrt(1 - signal_ic**2) * rng.standard_normal((n - 1, m))
+    r = vol[:, None] * sigma * (beta * math.sqrt(market_share) * z[:, None] + math.sqrt(1 - market_share) * e)
+    df = _panel_candles(symbols, r, sigma, rng, start, timeframe, listing or {})
+    df.attrs.update(signal_ic=signal_ic, signal_halflife=signal_halflife, seed=seed)
+    sig = pd.DataFrame(x, index=df.index, columns=pd.Index(list(symbols), name="symbol"))
+    return (df, sig.where(df.xs("close", axis=1, level=1).notna())) if return_signal else df

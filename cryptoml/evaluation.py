@@ -193,7 +193,9 @@ def newey_west(
     if not 0 <= L < n:
         raise DataValidationError(f"lags must be in [0, {n - 1}], got {L}")
     e = a - a.mean()
-    s = e @ e / n + 2 * sum((1 - k / (L + 1)) * (e[k:] @ e[:-k]) / n for k in range(1, L + 1))
+    f = np.fft.rfft(e, 2 * n)  # all autocovariances in one FFT (not one dot product per lag)
+    ac = np.fft.irfft(f * np.conj(f), 2 * n)[: L + 1] / n
+    s = ac[0] + 2 * np.sum((1 - np.arange(1, L + 1) / (L + 1)) * ac[1:])
     se = float(np.sqrt(max(s, 0.0) / n))
     return {"mean": float(a.mean()), "se": se, "t": float(a.mean() / se) if se > 0 else float("nan"), "lags": L, "n": n}
 

@@ -55,6 +55,9 @@ def split_panel(
         if missing := [c for c in OHLCV if c not in part.columns]:
             raise DataValidationError(f"panel symbol {sym!r} lacks column(s) {missing}")
         part = part[OHLCV].dropna(how="all")
+        if part.empty:
+            _log.info("panel symbol %r has no candles in this period; left out", sym)
+            continue
         if part.isna().any().any():
             t = part.index[part.isna().any(axis=1)][0]
             raise DataValidationError(f"panel symbol {sym!r} has a partly missing candle at {t}")
@@ -74,7 +77,8 @@ class Preparation(Artifact, BaseEstimator):
         scaler: str | None = "standard",  # "standard", "minmax", "robust" (fitted on training rows only) or None
         target_options: dict | None = None,  # keyword options of the target (e.g. {"estimator": "parkinson"})
         price_columns: tuple = (),  # OHLCV columns kept as features beside the indicators
-        cross_sectional: tuple = (),  # panels: per-asset columns also ranked and z-scored across assets
+        cross_sectional: tuple = (),  # panels: columns ranked / z-scored across assets, panel features
+        # (`features.PANEL_FEATURES` names or {name: params}: relative return, beta, correlation, dispersion)
         symbol_encoding: str | None = "onehot",  # panels: "onehot" adds one 0/1 column per symbol; None: nothing
         purge: int | None = None,  # candles dropped between training and later samples (default: horizon + window)
         embargo: int = 0,  # extra candles dropped after the purge
@@ -107,6 +111,12 @@ def _check_params(self: Preparation):
         raise ConfigError(f"price_columns {bad} are not OHLCV columns")
     if self.symbol_encoding not in (None, "onehot"):
         raise ConfigError(f"symbol_encoding must be 'onehot' or None, got {self.symbol_encoding!r}")
+    if isinstance(self.cross_sectional, (str, dict)) or not all(
+        isinstance(c, (str, dict)) for c in self.cross_sectional
+    ):
+        raise ConfigError(
+            f"cross_sectional must be a tuple of column names and panel features, got {self.cross_sectional!r}"
+        )
     _features.get_target(self.target)
     purge_gap(self.horizon, self.sequence_length, self.purge, self.embargo)
 
@@ -148,6 +158,12 @@ def _asset_features(self: Preparation, candles: pd.DataFrame) -> pd.DataFrame:
     return f.join(candles[keep].astype(np.float64)) if keep else f
 
 # %% ../nbs/04_pipeline.ipynb #b8e06346
+def _split_cross_sectional(entries) -> tuple[list, list]:
+    "Panel features (names of `features.PANEL_FEATURES`, {name: params}) and per-asset columns to rank / z-score."
+    kinds = [e for e in entries if isinstance(e, dict) or e in _features.PANEL_FEATURES]
+    return kinds, [e for e in entries if not (isinstance(e, dict) or e in _features.PANEL_FEATURES)]
+
+
 @patch
 def _design(self: Preparation, df: pd.DataFrame) -> Design:
     "Features and labels of every asset of `df`, warm-up dropped."
@@ -156,17 +172,26 @@ def _design(self: Preparation, df: pd.DataFrame) -> Design:
     if self.cross_sectional:
         if list(assets) == [None]:
             raise ConfigError("cross_sectional features compare assets: they need a (symbol, field) panel")
-        xs = _features.cross_sectional_features(feats, list(self.cross_sectional))
-        feats = {s: f.join(xs[s]) for s, f in feats.items()}
+        kinds, cols = _split_cross_sectional(self.cross_sectional)
+        if kinds:
+            pf = _features.panel_features(assets, kinds)
+            feats = {s: f.join(pf[s]) for s, f in feats.items()}
+        if cols:
+            xs = _features.cross_sectional_features(feats, cols)
+            feats = {s: f.join(xs[s]) for s, f in feats.items()}
     labels = {s: t.labels(c, self.horizon, **(self.target_options or {})) for s, c in assets.items()}
     if t.cross is not None:
         if list(assets) == [None]:
             raise ConfigError(f"target {t.name!r} compares assets: it needs a (symbol, field) panel")
         wide = t.cross(pd.DataFrame(labels))
         labels = {s: wide[s].reindex(c.index) for s, c in assets.items()}
-    for s, f in feats.items():
+    for s, f in list(feats.items()):
+        if s is not None and len(feats) > 1 and not np.isfinite(f.to_numpy(np.float64)).all(axis=1).any():
+            _log.warning("panel symbol %r: %d candles, shorter than the features' warm-up; left out", s, len(f))
+            del feats[s], labels[s]
+            continue
         first = _features.warmup_rows(f)
-        feats[s], labels[s] = f.iloc[first:], labels[s].iloc[first:]
+        feats[s], labels[s] = f.iloc[first:].copy(), labels[s].iloc[first:]  # (one block: cheap to scale per fold)
     return Design(feats, labels)
 
 # %% ../nbs/04_pipeline.ipynb #9f151f38
@@ -187,7 +212,7 @@ def _fit_design(self: Preparation, d: Design, fit_end: Any = None) -> Preparatio
     if len(pooled) == 0:
         raise DataValidationError(f"no feature rows at or before fit_end={fit_end} (after the indicators' warm-up)")
     self.base_features_ = [str(c) for c in pooled.columns]
-    self.scaler_ = normalize_features(pooled, method=self.scaler)[1] if self.scaler else None
+    self.scaler_ = FeatureScaler(self.scaler).fit(pooled) if self.scaler else None  # (fitted, not applied)
     self.symbols_ = [s for s in d.features] if d.panel else None
     onehot = [f"symbol_{s}" for s in self.symbols_] if (d.panel and self.symbol_encoding) else []
     self.feature_names_ = self.base_features_ + onehot

@@ -505,3 +505,126 @@ def test_volatility_forecast_refuses_bad_input(client):
         r = client.post(f"{API_PREFIX}/volatility/forecast", headers=H, json=body)
         assert r.status_code == 422 and msg in r.text, (body.get("model"), r.status_code, r.text[:300])
         json.loads(r.text)
+
+
+# --- portfolio weights ---------------------------------------------------------------------------------------------
+def test_portfolio_weights(client):
+    "Scores or candles of several coins in, weights out; bounded and validated like the other routes."
+    url = f"{API_PREFIX}/portfolio/weights"
+    r = client.post(url, headers=H, json={"scores": {"BTC/USD": 0.4, "ETH/USD": -0.1, "SOL/USD": 1.2}})
+    assert r.status_code == 200, r.text
+    b = r.json()
+    assert b["timestamp"] is None and abs(b["net"]) < 1e-9 and abs(b["gross"] - 1) < 1e-9
+    assert b["weights"]["SOL/USD"] > 0 > b["weights"]["ETH/USD"]
+    candles = {s: _candles(300, seed=i) for i, s in enumerate(["BTC/USD", "ETH/USD", "SOL/USD", "XRP/USD"])}
+    r = client.post(url, headers=H, json={"candles": candles, "signal": "reversal_24", "method": "topk", "k": 1})
+    assert r.status_code == 200, r.text
+    w = r.json()["weights"]
+    assert sorted(round(v, 9) for v in w.values()) == [-0.5, 0.0, 0.0, 0.5]
+    assert r.json()["timestamp"].startswith(candles["BTC/USD"][-1]["timestamp"][:13])
+    r = client.post(url, headers=H, json={"candles": candles, "method": "hrp", "risk_window": 100, "cap": 0.4})
+    assert r.status_code == 200, r.text
+    w = r.json()["weights"]
+    assert abs(sum(w.values()) - 1) < 1e-6 and max(w.values()) <= 0.4 + 1e-9
+    r = client.post(
+        url,
+        headers=H,
+        json={"scores": {"A": 1.0, "B": 2.0}, "volatility": {"A": 0.01, "B": 0.02}, "method": "inverse_vol"},
+    )
+    assert r.status_code == 200 and abs(r.json()["weights"]["A"] - 2 / 3) < 1e-9, r.text
+    bad = candles["ETH/USD"][:50] + [dict(candles["ETH/USD"][50], high=1.0, low=2.0)]
+    for body in (
+        {},
+        {"scores": {f"C{i}": 1.0 for i in range(65)}},
+        {"scores": {"A": 1.0}, "band": 0.1},
+        {"scores": {"../x": 1.0}},
+        {"scores": {"A": 1.0}, "method": "kelly"},
+        {"candles": {"BTC/USD": bad}},
+        {"candles": {"BTC/USD": candles["BTC/USD"]}, "signal": "carry_24"},
+    ):
+        r = client.post(url, headers=H, json=body)
+        assert r.status_code == 422 and "Traceback" not in r.text, (
+            body if len(str(body)) < 200 else "...",
+            r.text[:300],
+        )
+    r = client.post(url, content=b'{"scores": {"A": NaN}}', headers={"content-type": "application/json", **H})
+    assert r.status_code == 422
+# --- the run ledger, the prediction log and model health -------------------------------------------------------------
+def test_runs_prediction_log_and_model_health(tmp_path, monkeypatch):
+    "GET /runs lists the ledger; /predict logs its answers when asked; /models/{id}/health reports drift and the log."
+    from cryptoml.ledger import open_ledger
+    from cryptoml.models.core import RidgeBaseline
+    from cryptoml.monitor import drift_report, record_health
+    from cryptoml.persistence import save_model
+    from cryptoml.pipeline import Preparation
+
+    models = tmp_path / "models"
+    monkeypatch.setenv("CRYPTOML_MODELS_DIR", str(models))
+    url = str(tmp_path / "jobs.sqlite")
+    candles = synthetic_ohlcv(1500, seed=5)
+    ridge = RidgeBaseline(alpha=10.0)
+    ridge.fit_from_frame(candles.iloc[:800], Preparation(sequence_length=4))
+    mid = save_model(ridge, path=models / "ridge-live", training_data=candles.iloc[:800]).name
+    led = open_ledger(url)
+    led.finish(led.start("template", "train", "train-1", parameters={"epochs": 1}), metrics={"rmse": 0.1})
+    app = create_app(ApiSettings(api_key=KEY, jobs_url=url, rate_limit=0, prediction_log=True))
+    with TestClient(app, headers=H) as c:
+        runs = c.get(f"{API_PREFIX}/runs", params={"template": "train"}).json()
+        assert [r["id"] for r in runs] == ["train-1"] and runs[0]["metrics"] == {"rmse": 0.1}, runs
+        assert c.get(f"{API_PREFIX}/runs/train-1").json()["status"] == "succeeded"
+        assert c.get(f"{API_PREFIX}/runs/nope").status_code == 404
+        assert c.get(f"{API_PREFIX}/runs", params={"kind": "notebook"}).status_code == 422
+        h = c.get(f"{API_PREFIX}/models/{mid}/health").json()
+        assert (h["status"], h["predictions_logged"], h["drift"]) == ("unknown", 0, None), h
+        r = c.post(f"{API_PREFIX}/predict", json={"model_id": mid, "candles": _candles(600, seed=9)})
+        n = len(r.json()["predictions"])
+        h = c.get(f"{API_PREFIX}/models/{mid}/health").json()
+        assert h["predictions_logged"] == n and h["logged_prediction_drift"]["n"] == n, h
+        record_health(mid, drift_report(models / mid, candles.iloc[800:]), url=url)
+        h = c.get(f"{API_PREFIX}/models/{mid}/health").json()
+        assert h["drift"]["kind"] == "drift" and h["status"] in ("ok", "drift"), h
+        assert h["status"] == (
+            "drift" if h["drift"]["drift"] or h["logged_prediction_drift"]["flag"] == "drift" else "ok"
+        )
+        assert c.get(f"{API_PREFIX}/models/nope/health").status_code == 404
+    off = create_app(ApiSettings(api_key=KEY, jobs_url=url, rate_limit=0))  # the log is off by default
+    with TestClient(off, headers=H) as c:
+        c.post(f"{API_PREFIX}/predict", json={"model_id": mid, "candles": _candles(600, seed=9)})
+        assert c.get(f"{API_PREFIX}/models/{mid}/health").json()["predictions_logged"] == n
+
+
+def test_jobs_are_recorded_in_the_ledger(tmp_path, monkeypatch):
+    "An API job writes its ledger row: the job id, its kind, status, seed, figures and the agent file."
+    monkeypatch.setenv("CRYPTOML_MODELS_DIR", str(tmp_path / "models"))
+    app = create_app(ApiSettings(api_key=KEY, jobs_url=str(tmp_path / "jobs.sqlite"), rate_limit=0))
+    with TestClient(app, headers=H) as c:
+        body = {"agent_type": "qlearning", "market_data": _candles(300), "total_timesteps": 2000, "seed": 4}
+        jid = c.post(f"{API_PREFIX}/rl/train", headers={"X-API-Key": KEY}, json=body).json()["id"]
+        assert _wait(c, jid)["status"] == "succeeded"
+        run = c.get(f"{API_PREFIX}/runs/{jid}").json()
+        assert (run["kind"], run["template"], run["status"], run["seeds"]) == ("job", "rl_train", "succeeded", [4]), run
+        assert run["metrics"]["timesteps"] == 2000 and run["parameters"]["market_data"] == "<300 items>"
+        assert run["artifacts"]["agent_file"].startswith("agents/") and run["duration"] > 0
+        assert [r["id"] for r in c.get(f"{API_PREFIX}/runs", params={"kind": "job"}).json()] == [jid]
+
+
+def test_ensemble_predicts_through_the_api(tmp_path, monkeypatch):
+    "A saved ensemble (members nested in its folder) answers /predict like its in-process self."
+    import pandas as pd
+
+    from cryptoml.models.core import make_engine
+    from cryptoml.persistence import save_model
+    from cryptoml.pipeline import Preparation
+
+    monkeypatch.setenv("CRYPTOML_MODELS_DIR", str(tmp_path / "models"))
+    ens = make_engine("ensemble", members=["ridge", "last"], method="stacking", inner_splits=2)
+    ens.fit_from_frame(synthetic_ohlcv(900, seed=2), Preparation(sequence_length=4))
+    mid = save_model(ens, path=tmp_path / "models" / "ens").name
+    app = create_app(ApiSettings(api_key=KEY, jobs_url=str(tmp_path / "jobs.sqlite"), rate_limit=0))
+    with TestClient(app, headers=H) as c:
+        r = c.post(f"{API_PREFIX}/predict", json={"model_id": mid, "candles": _candles(300, seed=8)})
+        assert r.status_code == 200 and r.json()["model_type"] == "EnsembleEngine", r.text
+        got = [p["value"] for p in r.json()["predictions"]]
+    df = pd.DataFrame(_candles(300, seed=8)).assign(timestamp=lambda d: pd.to_datetime(d["timestamp"]))
+    want = ens.predict(df.set_index("timestamp"))
+    assert len(got) == len(want) and max(abs(a - b) for a, b in zip(got, want)) < 1e-9

@@ -50,6 +50,9 @@ def test_reports_and_index(browser, main_job, tmp_path):
         failed = "/broken/" in url
         _assert_reads_well(check, url, figures=not failed)
         assert any(h.endswith("/index.html") for h in check["links"]), f"{url}: no link back to the index"
+    runs = [h for h in index["links"] if h.endswith("/runs.html")]  # the run ledger's comparison page
+    assert len(runs) == 1, index["links"]
+    _assert_reads_well(page.open(runs[0]).check(), "reports/runs.html")
     wide = next(u for u in reports if "/wide/" in u)
     page.open(wide)
     page.screenshot(tmp_path / "report.png")

@@ -178,12 +178,25 @@ def _loaded_after_import(module: str) -> set[str]:
     return set(res.stdout.split())
 
 
-HEAVY = {"torch", "stable_baselines3", "tensorflow", "keras"}
+HEAVY = {"torch", "stable_baselines3", "tensorflow", "keras", "mlflow"}
 
 
 @pytest.mark.parametrize(
     "module",
-    ["cryptoml.rl.env", "cryptoml.features", "cryptoml.data", "cryptoml.dataset", "cryptoml.backtest", "cryptoml.core"],
+    [
+        "cryptoml.rl.env",
+        "cryptoml.rl.allocation",
+        "cryptoml.rl.agents",
+        "cryptoml.rl.compare",
+        "cryptoml.features",
+        "cryptoml.data",
+        "cryptoml.dataset",
+        "cryptoml.backtest",
+        "cryptoml.core",
+        "cryptoml.models.ensemble",
+        "cryptoml.ledger",
+        "cryptoml.monitor",
+    ],
 )
 def test_light_modules_load_no_deep_learning_framework(module):
     heavy = _loaded_after_import(module) & HEAVY

@@ -517,6 +517,7 @@ ENGINES: dict[str, str | type] = {
     "ewma": "cryptoml.volatility.EWMAEngine",
     "har": "cryptoml.volatility.HAREngine",
     "garch": "cryptoml.volatility.GARCHEngine",
+    "ensemble": "cryptoml.models.ensemble.EnsembleEngine",
 }
 ENGINE_ALIASES: dict[str, str] = {"xgb": "xgboost"}
 
@@ -712,6 +713,7 @@ def walk_forward_evaluate(
     horizon: int = 1,  # prediction horizon of array samples (for the purge gap)
     name: str | None = None,  # label of the result
     on_fold: Callable[[int, pd.DataFrame], Any] | None = None,  # called after each fold with the rows so far
+    executor: Any = None,  # runs fold x seed tasks: an executor (`map(fn, items)`) or a `core.make_executor` kind
     **split,  # test_size, train_size of the folds (see `dataset.WalkForwardSplitter`)
 ) -> WalkForwardResult:
     "Refit `engine` on every walk-forward fold (and seed) and score it on the fold's test samples."
@@ -726,19 +728,23 @@ def walk_forward_evaluate(
     else:
         folds = _array_folds(data, y, horizon, n_splits, mode, val_fraction, **split)
     takes_seed = "seed" in proto.get_params()
+    run_seeds = list(seeds) if takes_seed else list(seeds)[:1]
+    if executor is None:
+        done = ((f.k, [_run_fold(engine, f, s, takes_seed) for s in run_seeds]) for f in folds)
+    else:
+        done = _parallel_folds(executor, engine, list(folds), run_seeds, takes_seed)
     rows, preds = [], []
-    for f in folds:
-        for s in seeds if takes_seed else list(seeds)[:1]:
-            row, pr = _run_fold(engine, f, s, takes_seed)
-            rows.append(row), preds.append(pr)
+    for k, out in done:
+        rows += [r for r, _ in out]
+        preds += [p for _, p in out]
         _log.info(
             "%s fold %d: %s",
             name or type(proto).__name__,
-            f.k,
+            k,
             {m: round(v, 4) for m, v in rows[-1].items() if m in ("rmse", "directional_accuracy", "ic", "accuracy")},
         )
         if on_fold is not None:
-            on_fold(f.k, pd.DataFrame(rows))
+            on_fold(k, pd.DataFrame(rows))
     return WalkForwardResult(name or type(proto).__name__, pd.DataFrame(rows), pd.concat(preds))
 
 # %% ../../nbs/10_models.core.ipynb #7af58867
@@ -763,6 +769,39 @@ def compare_engines(
             ci = ic_interval(p["y_true"].to_numpy(), p["y_pred"].to_numpy(), n_boot=500)
             rows[k] |= {"ic low": ci["low"], "ic high": ci["high"]}
     return pd.DataFrame(rows).T, results
+
+# %% ../../nbs/10_models.core.ipynb #1f72cf79
+def _slim(f: Fold) -> Fold:
+    "The fold restricted to its own samples (what a worker needs), positions renumbered."
+    sel = np.concatenate([f.train, f.val, f.test])
+    a, b = len(f.train), len(f.train) + len(f.val)
+    pos = np.arange(len(sel))
+    return Fold(f.k, f.preparation, f.X[sel], f.y[sel], f.index[sel], pos[:a], pos[a:b], pos[b:])
+
+
+def _run_task(task: tuple) -> tuple[dict, pd.DataFrame]:
+    "`_run_fold` on one (engine, fold, seed, takes_seed) task (a top-level function, so processes can run it)."
+    return _run_fold(*task)
+
+
+def _parallel_folds(executor, engine, folds: list, seeds: list, takes_seed: bool):
+    "(fold number, [(row, predictions) per seed]) of every fold, the tasks run through `executor.map`."
+    own = isinstance(executor, str)
+    if own:
+        from cryptoml.core import make_executor
+
+        executor = make_executor(executor)
+    if not callable(getattr(executor, "map", None)):
+        raise ConfigError(f"executor must have a map(fn, items) method, got {type(executor).__name__}")
+    eng = clone(engine) if isinstance(engine, BaseEstimator) else engine
+    slim = [_slim(f) for f in folds]
+    try:
+        out = list(executor.map(_run_task, [(eng, f, s, takes_seed) for f in slim for s in seeds]))
+    finally:
+        if own:
+            executor.shutdown(wait=True)
+    out = [o.result() if callable(getattr(o, "result", None)) else o for o in out]  # executors that map to futures
+    return [(f.k, out[i * len(seeds) : (i + 1) * len(seeds)]) for i, f in enumerate(slim)]
 
 # %% ../../nbs/10_models.core.ipynb #cd6ed130
 @dataclass

@@ -1,4 +1,4 @@
-"""Trading agents on the RL environment: tabular Q-learning and PPO (stable-baselines3), with out-of-sample evaluation against buy-and-hold and a random agent.
+"""Trading agents on the RL environments: tabular Q-learning, PPO and SAC (stable-baselines3), saved without pickle and trained with checkpoints that resume.
 
 Docs: https://cryptoml.github.io/cryptoml/rl.agents.html.md"""
 
@@ -8,9 +8,8 @@ Docs: https://cryptoml.github.io/cryptoml/rl.agents.html.md"""
 from __future__ import annotations
 
 import functools, json, time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -18,15 +17,16 @@ from fastcore.basics import patch
 from gymnasium import spaces
 from sklearn.base import BaseEstimator
 
-from ..backtest import performance_stats
 from ..core import Artifact, ConfigError, ModelFileError, NotFittedError, get_logger, set_seed
-from .env import TradingEnv, VecTradingEnv, make_vec_env, run_episode
+from ..pipeline import Preparation
+from .allocation import PortfolioEnv
+from .env import Pace, TradingEnv, VecTradingEnv, _costs, choose_pace, make_vec_env, run_episode
 
 log = get_logger("rl.agents")
 
 # %% auto #0
-__all__ = ['log', 'STATE_FEATURES', 'ActionChoice', 'QLearningAgent', 'PPOAgent', 'sb3_vec_env', 'RandomAgent', 'BuyAndHoldAgent',
-           'AgentEvaluation', 'evaluate_agent', 'Comparison', 'compare_agents']
+__all__ = ['log', 'STATE_FEATURES', 'AGENTS', 'ActionChoice', 'QLearningAgent', 'SB3Agent', 'PPOAgent', 'SACAgent', 'sb3_vec_env',
+           'make_agents', 'train_resumable']
 
 # %% ../../nbs/31_rl.agents.ipynb #e4e0c01f
 class ActionChoice(tuple):
@@ -54,7 +54,7 @@ class ActionChoice(tuple):
     def __repr__(self) -> str:
         return f"ActionChoice(action={self[0]!r}, confidence={self[1]:.3f})"
 
-
+# %% ../../nbs/31_rl.agents.ipynb #e4cb8274
 def _action_of(a):
     "The bare action of an `ActionChoice`, a `(action, confidence)` pair or an action."
     if isinstance(a, ActionChoice):
@@ -63,7 +63,7 @@ def _action_of(a):
         return a[0]
     return a
 
-# %% ../../nbs/31_rl.agents.ipynb #317ab2ef
+# %% ../../nbs/31_rl.agents.ipynb #2d754841
 STATE_FEATURES = ("trend", "rsi", "volatility")
 _BUCKETS = {
     "trend": ("down", "flat", "up"),
@@ -72,7 +72,7 @@ _BUCKETS = {
     "position": ("short", "flat", "long"),
 }
 
-
+# %% ../../nbs/31_rl.agents.ipynb #3e60c1f0
 def _softmax_conf(q: np.ndarray, a: int, temperature: float) -> float:
     "Softmax probability of action `a` at temperature `temperature * max|q|` (uniform if all q are 0)."
     scale = float(np.max(np.abs(q)))
@@ -83,7 +83,7 @@ def _softmax_conf(q: np.ndarray, a: int, temperature: float) -> float:
     p /= p.sum()
     return float(p[a])
 
-
+# %% ../../nbs/31_rl.agents.ipynb #64c5b1de
 class _Hyperparams(Artifact, BaseEstimator):
     "scikit-learn's parameter protocol; `set_params` runs the `__init__` checks (`_check`) again."
 
@@ -96,7 +96,7 @@ class _Hyperparams(Artifact, BaseEstimator):
         self._check()
         return self
 
-
+# %% ../../nbs/31_rl.agents.ipynb #317ab2ef
 class QLearningAgent(_Hyperparams):
     "Tabular Q-learning over a discretized market state (trend, RSI zone, volatility, position), epsilon-greedy."
 
@@ -152,7 +152,7 @@ class QLearningAgent(_Hyperparams):
         "Environment steps learned from so far (one update each); saved agents and checkpoints keep it."
         return int(self.n_updates_)
 
-# %% ../../nbs/31_rl.agents.ipynb #4dc2255a
+# %% ../../nbs/31_rl.agents.ipynb #6cc38d4b
 def _bucket(x, lo: float, hi: float) -> int:
     "0 below `lo`, 2 above `hi`, else (and for NaN/None) 1."
     if x is None:
@@ -162,7 +162,7 @@ def _bucket(x, lo: float, hi: float) -> int:
         return 1
     return 0 if x < lo else (2 if x > hi else 1)
 
-
+# %% ../../nbs/31_rl.agents.ipynb #4dc2255a
 @patch
 def discretize(self: QLearningAgent, state) -> str:
     "The table key of a state: a mapping of raw values, an observation of the bound environment, or a key."
@@ -192,14 +192,14 @@ def discretize(self: QLearningAgent, state) -> str:
 # layout of the environment `QLearningAgent.create_trading_env` builds (window 1, unscaled state features)
 _DEFAULT_OBS_INDEX = {"trend": 0, "rsi": 1, "volatility": 2, "position": 3}
 
-# %% ../../nbs/31_rl.agents.ipynb #99a46983
+# %% ../../nbs/31_rl.agents.ipynb #3d92c948
 @patch
 def _q(self: QLearningAgent, key: str) -> np.ndarray:
     "Q-values of a state (zeros if unseen)."
     q = self.q_table.get(key)
     return np.zeros(int(self.n_actions)) if q is None else np.asarray(q, dtype=float)
 
-
+# %% ../../nbs/31_rl.agents.ipynb #87f8df8c
 @patch
 def get_action(
     self: QLearningAgent,
@@ -216,13 +216,13 @@ def get_action(
         a = int(best[0] if len(best) == 1 else self._rng.choice(best))  # random among ties
     return ActionChoice(a, _softmax_conf(q, a, self.temperature))
 
-
+# %% ../../nbs/31_rl.agents.ipynb #25213ab0
 @patch
 def predict(self: QLearningAgent, observation) -> ActionChoice:
     "Greedy `(action, confidence)` for an observation or state."
     return self.get_action(observation, explore=False)
 
-
+# %% ../../nbs/31_rl.agents.ipynb #99a46983
 @patch
 def update(
     self: QLearningAgent,
@@ -246,14 +246,23 @@ def update(
     self.epsilon_ = max(self.epsilon_min, self.epsilon_ * self.epsilon_decay)
     return float(td)
 
-# %% ../../nbs/31_rl.agents.ipynb #2d54da30
-def _training_env(market_data: pd.DataFrame, episode_length: int, **kwargs) -> TradingEnv:
-    "An environment over `market_data` with random episodes of `episode_length` (shorter if data is short)."
-    env = TradingEnv(market_data, **kwargs)
+# %% ../../nbs/31_rl.agents.ipynb #b0b5d478
+def _training_env(market_data: pd.DataFrame, episode_length: int, pace: Pace | str | None, **kwargs):
+    "A TradingEnv (a PortfolioEnv for a panel) over `market_data` with random episodes; pace 'auto': chosen on it."
+    panel = isinstance(market_data.columns, pd.MultiIndex)
+    if isinstance(pace, str):
+        if pace != "auto":
+            raise ConfigError(f"pace must be a Pace, 'auto' or None, got {pace!r}")
+        costs, mode = (
+            _costs(kwargs.get("costs"), kwargs.get("fee_bps"), kwargs.get("slippage_bps")),
+            kwargs.get("action_mode"),
+        )
+        pace = choose_pace(market_data, costs, sizing=mode != "orders", continuous=panel or mode == "continuous")
+    env = (PortfolioEnv if panel else TradingEnv)(market_data, pace=pace, **kwargs)
     n = min(int(episode_length), env.n_steps)
     return env.clone(random_start=True, episode_length=n)
 
-
+# %% ../../nbs/31_rl.agents.ipynb #b3117c02
 @patch
 def bind(self: QLearningAgent, env: TradingEnv) -> QLearningAgent:
     "Read state values from `env`'s observations (it must hold unscaled trend/rsi/volatility at t)."
@@ -263,31 +272,36 @@ def bind(self: QLearningAgent, env: TradingEnv) -> QLearningAgent:
     if missing:
         raise ConfigError(
             f"the environment's observations lack {missing}; build it with agent.create_trading_env "
-            "or TradingEnv(..., features='state', scaling=None)"
+            "or TradingEnv(..., Preparation(feature_set='market_state', scaler=None))"
         )
-    if env.config["scaling"] is not None:
-        raise ConfigError("QLearningAgent's buckets are in raw units; the environment must use scaling=None")
+    if env.preparation_.scaler is not None:
+        raise ConfigError(
+            "QLearningAgent's buckets are in raw units; the environment's preparation must have scaler=None"
+        )
     if env.action_space.n != int(self.n_actions):
         raise ConfigError(f"the environment has {env.action_space.n} actions, the agent {self.n_actions}")
     self.obs_index_ = {k: names.index(v) for k, v in need.items()}
     return self
 
-
+# %% ../../nbs/31_rl.agents.ipynb #37e66bb5
 @patch
 def create_trading_env(
     self: QLearningAgent,
-    market_data: pd.DataFrame,  # OHLCV candles
+    market_data: pd.DataFrame,  # OHLCV candles of one coin (the training period)
     episode_length: int = 500,  # steps per training episode
-    **env_kwargs,  # other TradingEnv settings (fee_bps, execution, reward, ...)
+    pace: Pace | str | None = "auto",  # pace rules: "auto" (chosen on market_data), a Pace, or None
+    **env_kwargs,  # other TradingEnv settings (fee_bps, execution, reward, ...); the state's window is always 1
 ) -> TradingEnv:
-    "The environment this agent learns on: unscaled market state, hold/buy/sell, random episodes."
-    kw = dict(features="state", scaling=None, window=1, action_mode="orders", reward="log_return")
-    kw.update(env_kwargs)
-    env = _training_env(market_data, episode_length, **kw)
+    "The environment this agent learns on: unscaled market state, hold/buy/sell, random episodes, paced."
+    if isinstance(market_data.columns, pd.MultiIndex):
+        raise ConfigError("QLearningAgent trades one coin; use PPOAgent or SACAgent for a panel")
+    env_kwargs.pop("window", None)  # settings shared with the other agents: the table's state is one candle
+    kw = dict(preparation=Preparation(feature_set="market_state", scaler=None), action_mode="orders")
+    env = _training_env(market_data, episode_length, pace, **(kw | env_kwargs))
     self.bind(env)
     return env
 
-
+# %% ../../nbs/31_rl.agents.ipynb #2d54da30
 @patch
 def train(
     self: QLearningAgent,
@@ -324,14 +338,14 @@ def train(
         n_states=len(self.q_table),
     )
 
-# %% ../../nbs/31_rl.agents.ipynb #becea198
+# %% ../../nbs/31_rl.agents.ipynb #a0e5e07b
 @patch
 def _save_state(self: QLearningAgent, folder: Path) -> None:
     "Write the Q-table, exploration rate, update count and observation layout as `q_table.json`."
     state = dict(q_table=self.q_table, epsilon=self.epsilon_, n_updates=self.n_updates_, obs_index=self.obs_index_)
     (folder / "q_table.json").write_text(json.dumps(state))
 
-
+# %% ../../nbs/31_rl.agents.ipynb #becea198
 @patch
 def _load_state(self: QLearningAgent, folder: Path) -> None:
     "Read the Q-table and counters back from `q_table.json`, checking each state's number of Q-values."
@@ -341,14 +355,14 @@ def _load_state(self: QLearningAgent, folder: Path) -> None:
         raise ModelFileError(f"{folder}: state {bad[0]!r} has the wrong number of Q-values")
     self.epsilon_, self.n_updates_, self.obs_index_ = float(d["epsilon"]), int(d["n_updates"]), d["obs_index"]
 
-# %% ../../nbs/31_rl.agents.ipynb #eb30a523
+# %% ../../nbs/31_rl.agents.ipynb #2a95cc0b
 class _EpisodeRecorder:
     "SB3 callback body: collect the reward and length of every finished episode (from VecMonitor infos)."
 
     def __init__(self):
         self.rewards, self.lengths = [], []
 
-
+# %% ../../nbs/31_rl.agents.ipynb #5341ceb5
 def _recorder_callback(rec: _EpisodeRecorder):
     from stable_baselines3.common.callbacks import BaseCallback
 
@@ -363,9 +377,42 @@ def _recorder_callback(rec: _EpisodeRecorder):
 
     return _CB()
 
+# %% ../../nbs/31_rl.agents.ipynb #48660db9
+class SB3Agent(_Hyperparams):
+    "Shared machinery of the stable-baselines3 agents: environment, training, prediction, saving."
 
-class PPOAgent(_Hyperparams):
-    "Proximal Policy Optimization (stable-baselines3) on the trading environment."
+    algorithm = "PPO"  # the stable_baselines3 class
+    model_ = None
+
+    def _check(self) -> None:
+        if self.vec not in ("batched", "dummy", "subproc"):
+            raise ConfigError(f"vec must be 'batched', 'dummy' or 'subproc', got {self.vec!r}")
+        if int(self.n_envs) < 1:
+            raise ConfigError(f"n_envs must be >= 1, got {self.n_envs}")
+
+    def __repr__(self) -> str:
+        state = f"trained {self.model_.num_timesteps} timesteps" if self.model_ is not None else "untrained"
+        return f"{type(self).__name__}({state}, n_envs={self.n_envs})"
+
+    @property
+    def num_timesteps_(self) -> int:
+        "Environment steps trained so far (over all copies); saved agents and checkpoints keep it."
+        return 0 if self.model_ is None else int(self.model_.num_timesteps)
+
+    def _sb3_kwargs(self) -> dict:
+        "The stable-baselines3 settings of this agent (for training and for rebuilding a saved model)."
+        raise NotImplementedError
+
+    def _sb3_class(self) -> type:
+        import stable_baselines3
+
+        return getattr(stable_baselines3, self.algorithm)
+
+# %% ../../nbs/31_rl.agents.ipynb #f2fef55c
+class PPOAgent(SB3Agent):
+    "Proximal Policy Optimization (stable-baselines3) on the trading environments."
+
+    algorithm = "PPO"
 
     def __init__(
         self,
@@ -379,9 +426,9 @@ class PPOAgent(_Hyperparams):
         ent_coef: float = 0.01,  # entropy bonus
         net_arch: Sequence[int] = (64, 64),  # hidden layers of the policy and value networks
         n_envs: int = 1,  # environment copies stepped together
-        vec: str = "batched",  # "batched" (numpy VecTradingEnv), "dummy" (SB3, in process) or "subproc" (a process per copy)
+        vec: str = "batched",  # "batched" (numpy VecTradingEnv; one coin), "dummy" (SB3, in process) or "subproc"
         seed: int | None = 0,  # seed of PPO and of the environment copies
-        device: str = "cpu",  # torch device
+        device: str = "auto",  # torch device: "auto" (a visible GPU, else the CPU), "cpu" or "cuda"
         torch_threads: int | None = 1,  # torch CPU threads while training (None: leave as is)
         verbose: int = 0,  # SB3 verbosity
     ):
@@ -392,140 +439,202 @@ class PPOAgent(_Hyperparams):
         self.model_ = None
         self._check()
 
-    def _check(self) -> None:
-        if self.vec not in ("batched", "dummy", "subproc"):
-            raise ConfigError(f"vec must be 'batched', 'dummy' or 'subproc', got {self.vec!r}")
-        if int(self.n_envs) < 1:
-            raise ConfigError(f"n_envs must be >= 1, got {self.n_envs}")
+# %% ../../nbs/31_rl.agents.ipynb #93190334
+@patch
+def _sb3_kwargs(self: PPOAgent) -> dict:  # noqa: F811
+    "The stable-baselines3 PPO settings of this agent."
+    return dict(
+        learning_rate=self.learning_rate,
+        n_steps=int(self.n_steps),
+        batch_size=int(self.batch_size),
+        n_epochs=int(self.n_epochs),
+        gamma=self.gamma,
+        gae_lambda=self.gae_lambda,
+        clip_range=self.clip_range,
+        ent_coef=self.ent_coef,
+        policy_kwargs=dict(net_arch=list(self.net_arch)),
+        seed=self.seed,
+        device=self.device,
+        verbose=self.verbose,
+    )
 
-    def __repr__(self) -> str:
-        state = f"trained {self.model_.num_timesteps} timesteps" if self.model_ is not None else "untrained"
-        return f"PPOAgent({state}, n_envs={self.n_envs})"
+# %% ../../nbs/31_rl.agents.ipynb #89b7a14a
+class SACAgent(SB3Agent):
+    "Soft Actor-Critic (stable-baselines3): off-policy, continuous targets or portfolio weights."
 
-    @property
-    def num_timesteps_(self) -> int:
-        "Environment steps trained so far (over all copies); saved agents and checkpoints keep it."
-        return 0 if self.model_ is None else int(self.model_.num_timesteps)
+    algorithm = "SAC"
 
-    def _ppo_kwargs(self) -> dict:
-        "The stable-baselines3 PPO settings of this agent (for training and for rebuilding a saved model)."
-        return dict(
-            learning_rate=self.learning_rate,
-            n_steps=int(self.n_steps),
-            batch_size=int(self.batch_size),
-            n_epochs=int(self.n_epochs),
-            gamma=self.gamma,
-            gae_lambda=self.gae_lambda,
-            clip_range=self.clip_range,
-            ent_coef=self.ent_coef,
-            policy_kwargs=dict(net_arch=list(self.net_arch)),
-            seed=self.seed,
-            device=self.device,
-            verbose=self.verbose,
-        )
-
-    def create_trading_env(
+    def __init__(
         self,
-        market_data: pd.DataFrame,  # OHLCV candles
-        episode_length: int = 1000,  # steps per training episode
-        **env_kwargs,  # other TradingEnv settings (features, window, fee_bps, reward, ...)
-    ) -> TradingEnv:
-        "The environment PPO learns on: scaled feature window + position, short/flat/long, random episodes."
-        kw = dict(features="basic", window=16, action_mode="positions", reward="log_return", reward_scale=100.0)
-        kw.update(env_kwargs)
-        return _training_env(market_data, episode_length, **kw)
-
-    def _vec_env(self, env: TradingEnv):
-        from stable_baselines3.common.vec_env import VecMonitor
-
-        return VecMonitor(sb3_vec_env(env, int(self.n_envs), self.vec, seed=self.seed))
-
-    def train(
-        self,
-        env: TradingEnv,  # the environment (see create_trading_env)
-        total_timesteps: int = 100_000,  # environment steps to learn from (over all copies)
-        callback=None,  # extra SB3 callback(s)
-    ) -> dict:
-        "Train (or continue training) PPO on copies of `env`; returns timesteps, episode rewards and duration."
-        import torch
-        from stable_baselines3 import PPO
-
-        if not isinstance(env, TradingEnv):
-            raise ConfigError(f"train needs a TradingEnv, got {type(env).__name__}")
-        if self.torch_threads:
-            torch.set_num_threads(int(self.torch_threads))
-        venv = self._vec_env(env)
-        rec = _EpisodeRecorder()
-        cbs = [_recorder_callback(rec)] + (
-            list(callback) if isinstance(callback, (list, tuple)) else [callback] if callback else []
-        )
-        t0 = time.perf_counter()
-        try:
-            if self.model_ is None:
-                if self.seed is not None:
-                    set_seed(int(self.seed), frameworks=("torch",))
-                self.model_ = PPO("MlpPolicy", venv, **self._ppo_kwargs())
-                first = True
-            else:
-                if (
-                    self.model_.observation_space.shape != env.observation_space.shape
-                    or self.model_.action_space != env.action_space
-                ):
-                    raise ConfigError("the environment's spaces differ from those the model was trained on")
-                self.model_.set_env(venv)
-                first = False
-            before = self.model_.num_timesteps
-            self.model_.learn(int(total_timesteps), callback=cbs, reset_num_timesteps=first)
-        finally:
-            venv.close()
-        dt = time.perf_counter() - t0
-        steps = int(self.model_.num_timesteps - (0 if first else before))
-        return dict(
-            timesteps=steps,
-            episode_rewards=rec.rewards,
-            episode_lengths=rec.lengths,
-            duration=dt,
-            fps=steps / dt if dt > 0 else float("nan"),
-        )
-
-    def predict(
-        self,
-        observation,  # one observation, or a batch (n, obs_dim)
-        deterministic: bool = True,  # most likely action; False: sample from the policy
+        learning_rate: float = 3e-4,  # Adam learning rate
+        buffer_size: int = 50_000,  # replay buffer size (transitions)
+        learning_starts: int = 1000,  # steps of random actions before learning
+        batch_size: int = 256,  # minibatch size
+        tau: float = 0.005,  # soft update rate of the target networks
+        gamma: float = 0.99,  # discount factor
+        train_freq: int = 1,  # environment steps between updates
+        gradient_steps: int = 1,  # gradient steps per update
+        ent_coef: str | float = "auto",  # entropy coefficient ("auto": learned)
+        net_arch: Sequence[int] = (64, 64),  # hidden layers of the actor and critics
+        n_envs: int = 1,  # environment copies stepped together
+        vec: str = "batched",  # "batched" (numpy VecTradingEnv; one coin), "dummy" or "subproc"
+        seed: int | None = 0,  # seed of SAC and of the environment copies
+        device: str = "auto",  # torch device: "auto" (a visible GPU, else the CPU), "cpu" or "cuda"
+        torch_threads: int | None = 1,  # torch CPU threads while training (None: leave as is)
+        verbose: int = 0,  # SB3 verbosity
     ):
-        "`(action, confidence)` for an observation (arrays of both for a batch)."
-        import torch
+        self.learning_rate, self.buffer_size, self.learning_starts, self.batch_size = (
+            learning_rate,
+            buffer_size,
+            learning_starts,
+            batch_size,
+        )
+        self.tau, self.gamma, self.train_freq, self.gradient_steps, self.ent_coef = (
+            tau,
+            gamma,
+            train_freq,
+            gradient_steps,
+            ent_coef,
+        )
+        self.net_arch, self.n_envs, self.vec, self.seed = tuple(net_arch), n_envs, vec, seed
+        self.device, self.torch_threads, self.verbose = device, torch_threads, verbose
+        self.model_ = None
+        self._check()
 
-        if self.model_ is None:
-            raise NotFittedError("PPOAgent is not trained: call train(env, ...) or load a saved agent")
-        policy = self.model_.policy
-        obs = np.asarray(observation, dtype=np.float32)
-        obs_t, vectorized = policy.obs_to_tensor(obs)
-        with torch.no_grad():
-            dist = policy.get_distribution(obs_t)
-            if isinstance(self.model_.action_space, spaces.Discrete):
-                probs = dist.distribution.probs.cpu().numpy()
-                act = probs.argmax(-1) if deterministic else dist.get_actions(deterministic=False).cpu().numpy()
-                conf = probs[np.arange(len(act)), act]
-            else:
-                mean, std = dist.distribution.mean.cpu().numpy(), dist.distribution.stddev.cpu().numpy()
-                raw = mean if deterministic else dist.get_actions(deterministic=False).cpu().numpy()
-                sp = self.model_.action_space
-                act = np.clip(raw, sp.low, sp.high).astype(np.float32)
-                from scipy.stats import norm
+# %% ../../nbs/31_rl.agents.ipynb #6a33f8e6
+@patch
+def _sb3_kwargs(self: SACAgent) -> dict:  # noqa: F811
+    "The stable-baselines3 SAC settings of this agent."
+    keys = ("learning_rate", "buffer_size", "learning_starts", "batch_size", "tau", "gamma", "train_freq")
+    kw = {k: getattr(self, k) for k in keys} | dict(gradient_steps=self.gradient_steps, ent_coef=self.ent_coef)
+    return kw | dict(
+        policy_kwargs=dict(net_arch=list(self.net_arch)), seed=self.seed, device=self.device, verbose=self.verbose
+    )
 
-                same = np.where(act >= 0, norm.sf(0, loc=mean, scale=std), norm.cdf(0, loc=mean, scale=std))
-                conf = same.reshape(len(act), -1).mean(1)
-        if vectorized:
-            return act, conf
-        a = int(act[0]) if act.ndim == 1 else act[0]
-        return ActionChoice(a, float(conf[0]))
+# %% ../../nbs/31_rl.agents.ipynb #6036403e
+@patch
+def create_trading_env(  # noqa: F811
+    self: SB3Agent,
+    market_data: pd.DataFrame,  # OHLCV candles of one coin, or a (symbol, field) panel (the training period)
+    episode_length: int = 1000,  # steps per training episode
+    pace: Pace | str | None = "auto",  # pace rules: "auto" (chosen on market_data), a Pace, or None
+    **env_kwargs,  # other environment settings (preparation, window, fee_bps, reward, ...)
+):
+    "The environment the agent learns on: scaled feature windows + position state, random episodes, paced."
+    kw = dict(reward="log_return", reward_scale=100.0)
+    if not isinstance(market_data.columns, pd.MultiIndex):
+        kw |= dict(window=16, action_mode="continuous" if self.algorithm == "SAC" else "positions")
+    return _training_env(market_data, episode_length, pace, **(kw | env_kwargs))
 
-    def get_action(self, state, explore: bool = False) -> ActionChoice:
-        "Same as `predict` (sampling from the policy when `explore`), for the Q-learning agent's interface."
-        return self.predict(state, deterministic=not explore)
+# %% ../../nbs/31_rl.agents.ipynb #60c1af6f
+@patch
+def _vec_env(self: SB3Agent, env):
+    "`n_envs` copies of `env` for stable-baselines3, with episode statistics (VecMonitor)."
+    from stable_baselines3.common.vec_env import VecMonitor
 
-# %% ../../nbs/31_rl.agents.ipynb #cbcade61
+    kind = self.vec if isinstance(env, TradingEnv) or self.vec != "batched" else "dummy"
+    return VecMonitor(sb3_vec_env(env, int(self.n_envs), kind, seed=self.seed))
+
+# %% ../../nbs/31_rl.agents.ipynb #4c3639d2
+@patch
+def train(  # noqa: F811
+    self: SB3Agent,
+    env: TradingEnv | PortfolioEnv,  # the environment (see create_trading_env)
+    total_timesteps: int = 100_000,  # environment steps to learn from (over all copies)
+    callback=None,  # extra SB3 callback(s)
+) -> dict:
+    "Train (or continue training) on copies of `env`; returns timesteps, episode rewards and duration."
+    import torch
+
+    if not isinstance(env, (TradingEnv, PortfolioEnv)):
+        raise ConfigError(f"train needs a TradingEnv or PortfolioEnv, got {type(env).__name__}")
+    if self.algorithm == "SAC" and not isinstance(env.action_space, spaces.Box):
+        raise ConfigError("SAC needs continuous actions: TradingEnv(action_mode='continuous') or a PortfolioEnv")
+    if self.torch_threads:
+        torch.set_num_threads(int(self.torch_threads))
+    venv, rec = self._vec_env(env), _EpisodeRecorder()
+    cbs = [_recorder_callback(rec)] + (
+        list(callback) if isinstance(callback, (list, tuple)) else [callback] if callback else []
+    )
+    t0, first = time.perf_counter(), self.model_ is None
+    try:
+        if first:
+            if self.seed is not None:
+                set_seed(int(self.seed), frameworks=("torch",))
+            self.model_ = self._sb3_class()("MlpPolicy", venv, **self._sb3_kwargs())
+        else:
+            m = self.model_
+            if m.observation_space.shape != env.observation_space.shape or m.action_space != env.action_space:
+                raise ConfigError("the environment's spaces differ from those the model was trained on")
+            m.set_env(venv)
+        before = self.model_.num_timesteps
+        self.model_.learn(int(total_timesteps), callback=cbs, reset_num_timesteps=first)
+    finally:
+        venv.close()
+    dt, steps = time.perf_counter() - t0, int(self.model_.num_timesteps - before)
+    return dict(
+        timesteps=steps,
+        episode_rewards=rec.rewards,
+        episode_lengths=rec.lengths,
+        duration=dt,
+        fps=steps / dt if dt > 0 else float("nan"),
+    )
+
+# %% ../../nbs/31_rl.agents.ipynb #16f421e0
+@patch
+def _distribution(self: SB3Agent, obs_t):
+    "(probabilities, None) of a discrete policy, or (mean, std) of a continuous one, before any squashing."
+    policy = self.model_.policy
+    if self.algorithm == "SAC":
+        mean, log_std, _ = policy.actor.get_action_dist_params(obs_t)
+        return mean, log_std.exp()
+    dist = policy.get_distribution(obs_t)
+    if isinstance(self.model_.action_space, spaces.Discrete):
+        return dist.distribution.probs, None
+    return dist.distribution.mean, dist.distribution.stddev
+
+# %% ../../nbs/31_rl.agents.ipynb #9791cd8e
+@patch
+def predict(  # noqa: F811
+    self: SB3Agent,
+    observation,  # one observation, or a batch (n, obs_dim)
+    deterministic: bool = True,  # most likely action; False: sample from the policy
+):
+    "`(action, confidence)` for an observation (arrays of both for a batch)."
+    import torch
+    from scipy.stats import norm
+
+    if self.model_ is None:
+        raise NotFittedError(f"{type(self).__name__} is not trained: call train(env, ...) or load a saved agent")
+    obs_t, vectorized = self.model_.policy.obs_to_tensor(np.asarray(observation, dtype=np.float32))
+    with torch.no_grad():
+        a, b = (x if x is None else x.cpu().numpy() for x in self._distribution(obs_t))
+        pol, sac = self.model_.policy, self.algorithm == "SAC"
+        if deterministic:
+            raw = a.argmax(-1) if b is None else (np.tanh(a) if sac else a)
+        else:
+            raw = (
+                (pol.actor(obs_t, deterministic=False) if sac else pol.get_distribution(obs_t).get_actions())
+                .cpu()
+                .numpy()
+            )
+    if b is None:
+        act, conf = raw, a[np.arange(len(raw)), raw]
+    else:
+        sp = self.model_.action_space
+        act = np.clip(raw, sp.low, sp.high).astype(np.float32)
+        conf = np.where(act >= 0, norm.sf(0, loc=a, scale=b), norm.cdf(0, loc=a, scale=b)).reshape(len(act), -1).mean(1)
+    if vectorized:
+        return act, conf
+    return ActionChoice(int(act[0]) if act.ndim == 1 else act[0], float(conf[0]))
+
+# %% ../../nbs/31_rl.agents.ipynb #c2790446
+@patch
+def get_action(self: SB3Agent, state, explore: bool = False) -> ActionChoice:  # noqa: F811
+    "Same as `predict` (sampling from the policy when `explore`), for the Q-learning agent's interface."
+    return self.predict(state, deterministic=not explore)
+
+# %% ../../nbs/31_rl.agents.ipynb #dd3cec4f
 @functools.cache
 def _sb3_vec_class() -> type:
     "`VecTradingEnv` as a stable-baselines3 `VecEnv` (made on first use: importing this module loads no SB3)."
@@ -536,11 +645,11 @@ def _sb3_vec_class() -> type:
 
     return SB3VecTradingEnv
 
-
+# %% ../../nbs/31_rl.agents.ipynb #cbcade61
 def sb3_vec_env(
-    env: TradingEnv,  # the environment to copy
+    env: TradingEnv | PortfolioEnv,  # the environment to copy
     n_envs: int = 4,  # number of copies
-    kind: str = "batched",  # "batched" (numpy), "dummy" or "subproc" (SB3)
+    kind: str = "batched",  # "batched" (numpy; a TradingEnv), "dummy" or "subproc" (SB3)
     seed: int | None = 0,  # seed of the copies
     **overrides,  # environment settings to change in the copies
 ):
@@ -549,16 +658,16 @@ def sb3_vec_env(
         return _sb3_vec_class()(env, int(n_envs), seed=seed, **overrides)
     return make_vec_env(env, n_envs, kind, seed=seed, **overrides)
 
-# %% ../../nbs/31_rl.agents.ipynb #26b3cdd0
+# %% ../../nbs/31_rl.agents.ipynb #f7f9481f
 def _space_json(sp: spaces.Space) -> dict:
     "Type, shape and dtype of a Box or Discrete space (a Box's bounds go to the safetensors file)."
     if isinstance(sp, spaces.Discrete):
         return {"type": "Discrete", "n": int(sp.n), "start": int(sp.start)}
     if isinstance(sp, spaces.Box):
         return {"type": "Box", "shape": list(sp.shape), "dtype": str(sp.dtype)}
-    raise ConfigError(f"PPOAgent can save Box and Discrete spaces only, not {type(sp).__name__}")
+    raise ConfigError(f"the SB3 agents can save Box and Discrete spaces only, not {type(sp).__name__}")
 
-
+# %% ../../nbs/31_rl.agents.ipynb #26b3cdd0
 def _space(d: dict, tensors: dict, name: str) -> spaces.Space:
     "Rebuild a space from `_space_json` output and its saved bounds."
     if d["type"] == "Discrete":
@@ -566,288 +675,114 @@ def _space(d: dict, tensors: dict, name: str) -> spaces.Space:
     if d["type"] == "Box":
         low, high = (tensors[f"{name}.{k}"].numpy() for k in ("low", "high"))
         return spaces.Box(low, high, tuple(d["shape"]), np.dtype(d["dtype"]))
-    raise ModelFileError(f"ppo.json: unknown {name} type {d['type']!r}")
+    raise ModelFileError(f"unknown {name} type {d['type']!r}")
+
+# %% ../../nbs/31_rl.agents.ipynb #ac0a720c
+@patch
+def _optimizers(self: SB3Agent) -> dict:
+    "The model's optimizers by file prefix (PPO: one; SAC: actor, critic and the entropy coefficient's)."
+    m = self.model_
+    if self.algorithm != "SAC":
+        return {"optimizer": m.policy.optimizer}
+    opts = {"optimizer_actor": m.actor.optimizer, "optimizer_critic": m.critic.optimizer}
+    return opts | ({"optimizer_ent_coef": m.ent_coef_optimizer} if m.ent_coef_optimizer is not None else {})
 
 # %% ../../nbs/31_rl.agents.ipynb #b023cb1b
 @patch
-def _save_state(self: PPOAgent, folder: Path) -> None:
-    "Write the policy and optimizer tensors to `ppo.safetensors` and the rest of the model to `ppo.json`."
+def _save_state(self: SB3Agent, folder: Path) -> None:
+    "Write policy and optimizer tensors to `<algorithm>.safetensors`, the rest of the model to `<algorithm>.json`."
     import torch
     from safetensors.torch import save_file
 
     if self.model_ is None:
-        raise NotFittedError("nothing to save: the PPOAgent is not trained")
-    m, opt = self.model_, self.model_.policy.optimizer.state_dict()
+        raise NotFittedError(f"nothing to save: the {type(self).__name__} is not trained")
+    m, name = self.model_, self.algorithm.lower()
     t = {f"policy.{k}": v for k, v in m.policy.state_dict().items()}
-    t |= {f"optimizer.{i}.{k}": torch.as_tensor(v) for i, st in opt["state"].items() for k, v in st.items()}
     meta = dict(n_envs=int(m.n_envs), num_timesteps=int(m.num_timesteps), n_updates=int(m._n_updates))
-    for name in ("observation_space", "action_space"):
-        sp = getattr(m, name)
-        meta[name] = _space_json(sp)
+    for pre, opt in self._optimizers().items():
+        st = opt.state_dict()
+        t |= {f"{pre}.{i}.{k}": torch.as_tensor(v) for i, s in st["state"].items() for k, v in s.items()}
+        groups = [{k: list(v) if isinstance(v, tuple) else v for k, v in g.items()} for g in st["param_groups"]]
+        meta["param_groups" if pre == "optimizer" else f"{pre}.param_groups"] = groups
+    if getattr(m, "log_ent_coef", None) is not None:
+        t["log_ent_coef"] = m.log_ent_coef
+    for sp_name in ("observation_space", "action_space"):
+        sp = getattr(m, sp_name)
+        meta[sp_name] = _space_json(sp)
         if isinstance(sp, spaces.Box):
-            t |= {f"{name}.low": torch.as_tensor(sp.low), f"{name}.high": torch.as_tensor(sp.high)}
-    meta["param_groups"] = [
-        {k: list(v) if isinstance(v, tuple) else v for k, v in g.items()} for g in opt["param_groups"]
-    ]
-    save_file({k: v.detach().cpu().contiguous() for k, v in t.items()}, folder / "ppo.safetensors")
-    (folder / "ppo.json").write_text(json.dumps(meta))
+            t |= {f"{sp_name}.low": torch.as_tensor(sp.low), f"{sp_name}.high": torch.as_tensor(sp.high)}
+    save_file({k: v.detach().cpu().contiguous() for k, v in t.items()}, folder / f"{name}.safetensors")
+    (folder / f"{name}.json").write_text(json.dumps(meta))
 
 # %% ../../nbs/31_rl.agents.ipynb #1d8681ed
 @patch
-def _load_state(self: PPOAgent, folder: Path) -> None:
-    "Rebuild the PPO model as `train` builds it, then put in the saved weights, optimizer state and counters."
+def _load_state(self: SB3Agent, folder: Path) -> None:
+    "Rebuild the model as `train` builds it, then put in the saved weights, optimizer states and counters."
+    import torch
     from safetensors.torch import load_file
-    from stable_baselines3 import PPO
 
-    meta, t = json.loads((folder / "ppo.json").read_text()), load_file(folder / "ppo.safetensors")
-    m = PPO("MlpPolicy", env=None, _init_setup_model=False, **self._ppo_kwargs())
+    name = self.algorithm.lower()
+    meta, t = json.loads((folder / f"{name}.json").read_text()), load_file(folder / f"{name}.safetensors")
+    m = self._sb3_class()("MlpPolicy", env=None, _init_setup_model=False, **self._sb3_kwargs())
     m.observation_space = _space(meta["observation_space"], t, "observation_space")
     m.action_space = _space(meta["action_space"], t, "action_space")
     m.n_envs = int(meta["n_envs"])
+    if self.algorithm == "SAC" and m.target_entropy == "auto":
+        m.target_entropy = float(-np.prod(m.action_space.shape))  # SB3 reads it from an environment, absent here
     m._setup_model()
     m.policy.load_state_dict({k.removeprefix("policy."): v for k, v in t.items() if k.startswith("policy.")})
-    state: dict[int, dict] = {}
-    for k, v in t.items():
-        if k.startswith("optimizer."):
-            _, i, name = k.split(".", 2)
-            state.setdefault(int(i), {})[name] = v
-    m.policy.optimizer.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
-    m.num_timesteps, m._n_updates = int(meta["num_timesteps"]), int(meta["n_updates"])
+    if "log_ent_coef" in t:
+        with torch.no_grad():
+            m.log_ent_coef.copy_(t["log_ent_coef"])
     self.model_ = m
+    for pre, opt in self._optimizers().items():
+        state: dict[int, dict] = {}
+        for k, v in t.items():
+            if k.startswith(pre + "."):
+                _, i, key = k.split(".", 2)
+                state.setdefault(int(i), {})[key] = v
+        groups = meta["param_groups" if pre == "optimizer" else f"{pre}.param_groups"]
+        opt.load_state_dict({"state": state, "param_groups": groups})
+    m.num_timesteps, m._n_updates = int(meta["num_timesteps"]), int(meta["n_updates"])
 
-# %% ../../nbs/31_rl.agents.ipynb #f683e361
-class RandomAgent:
-    "Uniformly random actions: the no-skill baseline."
+# %% ../../nbs/31_rl.agents.ipynb #a159d1e0
+AGENTS = {"q_learning": QLearningAgent, "ppo": PPOAgent, "sac": SACAgent}
 
-    def __init__(
-        self,
-        action_space: spaces.Space,  # the environment's action space
-        seed: int | None = None,  # random seed
-    ):
-        self.action_space, self.seed = action_space, seed
-        self._rng = np.random.default_rng(seed)
+# %% ../../nbs/31_rl.agents.ipynb #9437c433
+def make_agents(
+    spec: Mapping[str, Mapping | None],  # name -> parameters (an "agent" entry names the class; default: the name)
+) -> dict:
+    "Unfitted agents from plain data: `{'ppo': {'n_steps': 256}, 'fast_ppo': {'agent': 'ppo', ...}}`."
+    out = {}
+    for name, params in spec.items():
+        params = dict(params or {})
+        kind = params.pop("agent", name)
+        if kind not in AGENTS:
+            raise ConfigError(f"unknown agent {kind!r} for {name!r}; known: {sorted(AGENTS)}")
+        out[name] = AGENTS[kind](**params)
+    return out
 
-    def predict(self, observation) -> ActionChoice:
-        "A random action (confidence 1/n for n discrete actions, 0.5 for a continuous one)."
-        sp = self.action_space
-        if isinstance(sp, spaces.Discrete):
-            return ActionChoice(int(self._rng.integers(sp.n)), 1.0 / sp.n)
-        return ActionChoice(self._rng.uniform(sp.low, sp.high).astype(np.float32), 0.5)
-
-
-class BuyAndHoldAgent:
-    "Always long: the passive benchmark."
-
-    def __init__(self, env: TradingEnv):  # the environment (its action mode decides what 'long' is)
-        if env.action_mode == "positions":
-            self._a = env.targets.index(1.0)
-        elif env.action_mode == "orders":
-            self._a = 1  # buy (and keep buying: the position stays long)
-        else:
-            self._a = np.ones(1, np.float32)
-
-    def predict(self, observation) -> ActionChoice:
-        "The long action, with confidence 1."
-        return ActionChoice(self._a, 1.0)
-
-
-@dataclass
-class AgentEvaluation:
-    "One agent's out-of-sample pass: equity curve, positions, actions and statistics."
-
-    name: str  # agent name
-    seed: int | None  # training/acting seed
-    equity: pd.Series  # equity at each candle close, starting at 1
-    positions: pd.Series  # position held after each candle's fill
-    actions: pd.Series  # action decided at each candle (NaN at the last)
-    stats: dict  # performance statistics
-    action_share: dict  # share of each action name
-
-
-def _action_share(actions: pd.Series, env: TradingEnv) -> dict:
-    a = actions.dropna().to_numpy()
-    if env.action_mode == "continuous":
-        names, codes = ("short", "flat", "long"), np.digitize(a, [-1 / 3, 1 / 3])
-    else:
-        names, codes = env.action_names, a.astype(int)
-    n = max(len(a), 1)
-    return {nm: float((codes == i).sum() / n) for i, nm in enumerate(names)}
-
-
-def evaluate_agent(
-    agent,  # anything with predict(obs) -> (action, confidence) or action
-    env: TradingEnv,  # evaluation environment (a full pass is played)
-    start: int | pd.Timestamp | None = None,  # first candle (index or timestamp); default: env's first
-    name: str | None = None,  # label (default: the agent's class name)
-    seed: int | None = None,  # recorded with the result
-) -> AgentEvaluation:
-    "Play one greedy pass of `env` with `agent`; equity, positions, actions and statistics."
-    if env.random_start or env.episode_length is not None:
-        env = env.clone(random_start=False, episode_length=None)
-    if start is not None and not isinstance(start, (int, np.integer)):
+# %% ../../nbs/31_rl.agents.ipynb #a4aa773d
+def train_resumable(
+    agent,  # an agent (QLearningAgent, PPOAgent, SACAgent); replaced by the checkpoint's when one is found
+    env,  # the training environment
+    total_timesteps: int,  # steps to have trained in all (a resumed agent's steps count)
+    checkpoint: str | Path | None = None,  # model folder to save to after each chunk and to resume from
+    every: int | None = None,  # steps per chunk (None: one chunk)
+) -> tuple[Any, dict]:
+    "Train `agent` to `total_timesteps` steps, checkpointing every `every` steps; resume from a saved checkpoint."
+    if checkpoint is not None and Path(checkpoint).exists():
         try:
-            start = int(env.index.get_loc(pd.Timestamp(start)))
-        except KeyError:
-            raise ConfigError(f"start {start} is not a candle of the evaluation data") from None
-    if start is not None and start < env.first_step:
-        raise ConfigError(
-            f"evaluation starts at {env.index[start]}, before the features are complete ({env.index[env.first_step]}); "
-            "give the environment earlier candles"
-        )
-    h = run_episode(env, agent.predict, options=None if start is None else {"start": int(start)})
-    eq = (h.equity / h.equity.iloc[0]).rename("equity")
-    st = performance_stats(eq)
-    dpos = h.position.diff().abs().fillna(h.position.abs())
-    st.update(
-        n_trades=int((dpos > 0).sum()),
-        turnover=float(dpos.sum()),
-        exposure=float(h.position.abs().mean()),
-        long_share=float((h.position > 0).mean()),
-        short_share=float((h.position < 0).mean()),
-        final_equity=float(eq.iloc[-1]),
-    )
-    return AgentEvaluation(
-        name or type(agent).__name__, seed, eq, h.position, h.action, st, _action_share(h.action, env)
-    )
-
-# %% ../../nbs/31_rl.agents.ipynb #a5b6a20b
-@dataclass
-class Comparison:
-    "Out-of-sample results of several agents over several seeds."
-
-    evaluations: list[AgentEvaluation]  # one per agent and seed (baselines included)
-    training: dict[str, list[dict]]  # agent name -> the train() result of each seed
-    train_period: tuple  # first and last training candle
-    test_period: tuple  # first and last test candle
-    agents: dict = field(default_factory=dict, repr=False)  # agent name -> the trained agent of each seed
-
-    @property
-    def names(self) -> list[str]:
-        return list(dict.fromkeys(e.name for e in self.evaluations))
-
-    def summary(self) -> pd.DataFrame:
-        "Mean and standard deviation over seeds of the main statistics, one row per agent."
-        rows = []
-        for nm in self.names:
-            st = pd.DataFrame([e.stats for e in self.evaluations if e.name == nm])
-            row = {"agent": nm, "seeds": len(st)}
-            for k in ("total_return", "sharpe", "max_drawdown", "n_trades", "exposure", "long_share", "short_share"):
-                v = pd.to_numeric(st[k], errors="coerce")
-                row[f"{k}_mean"], row[f"{k}_std"] = float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0
-            rows.append(row)
-        return pd.DataFrame(rows).set_index("agent")
-
-    def equity(self, name: str) -> pd.DataFrame:
-        "Equity curves of one agent, one column per seed."
-        return pd.DataFrame({e.seed: e.equity for e in self.evaluations if e.name == name})
-
-    def action_stats(self) -> pd.DataFrame:
-        "Mean share of each action per agent (agents with different action sets have NaN elsewhere)."
-        return pd.DataFrame(
-            {nm: pd.DataFrame([e.action_share for e in self.evaluations if e.name == nm]).mean() for nm in self.names}
-        ).T
-
-    def learning_curves(self, name: str) -> pd.DataFrame:
-        "Training episode rewards of one agent, one column per seed."
-        return pd.DataFrame(
-            {i: pd.Series(r["episode_rewards"], dtype=float) for i, r in enumerate(self.training.get(name, []))}
-        )
-
-    def plot_equity(self, ax=None):
-        "Mean out-of-sample equity of each agent, with a min-max band over seeds."
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(10, 4))
-        for nm in self.names:
-            eq = self.equity(nm)
-            (line,) = ax.plot(eq.index, eq.mean(1), label=nm)
-            if eq.shape[1] > 1:
-                ax.fill_between(eq.index, eq.min(1), eq.max(1), color=line.get_color(), alpha=0.15)
-        ax.set_ylabel("equity (start = 1)")
-        ax.set_title("out-of-sample equity")
-        ax.legend()
-        return ax
-
-    def plot_learning_curves(self, window: int = 5, ax=None):
-        "Training episode rewards (rolling mean over `window` episodes) of the trained agents."
-        import matplotlib.pyplot as plt
-
-        names = [n for n in self.training if self.training[n]]
-        if ax is None:
-            _, ax = plt.subplots(1, max(len(names), 1), figsize=(5 * max(len(names), 1), 3.5), squeeze=False)
-        axes = np.ravel(ax)
-        for a, nm in zip(axes, names):
-            lc = self.learning_curves(nm)
-            for c in lc:
-                a.plot(lc[c].rolling(window, min_periods=1).mean(), alpha=0.8, label=f"seed {c}")
-            a.set_title(f"{nm}: episode reward")
-            a.set_xlabel("episode")
-            a.legend(fontsize=8)
-        return ax
-
-    def plot_actions(self, ax=None):
-        "Share of each action per agent (bar chart)."
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(8, 3.5))
-        self.action_stats().plot.bar(ax=ax, rot=0)
-        ax.set_ylabel("share of decisions")
-        ax.set_title("action distribution (out of sample)")
-        return ax
-
-
-def compare_agents(
-    agents: Mapping[str, Callable[[int], Any]],  # name -> factory(seed) returning an untrained agent
-    train_data: pd.DataFrame,  # earlier candles (training)
-    test_data: pd.DataFrame,  # later candles (evaluation)
-    seeds: Sequence[int] = (0, 1, 2),  # one training run per seed
-    total_timesteps: int | Mapping[str, int] = 20_000,  # training steps per run (or per agent name)
-    env_kwargs: Mapping | None = None,  # TradingEnv settings shared by all (fee_bps, execution, ...)
-    baselines: bool = True,  # add buy-and-hold and random agents
-) -> Comparison:
-    "Train each agent on the earlier period and evaluate it on the later one, over seeds, against baselines."
-    if len(train_data) == 0 or len(test_data) == 0:
-        raise ConfigError("train_data and test_data must both have candles")
-    if test_data.index[0] <= train_data.index[-1]:
-        raise ConfigError(
-            f"test_data must start after train_data ends ({test_data.index[0]} <= {train_data.index[-1]})"
-        )
-    full = pd.concat([train_data, test_data])
-    start = len(train_data)
-    kw = dict(env_kwargs or {})
-    steps = dict(total_timesteps) if isinstance(total_timesteps, Mapping) else {nm: total_timesteps for nm in agents}
-    missing = [nm for nm in agents if nm not in steps]
-    if missing:
-        raise ConfigError(f"total_timesteps has no entry for agent(s) {missing}")
-    evals, training, trained = [], {}, {}
-    for nm, factory in agents.items():
-        training[nm], trained[nm] = [], []
-        for s in seeds:
-            agent = factory(int(s))
-            env = agent.create_trading_env(train_data, **kw)
-            res = agent.train(env, total_timesteps=int(steps[nm]))
-            training[nm].append(res)
-            trained[nm].append(agent)
-            test_env = env.clone(full, random_start=False, episode_length=None)
-            ev = evaluate_agent(agent, test_env, start=start, name=nm, seed=int(s))
-            evals.append(ev)
-            log.info(
-                "%s seed %s: trained %d steps in %.1fs; test return %.2f%%",
-                nm,
-                s,
-                res["timesteps"],
-                res["duration"],
-                100 * ev.stats["total_return"],
-            )
-    if baselines:
-        benv = TradingEnv(full, **{**dict(features="state", scaling=None, window=1), **kw})
-        evals.append(evaluate_agent(BuyAndHoldAgent(benv), benv, start=start, name="buy_and_hold", seed=None))
-        evals += [
-            evaluate_agent(RandomAgent(benv.action_space, int(s)), benv, start=start, name="random", seed=int(s))
-            for s in seeds
-        ]
-    return Comparison(
-        evals, training, (train_data.index[0], train_data.index[-1]), (test_data.index[0], test_data.index[-1]), trained
-    )
+            agent = type(agent).load(checkpoint)
+            log.info("resuming %s from %s at %d timesteps", type(agent).__name__, checkpoint, agent.num_timesteps_)
+        except ModelFileError as e:
+            log.warning("checkpoint %s refused (%s); training from scratch", checkpoint, e)
+    start, runs = agent.num_timesteps_, []
+    while (left := int(total_timesteps) - agent.num_timesteps_) > 0:
+        runs.append(agent.train(env, total_timesteps=left if every is None else min(int(every), left)))
+        if checkpoint is not None:
+            agent.save(checkpoint)
+        if runs[-1]["timesteps"] == 0:
+            break
+    res = dict(timesteps=agent.num_timesteps_ - start, resumed_from=start, duration=sum(r["duration"] for r in runs))
+    return agent, res | dict(episode_rewards=[x for r in runs for x in r["episode_rewards"]])
