@@ -1123,11 +1123,13 @@ def write_index(
     _readable(root / "index.html")
     return root / "index.html"
 
-# %% ../nbs/50_reports.ipynb #399b145a
+# %% ../nbs/50_reports.ipynb #464f6be9
 def _runs_page(root: Path) -> bool:
     "Write the run ledger's comparison page beside the index (`runs.html`); whether it is there (a failure is logged)."
     try:
         write_comparison(root / "runs.html")
     except Exception as e:  # the index must not fail because of the ledger
         log.warning("comparison page not written (%s: %s)", type(e).__name__, e)
-    return (root / "runs.html").is_file()
+    if ok := (root / "runs.html").is_file():
+        _readable(root / "runs.html")
+    return ok
