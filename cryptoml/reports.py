@@ -505,7 +505,7 @@ def eta(
     "Seconds left: the sum of the remaining templates' last durations (None when one has never run: no basis)."
     return None if any(n not in expected for n in remaining) else float(sum(expected[n] for n in remaining))
 
-# %% ../nbs/50_reports.ipynb #3b4cfd04
+# %% ../nbs/50_reports.ipynb #0c2f8294
 def _is_tty(out) -> bool:
     return bool(getattr(out, "isatty", lambda: False)())
 
@@ -521,7 +521,9 @@ def progress_line(
     "The console line of one finished template: position, name, status, time, and the time left (or so far)."
     tail = f"about {fmt_duration(left)} left" if left is not None else f"{fmt_duration(elapsed)} so far"
     tail = "" if i == n else tail
-    return f"[{i}/{n}] {r.pipeline:<{width}} {r.status:<9} {fmt_duration(r.duration):>7}  {tail}".rstrip()
+    return (
+        f"[{i:>{len(str(n))}}/{n}] {r.pipeline:<{width}} {r.status:<9} {fmt_duration(r.duration):>7}  {tail}".rstrip()
+    )
 
 # %% ../nbs/50_reports.ipynb #612e65cb
 def summary_table(
