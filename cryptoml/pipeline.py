@@ -120,19 +120,19 @@ def _check_params(self: Preparation):
     _features.get_target(self.target)
     purge_gap(self.horizon, self.sequence_length, self.purge, self.embargo)
 
-
+# %% ../nbs/04_pipeline.ipynb #3b0f21d9
 @patch(as_prop=True)
 def target_spec(self: Preparation) -> _features.Target:
     "The resolved `Target`."
     return _features.get_target(self.target)
 
-
+# %% ../nbs/04_pipeline.ipynb #f8a89593
 @patch(as_prop=True)
 def task(self: Preparation) -> str:
     "'regression' or 'classification', from the target."
     return self.target_spec.task
 
-
+# %% ../nbs/04_pipeline.ipynb #a413506c
 @patch(as_prop=True)
 def gap(self: Preparation) -> int:
     "Candles between the last training sample and the first later one (purge + embargo)."
@@ -150,7 +150,7 @@ class Design:
     def panel(self) -> bool:
         return list(self.features) != [None]
 
-
+# %% ../nbs/04_pipeline.ipynb #b372ba10
 @patch
 def _asset_features(self: Preparation, candles: pd.DataFrame) -> pd.DataFrame:
     f = _features.extract_features(candles, self.feature_set)
@@ -163,7 +163,7 @@ def _split_cross_sectional(entries) -> tuple[list, list]:
     kinds = [e for e in entries if isinstance(e, dict) or e in _features.PANEL_FEATURES]
     return kinds, [e for e in entries if not (isinstance(e, dict) or e in _features.PANEL_FEATURES)]
 
-
+# %% ../nbs/04_pipeline.ipynb #23f6e807
 @patch
 def _design(self: Preparation, df: pd.DataFrame) -> Design:
     "Features and labels of every asset of `df`, warm-up dropped."
@@ -204,7 +204,7 @@ def fit(
     "Compute the features of `df` and fit the scaler on its rows up to `fit_end`; returns self."
     return self._fit_design(self._design(df), fit_end)
 
-
+# %% ../nbs/04_pipeline.ipynb #7f030705
 @patch
 def _fit_design(self: Preparation, d: Design, fit_end: Any = None) -> Preparation:
     rows = [f if fit_end is None else f.loc[: pd.Timestamp(fit_end)] for f in d.features.values()]
@@ -225,7 +225,7 @@ def _check_fitted(self: Preparation):
     if not hasattr(self, "feature_names_"):
         raise NotFittedError("this Preparation is not fitted; call fit(df) first")
 
-
+# %% ../nbs/04_pipeline.ipynb #8ea546dc
 @patch
 def _scaled(self: Preparation, d: Design) -> dict:
     "Model-input rows per asset (float32): scaled features, then the symbol columns."
@@ -243,7 +243,7 @@ def _scaled(self: Preparation, d: Design) -> dict:
         out[s] = pd.DataFrame(v.astype(np.float32), index=f.index, columns=self.feature_names_)
     return out
 
-
+# %% ../nbs/04_pipeline.ipynb #477b5477
 @patch
 def transform(self: Preparation, df: pd.DataFrame) -> pd.DataFrame:
     "Scaled model-input rows of `df` (a panel: indexed by (timestamp, symbol))."
@@ -258,7 +258,7 @@ def _ns(index: pd.Index) -> np.ndarray:
     t = index.get_level_values(0) if isinstance(index, pd.MultiIndex) else index
     return pd.DatetimeIndex(t).as_unit("ns").asi8
 
-
+# %% ../nbs/04_pipeline.ipynb #f0697dd7
 def _sample_index(times: list, syms: list, tz) -> tuple[pd.Index, np.ndarray]:
     "The sample index (time order; a panel by time, then symbol) and the order that sorts the stacked samples."
     t = np.concatenate(times) if times else np.array([], dtype=np.int64)
@@ -294,7 +294,7 @@ def _layout(self: Preparation, d: Design, labelled: bool) -> tuple[pd.Index, np.
     index, order = _sample_index(times, syms, next(iter(d.features.values())).index.tz)
     return index, order, keep
 
-
+# %% ../nbs/04_pipeline.ipynb #9b7cc782
 @patch
 def _windows(self: Preparation, d: Design, labelled: bool) -> tuple[np.ndarray, np.ndarray, pd.Index]:
     "Windows, labels (label scale) and sample index of a design; only windows with a known label when `labelled`."
@@ -314,14 +314,14 @@ def windows(self: Preparation, df: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
     X, _, idx = self._windows(self._design(df), labelled=False)
     return X, idx
 
-
+# %% ../nbs/04_pipeline.ipynb #9cc44314
 @patch
 def dataset(self: Preparation, df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.Index]:
     "Windows of `df` with a known label, the labels in model space, and their index."
     X, y, idx = self._windows(self._design(df), labelled=True)
     return X, self.target_spec.to_model(y).astype(np.float32), idx
 
-
+# %% ../nbs/04_pipeline.ipynb #2f34eb06
 @patch
 def inverse_target(self: Preparation, pred) -> np.ndarray:
     "Model outputs back on the target's scale (e.g. variance from log variance)."
@@ -495,7 +495,7 @@ def to_dict(self: Preparation) -> dict:
         }
     return d
 
-
+# %% ../nbs/04_pipeline.ipynb #f022bc58
 @patch(cls_method=True)
 def from_dict(cls: Preparation, d: dict) -> Preparation:
     "Rebuild a (fitted) preparation from `to_dict` output."
@@ -511,12 +511,12 @@ def from_dict(cls: Preparation, d: dict) -> Preparation:
         p.scaler_ = None if fitted["scaler"] is None else FeatureScaler.from_json(fitted["scaler"])
     return p
 
-
+# %% ../nbs/04_pipeline.ipynb #45f8a291
 @patch
 def _save_state(self: Preparation, folder: Path) -> None:
     (Path(folder) / "preparation.json").write_text(json.dumps(self.to_dict()))
 
-
+# %% ../nbs/04_pipeline.ipynb #d2b58b82
 @patch
 def _load_state(self: Preparation, folder: Path) -> None:
     self.__dict__.update(Preparation.from_dict(json.loads((Path(folder) / "preparation.json").read_text())).__dict__)
@@ -564,7 +564,7 @@ def load_market_data(
     lim = lim if isinstance(limit, str) and limit == "config" else limit
     return _data.load_market_data(symbol, tf, lim, **o)
 
-
+# %% ../nbs/04_pipeline.ipynb #debdeb48
 @patch
 def extract_features(
     self: MLPipeline,
@@ -590,7 +590,7 @@ def create_sequences(
     p = self.preparation
     return create_sequences(data, sequence_length or p.sequence_length, prediction_horizon or p.horizon, **kwargs)
 
-
+# %% ../nbs/04_pipeline.ipynb #861b0581
 @patch
 def normalize_features(
     self: MLPipeline,
@@ -616,7 +616,7 @@ def prepare(
     _log.info("prepare %s: %s", symbol, out)
     return out
 
-
+# %% ../nbs/04_pipeline.ipynb #a4e170ea
 def prepare(
     symbol: str | list = "BTC/USD",  # symbol (or symbols) to load
     preparation: Preparation | dict | None = None,  # the recipe (default: `Preparation()`)

@@ -42,7 +42,7 @@ class TrainResult(dict):
         except KeyError:
             raise AttributeError(k) from None
 
-
+# %% ../../nbs/10_models.core.ipynb #7a000e66
 def directional_accuracy(
     y_true: np.ndarray,  # realized returns
     y_pred: np.ndarray,  # predicted returns
@@ -72,7 +72,7 @@ def check_array(
         raise DataValidationError(f"{name} has a non-finite value at index {tuple(int(i) for i in bad)}")
     return a
 
-
+# %% ../../nbs/10_models.core.ipynb #eebd69fd
 def to_tabular(
     X: np.ndarray,  # windows (n, seq, f) or features (n, f)
     how: str = "flatten",  # "flatten", "summary" or "last"
@@ -120,7 +120,7 @@ def _task(self: Engine) -> str:
         raise ConfigError(f"task must be 'regression' or 'classification', got {t!r}")
     return t
 
-
+# %% ../../nbs/10_models.core.ipynb #0306e458
 @patch
 def _check_X(self: Engine, X, fitted: bool = False) -> np.ndarray:
     X = check_array(X, "X", ndim=(3,) if self._window_input else (2, 3))
@@ -133,7 +133,7 @@ def _check_X(self: Engine, X, fitted: bool = False) -> np.ndarray:
         )
     return X
 
-
+# %% ../../nbs/10_models.core.ipynb #46631017
 @patch
 def _check_y(self: Engine, y, n: int, name: str = "y") -> np.ndarray:
     y = check_array(y, name, ndim=(1, 2))
@@ -183,7 +183,7 @@ def _check_fitted(self: Engine):
     if not hasattr(self, "input_shape_"):
         raise NotFittedError(f"{type(self).__name__} is not fitted; call train or fit first")
 
-
+# %% ../../nbs/10_models.core.ipynb #14f2fbef
 @patch(as_prop=True)
 def preparation(self: Engine) -> Preparation:
     "The fitted `Preparation` attached to this engine (needed to predict from candles)."
@@ -195,7 +195,7 @@ def preparation(self: Engine) -> Preparation:
         )
     return p
 
-
+# %% ../../nbs/10_models.core.ipynb #b4a5009f
 @patch
 def set_preparation(self: Engine, preparation: Preparation) -> Engine:
     "Attach a fitted `Preparation` so `predict` accepts candles; returns self."
@@ -218,7 +218,7 @@ def _predict_arrays(self: Engine, X: np.ndarray) -> np.ndarray:
     raw = np.asarray(self._predict_raw(X), dtype=np.float64).reshape(-1)
     return raw * self.target_scale_ + self.target_shift_ if self._task == "regression" else raw
 
-
+# %% ../../nbs/10_models.core.ipynb #db5a311a
 @patch
 def _output(self: Engine, p: np.ndarray, labels: bool = True) -> np.ndarray:
     "Forecasts on the target's scale, or class labels."
@@ -227,7 +227,7 @@ def _output(self: Engine, p: np.ndarray, labels: bool = True) -> np.ndarray:
     prep = getattr(self, "preparation_", None)
     return p if prep is None else prep.inverse_target(p + self._link_bias(prep))
 
-
+# %% ../../nbs/10_models.core.ipynb #3fc6a78b
 @patch
 def _as_input(self: Engine, data) -> tuple[np.ndarray, pd.Index | None]:
     "Arrays ready for the model from windows, one window, or candles."
@@ -248,14 +248,14 @@ def _shaped(out: np.ndarray, idx: pd.Index | None, name: str):
     s = pd.Series(out, index=idx, name=name)
     return s.unstack("symbol") if isinstance(idx, pd.MultiIndex) else s
 
-
+# %% ../../nbs/10_models.core.ipynb #fdaf6ab1
 @patch
 def predict(self: Engine, market_data) -> np.ndarray | pd.Series | pd.DataFrame:
     "Predict every window of `market_data` (windows, one window, features, candles or a panel)."
     X, idx = self._as_input(market_data)
     return _shaped(self._output(self._predict_arrays(X)), idx, "prediction")
 
-
+# %% ../../nbs/10_models.core.ipynb #f838397d
 @patch
 def predict_proba(self: Engine, market_data) -> np.ndarray | pd.Series | pd.DataFrame:
     "Probability of an up move per window (classification engines only)."
@@ -296,7 +296,7 @@ def _metrics(self: Engine, y, p) -> tuple[float, float]:
     q = np.clip(p, 1e-7, 1 - 1e-7)
     return float(-np.mean(y * np.log(q) + (1 - y) * np.log(1 - q))), float(np.mean((q > 0.5) == (y > 0.5)))
 
-
+# %% ../../nbs/10_models.core.ipynb #29ef9307
 @patch
 def train(
     self: Engine,
@@ -338,7 +338,7 @@ def default_preparation(
     target = "direction" if engine._task == "classification" else "return"
     return Preparation(**{"sequence_length": seq, "target": target, **params})
 
-
+# %% ../../nbs/10_models.core.ipynb #b63d3662
 @patch
 def fit_from_frame(
     self: Engine,
@@ -389,7 +389,7 @@ def _fitted_json(self: Engine) -> dict:
         d["preparation"] = self.preparation_.to_dict()
     return d
 
-
+# %% ../../nbs/10_models.core.ipynb #8f6bf44f
 @patch
 def _set_fitted_json(self: Engine, d: dict) -> None:
     self.input_shape_, self.n_features_in_ = tuple(d["input_shape"]), d["n_features_in"]
@@ -539,7 +539,7 @@ def register_engine(
 def _class_name(e: str | type) -> str:
     return (e if isinstance(e, str) else e.__name__).rpartition(".")[2]
 
-
+# %% ../../nbs/10_models.core.ipynb #d7945e19
 def engine_key(
     name: str,  # short name, alias or class name (case-insensitive)
 ) -> str:
@@ -552,7 +552,7 @@ def engine_key(
         raise ConfigError(f"unknown engine {name!r}; choose from {sorted(ENGINES)}")
     return by_class[k]
 
-
+# %% ../../nbs/10_models.core.ipynb #3d3eeda6
 def engine_class(
     name: str,  # short name, alias or class name
 ) -> type:
@@ -565,7 +565,7 @@ def engine_class(
         e = getattr(importlib.import_module(mod), cls)
     return e
 
-
+# %% ../../nbs/10_models.core.ipynb #21275ef8
 def engine_name(
     engine: Engine | type,  # an engine or engine class
 ) -> str | None:
@@ -576,7 +576,7 @@ def engine_name(
             return n
     return None
 
-
+# %% ../../nbs/10_models.core.ipynb #2bec21b4
 def make_engine(
     name: str,  # short name, alias or class name (see `ENGINES`)
     **params,  # hyperparameters; those the engine does not take are an error
@@ -599,7 +599,7 @@ def configure_engine(
         _log.debug("configure_engine(%s): %s not taken", name, unused)
     return klass(**{k: v for k, v in options.items() if k in known})
 
-
+# %% ../../nbs/10_models.core.ipynb #e124e61d
 def baseline_engines(
     task: str = "regression",  # "regression" or "classification"
 ) -> dict[str, Engine]:
@@ -660,7 +660,7 @@ def _array_folds(X, y, horizon: int, n_splits: int, mode: str, val_fraction: flo
         for k, pos in enumerate(walk_forward_positions(np.arange(len(X)), sp, val_fraction))
     ]
 
-
+# %% ../../nbs/10_models.core.ipynb #eb82401b
 def _score(est: Engine, y_true: np.ndarray, p: np.ndarray) -> dict:
     "Test metrics of model-space predictions `p`."
     if est._task == "regression":
@@ -672,7 +672,7 @@ def _score(est: Engine, y_true: np.ndarray, p: np.ndarray) -> dict:
 def _make(engine) -> Engine:
     return clone(engine) if isinstance(engine, BaseEstimator) else engine()
 
-
+# %% ../../nbs/10_models.core.ipynb #abeab5e2
 def _run_fold(engine, f: Fold, seed: int | None, takes_seed: bool) -> tuple[dict, pd.DataFrame]:
     "Train a fresh engine on one fold (and seed); its metrics row and test predictions on the target's scale."
     est = _make(engine)
@@ -778,12 +778,12 @@ def _slim(f: Fold) -> Fold:
     pos = np.arange(len(sel))
     return Fold(f.k, f.preparation, f.X[sel], f.y[sel], f.index[sel], pos[:a], pos[a:b], pos[b:])
 
-
+# %% ../../nbs/10_models.core.ipynb #ebff10af
 def _run_task(task: tuple) -> tuple[dict, pd.DataFrame]:
     "`_run_fold` on one (engine, fold, seed, takes_seed) task (a top-level function, so processes can run it)."
     return _run_fold(*task)
 
-
+# %% ../../nbs/10_models.core.ipynb #ee71a2fb
 def _parallel_folds(executor, engine, folds: list, seeds: list, takes_seed: bool):
     "(fold number, [(row, predictions) per seed]) of every fold, the tasks run through `executor.map`."
     own = isinstance(executor, str)
@@ -817,7 +817,7 @@ class HoldoutResult:
         "Test predictions per engine as `backtest.compare_strategies` takes them (one seed)."
         return {k: pd.DataFrame({"seed": seed, "y_pred": self.predictions[k]}) for k in self.engines}
 
-
+# %% ../../nbs/10_models.core.ipynb #c56d81b7
 def fit_holdout(
     engines: dict[str, Engine],  # name -> unfitted engine
     data: PreparedData,  # a hold-out split (`Preparation.holdout` or `pipeline.prepare`)
