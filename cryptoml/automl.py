@@ -945,12 +945,11 @@ def _interrupt(self: AutoMLService, study, t) -> None:
 def _retry(self: AutoMLService, study, number: int, params: dict) -> None:
     study.enqueue_trial(params, user_attrs={"retry_of": number})
 
-# %% ../nbs/20_automl.ipynb #edaa8165
+# %% ../nbs/20_automl.ipynb #9f3178fe
 @patch
 def _recover(self: AutoMLService, study, trials) -> int:
     "Mark trials a dead driver left RUNNING as interrupted; enqueue each again once."
     n = 0
-    names = None
     for t in trials:
         if t.state.name != "RUNNING":
             continue

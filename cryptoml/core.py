@@ -27,7 +27,7 @@ __all__ = ['EXECUTORS', 'STALE_AFTER', 'POINTER', 'MANIFEST', 'FORMAT_VERSION', 
            'DataValidationError', 'ConfigError', 'DataSourceError', 'NotFittedError', 'ModelFileError', 'PipelineError',
            'Settings', 'settings', 'settings_env', 'project_root', 'data_dir', 'models_dir', 'reports_dir',
            'shared_data_dir', 'set_seed', 'get_logger', 'setup_logging', 'WorkerError', 'TaskFuture', 'Executor',
-           'InProcessExecutor', 'check_picklable', 'ProcessExecutor', 'SpawnFuture', 'SpawnExecutor', 'DaskExecutor',
+           'InProcessExecutor', 'check_picklable', 'ProcessExecutor', 'SpawnExecutor', 'SpawnFuture', 'DaskExecutor',
            'register_executor', 'make_executor', 'fsync_dir', 'atomic_write', 'file_sha256', 'atomic_dir',
            'current_version', 'versioned_dir', 'Artifact', 'load_artifact_class', 'finish_estimator', 'artifact_params',
            'save_nested', 'load_nested', 'write_artifact', 'verify_artifact', 'read_artifact', 'visible_gpus',
@@ -383,18 +383,6 @@ def _task_main(fn: Callable, args: tuple, conn, parent: int) -> None:
         conn.send((False, WorkerError(f"the task's outcome could not be sent back ({type(e).__name__}: {e})")))
     conn.close()
 
-# %% ../nbs/00_core.ipynb #150926b8
-class SpawnFuture(cf.Future):
-    "The future of a task in its own process: `pid` once it runs, `kill()` ends it and its children."
-
-    def __init__(self, executor: SpawnExecutor):
-        super().__init__()
-        self._executor, self.pid = executor, None
-
-    def kill(self) -> bool:
-        "SIGKILL the task's process group; False if it was not running (its future then fails with `WorkerError`)."
-        return self._executor._kill(self)
-
 # %% ../nbs/00_core.ipynb #637d20c7
 class SpawnExecutor:
     "One spawned process per task, at most `workers` at once (the rest wait in order); running tasks can be killed."
@@ -417,6 +405,18 @@ class SpawnExecutor:
 
     def __repr__(self):
         return f"SpawnExecutor(workers={self.workers})"
+
+# %% ../nbs/00_core.ipynb #150926b8
+class SpawnFuture(cf.Future):
+    "The future of a task in its own process: `pid` once it runs, `kill()` ends it and its children."
+
+    def __init__(self, executor: SpawnExecutor):
+        super().__init__()
+        self._executor, self.pid = executor, None
+
+    def kill(self) -> bool:
+        "SIGKILL the task's process group; False if it was not running (its future then fails with `WorkerError`)."
+        return self._executor._kill(self)
 
 # %% ../nbs/00_core.ipynb #d5c957e3
 @patch

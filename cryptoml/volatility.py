@@ -25,14 +25,14 @@ from .pipeline import Preparation, split_panel
 from .models.core import Engine, make_engine, walk_forward_evaluate
 from .backtest import backtest
 
-log = get_logger("volatility")
+_log = get_logger("volatility")
 
 # %% auto #0
-__all__ = ['log', 'GARCH_DISTS', 'FORECAST_MODELS', 'VolatilityEngine', 'PersistenceEngine', 'volatility_preparation',
-           'EWMAEngine', 'HAREngine', 'GARCHEngine', 'stitch_windows', 'volatility_losses', 'mincer_zarnowitz',
-           'evaluate_volatility', 'diebold_mariano', 'skill_interval', 'decision_grid', 'VolatilityForecasts',
-           'volatility_walk_forward', 'load_coins', 'models_from_spec', 'vol_target_weights', 'decision_bars',
-           'BasketComparison', 'basket_comparison', 'forecast_volatility']
+__all__ = ['GARCH_DISTS', 'FORECAST_MODELS', 'VolatilityEngine', 'PersistenceEngine', 'volatility_preparation', 'EWMAEngine',
+           'HAREngine', 'GARCHEngine', 'stitch_windows', 'volatility_losses', 'mincer_zarnowitz', 'evaluate_volatility',
+           'diebold_mariano', 'skill_interval', 'decision_grid', 'VolatilityForecasts', 'volatility_walk_forward',
+           'load_coins', 'models_from_spec', 'vol_target_weights', 'decision_bars', 'BasketComparison',
+           'basket_comparison', 'forecast_volatility']
 
 # %% ../nbs/16_volatility.ipynb #68f38dee
 class VolatilityEngine(Engine):
@@ -300,7 +300,7 @@ def _fit_arrays(self: GARCHEngine, X, y, X_val, y_val) -> dict:
     self.gamma_ = float(p["gamma[1]"]) if self.kind == "gjr" else 0.0
     self.n_obs_, self.converged_ = len(r), bool(res.convergence_flag == 0)
     if not self.converged_:
-        log.warning("GARCH fit on %d returns did not converge (flag %s)", len(r), res.convergence_flag)
+        _log.warning("GARCH fit on %d returns did not converge (flag %s)", len(r), res.convergence_flag)
     if not np.isfinite([self.omega_, self.alpha_, self.beta_, self.gamma_]).all():
         raise DataValidationError(f"the GARCH fit on {len(r)} returns gave non-finite parameters")
     return {}
@@ -623,7 +623,9 @@ def volatility_walk_forward(
     preds, timings = {k: [] for k in engines}, []
     for label, sym, data, t in jobs + [(m, "pooled", candles, times) for m in pooled]:
         if (out := plan.run(label, data, t)) is None:
-            log.warning("%s: %d candles leave no walk-forward fold for %s after %s; skipped", sym, len(t), label, start)
+            _log.warning(
+                "%s: %d candles leave no walk-forward fold for %s after %s; skipped", sym, len(t), label, start
+            )
             continue
         preds[label].append(_with_symbol(out[0], next(iter(coins)) if sym == "pooled" else sym))
         timings.append({"model": label, "symbol": sym} | out[1])
@@ -641,7 +643,7 @@ def _assemble(preds, coins, horizon, estimator, start, every, average, timings) 
     n0 = len(df)
     df = df.dropna()
     if len(df) < n0:
-        log.info(
+        _log.info(
             "volatility_walk_forward: %d of %d observations lack a forecast of some model and are dropped",
             n0 - len(df),
             n0,

@@ -22,10 +22,10 @@ from ..pipeline import Preparation
 from .allocation import PortfolioEnv
 from .env import Pace, TradingEnv, VecTradingEnv, _costs, choose_pace, make_vec_env, run_episode
 
-log = get_logger("rl.agents")
+_log = get_logger("rl.agents")
 
 # %% auto #0
-__all__ = ['log', 'STATE_FEATURES', 'AGENTS', 'ActionChoice', 'QLearningAgent', 'SB3Agent', 'PPOAgent', 'SACAgent', 'sb3_vec_env',
+__all__ = ['STATE_FEATURES', 'AGENTS', 'ActionChoice', 'QLearningAgent', 'SB3Agent', 'PPOAgent', 'SACAgent', 'sb3_vec_env',
            'make_agents', 'train_resumable']
 
 # %% ../../nbs/31_rl.agents.ipynb #e4e0c01f
@@ -774,9 +774,9 @@ def train_resumable(
     if checkpoint is not None and Path(checkpoint).exists():
         try:
             agent = type(agent).load(checkpoint)
-            log.info("resuming %s from %s at %d timesteps", type(agent).__name__, checkpoint, agent.num_timesteps_)
+            _log.info("resuming %s from %s at %d timesteps", type(agent).__name__, checkpoint, agent.num_timesteps_)
         except ModelFileError as e:
-            log.warning("checkpoint %s refused (%s); training from scratch", checkpoint, e)
+            _log.warning("checkpoint %s refused (%s); training from scratch", checkpoint, e)
     start, runs = agent.num_timesteps_, []
     while (left := int(total_timesteps) - agent.num_timesteps_) > 0:
         runs.append(agent.train(env, total_timesteps=left if every is None else min(int(every), left)))

@@ -32,10 +32,10 @@ from cryptoml.rl.env import (
     vol_scale,
 )
 
-log = get_logger("rl.allocation")
+_log = get_logger("rl.allocation")
 
 # %% auto #0
-__all__ = ['log', 'panel_prices', 'panel_windows', 'PortfolioEnv', 'action_weights', 'weights_action', 'run_allocation']
+__all__ = ['panel_prices', 'panel_windows', 'PortfolioEnv', 'action_weights', 'weights_action', 'run_allocation']
 
 # %% ../../nbs/32_rl.allocation.ipynb #8df2af4d
 def panel_prices(

@@ -24,10 +24,10 @@ from .agents import ActionChoice, make_agents, train_resumable
 from .allocation import PortfolioEnv, run_allocation, weights_action
 from .env import Pace, TradingEnv, _costs, choose_pace, run_episode
 
-log = get_logger("rl.compare")
+_log = get_logger("rl.compare")
 
 # %% auto #0
-__all__ = ['log', 'STATS', 'TABLE_STATS', 'BuyAndHoldAgent', 'RandomAgent', 'LeakAgent', 'AgentEvaluation', 'evaluate_agent',
+__all__ = ['STATS', 'TABLE_STATS', 'BuyAndHoldAgent', 'RandomAgent', 'LeakAgent', 'AgentEvaluation', 'evaluate_agent',
            'Comparison', 'compare_agents', 'split_period', 'periods_table', 'Learnability', 'learnability_check']
 
 # %% ../../nbs/33_rl.compare.ipynb #2196f187
@@ -213,7 +213,7 @@ def _run(task: dict) -> dict:
     agent, res = train_resumable(agent, env, task["timesteps"], folder, task["every"])
     test_env = env.clone(pd.concat([task["train"], task["test"]]), random_start=False, episode_length=None)
     ev = evaluate_agent(agent, test_env, start=len(task["train"]), name=task["name"], seed=task["seed"])
-    log.info(
+    _log.info(
         "%s seed %s: %d steps in %.1fs; test return %.2f%%",
         task["name"],
         task["seed"],

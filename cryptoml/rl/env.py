@@ -25,12 +25,12 @@ from ..pipeline import Preparation
 
 from ..backtest import CostModel
 
-log = get_logger("rl.env")
+_log = get_logger("rl.env")
 
 # %% auto #0
-__all__ = ['log', 'REWARDS', 'ACTION_MODES', 'EXECUTIONS', 'REBALANCES', 'VEC_KINDS', 'market_state_features',
-           'resolve_preparation', 'prepared_windows', 'Pace', 'ewma_variance', 'vol_scale', 'forecast_variance',
-           'choose_pace', 'leak_signal', 'TradingEnv', 'run_episode', 'make_vec_env', 'VecTradingEnv']
+__all__ = ['REWARDS', 'ACTION_MODES', 'EXECUTIONS', 'REBALANCES', 'VEC_KINDS', 'market_state_features', 'resolve_preparation',
+           'prepared_windows', 'Pace', 'ewma_variance', 'vol_scale', 'forecast_variance', 'choose_pace', 'leak_signal',
+           'TradingEnv', 'run_episode', 'make_vec_env', 'VecTradingEnv']
 
 # %% ../../nbs/30_rl.env.ipynb #4ccaf31d
 def market_state_features(
