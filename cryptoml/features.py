@@ -73,30 +73,32 @@ def _toy_ohlcv(n: int = 300, seed: int = 0) -> pd.DataFrame:
         {"open": open_, "high": high, "low": low, "close": close, "volume": rng.lognormal(3, 0.5, n)}, index=idx
     )
 
-# %% ../nbs/02_features.ipynb #95aa2c0b
-_KERNELS: dict[str, tuple[Callable, dict]] = {}  # name -> (Python function, numba options) of every kernel
+# %% ../nbs/02_features.ipynb #1d74cc2a
+_KERNELS: dict[tuple[str, str], tuple[Callable, dict]] = {}  # (module, name) -> (Python function, numba options)
 
 
 def _kernel(f: Callable | None = None, **options) -> Callable:
     "Mark `f` as a numba kernel (`options` for numba): all kernels are compiled on the first call of any."
     if f is None:
         return lambda g: _kernel(g, **options)
-    _KERNELS[f.__name__] = (f, options)
+    _KERNELS[(f.__module__, f.__name__)] = (f, options)  # a notebook redefining a kernel does not replace the module's
 
     @functools.wraps(f)
     def first_call(*args):
         _compile_kernels()
+        if f.__globals__.get(f.__name__) is first_call:  # its name was bound elsewhere: compile this one
+            _compile_kernels({(f.__module__, f.__name__): (f, options)})
         return f.__globals__[f.__name__](*args)
 
     first_call.py_func = f  # the Python original, as on a compiled kernel
     return first_call
 
 
-def _compile_kernels() -> None:
+def _compile_kernels(kernels: dict | None = None) -> None:
     "Bind each kernel's module-level name to its numba dispatcher (compiled per signature, cached on disk from a file)."
     import numba  # only code that runs a kernel pays for importing numba
 
-    for name, (f, options) in _KERNELS.items():
+    for (_, name), (f, options) in (_KERNELS if kernels is None else kernels).items():
         if not isinstance(f.__globals__.get(name), numba.core.dispatcher.Dispatcher):
             f.__globals__[name] = numba.njit(f, cache=_cacheable(f), nogil=True, error_model="numpy", **options)
 
