@@ -25,15 +25,9 @@ for _v in (
 import numpy as np
 import pandas as pd
 
-from cryptoml.automl import (
-    OptimizationConfig,
-    WalkForwardObjective,
-    _seed_for,
-    automl_service,
-    branin,
-    test_function_ranges,
-)
+from cryptoml.automl import OptimizationConfig, WalkForwardObjective, _seed_for, automl_service
 from cryptoml.core import shared_data_dir
+from cryptoml.testing import branin, test_function_ranges
 
 
 def raw_skopt(n_trials: int, seed: int, n_init: int) -> tuple[float, float]:

@@ -29,6 +29,7 @@ Modules:
 - `cryptoml.rl.compare`: Judge RL agents honestly: out of sample, over seeds, after costs, beside buy-and-hold, the equal-weight and volatility-targeted baskets and a random agent of the same turnover; and check that they can learn at all.
 - `cryptoml.rl.env`: A gymnasium trading environment over candles, observed through the one preparation contract, with the backtester's cost model and execution convention.
 - `cryptoml.sentiment`: Sentiment scores of news and social posts (VADER with a crypto lexicon, TextBlob, transformer models, a trainable TF-IDF model), their aggregation, and point-in-time sentiment features aligned to candles.
+- `cryptoml.testing`: Fixtures for tests, examples and benchmarks: standard optimization test functions, synthetic windows with a learnable signal, a tiny offline transformer, a demo job, and the agreement check of the indicators with `ta`.
 - `cryptoml.volatility`: Volatility forecasting and volatility-targeted sizing: persistence, EWMA, HAR(Q) and GARCH/GJR-GARCH as engines, machine-learning challengers on the volatility target, forecast evaluation (QLIKE, Mincer-Zarnowitz, Diebold-Mariano, skill against HAR) and position sizing to a target volatility."""
 
 __version__ = "0.1.0"

@@ -42,10 +42,9 @@ from cryptoml.core import (
 
 # %% auto #0
 __all__ = ['automl_service', 'SearchStrategy', 'HyperparameterRange', 'ObjectiveOptions', 'OptimizationConfig', 'grid_values',
-           'grid', 'clean_params', 'to_distribution', 'branin', 'hartmann3', 'shifted_quadratic',
-           'test_function_ranges', 'trial_executor', 'TrialPruned', 'Reporter', 'TrialRequest', 'TrialOutcome',
-           'TrialCall', 'TrialRecord', 'OptimizationResult', 'compare_studies', 'resolve_storage', 'open_storage',
-           'register_objective', 'best_engine', 'AutoMLService', 'load_result', 'WalkForwardObjective',
+           'grid', 'clean_params', 'to_distribution', 'trial_executor', 'TrialPruned', 'Reporter', 'TrialRequest',
+           'TrialOutcome', 'TrialCall', 'TrialRecord', 'OptimizationResult', 'compare_studies', 'resolve_storage',
+           'open_storage', 'register_objective', 'best_engine', 'AutoMLService', 'load_result', 'WalkForwardObjective',
            'parameter_importance', 'plot_convergence', 'plot_parameter_effects']
 
 # %% ../nbs/20_automl.ipynb #b972df82
@@ -293,42 +292,6 @@ def to_distribution(r: HyperparameterRange):
         return od.IntDistribution(r.min, r.max, log=r.log, step=int(r.step or 1))
     hi = r.at_step(r.n_steps - 1) if r.step is not None else float(r.max)
     return od.FloatDistribution(float(r.min), hi, log=r.log, step=r.step)
-
-# %% ../nbs/20_automl.ipynb #e48c2c6b
-def branin(params: dict) -> float:
-    "Branin function of `x1` in [-5, 10] and `x2` in [0, 15] (minimum 0.397887)."
-    x1, x2 = float(params["x1"]), float(params["x2"])
-    b, c, t = 5.1 / (4 * np.pi**2), 5 / np.pi, 1 / (8 * np.pi)
-    return float((x2 - b * x1**2 + c * x1 - 6) ** 2 + 10 * (1 - t) * np.cos(x1) + 10)
-
-# %% ../nbs/20_automl.ipynb #a570fa08
-_H3_A = np.array([[3, 10, 30], [0.1, 10, 35], [3, 10, 30], [0.1, 10, 35]])
-_H3_P = 1e-4 * np.array([[3689, 1170, 2673], [4699, 4387, 7470], [1091, 8732, 5547], [381, 5743, 8828]])
-_H3_ALPHA = np.array([1, 1.2, 3, 3.2])
-
-
-def hartmann3(params: dict) -> float:
-    "Hartmann-3 function of `x1..x3` in [0, 1] (minimum -3.86278)."
-    x = np.array([params["x1"], params["x2"], params["x3"]], dtype=float)
-    return float(-np.sum(_H3_ALPHA * np.exp(-np.sum(_H3_A * (x - _H3_P) ** 2, axis=1))))
-
-# %% ../nbs/20_automl.ipynb #b63a2a5d
-def shifted_quadratic(params: dict) -> float:
-    "Sum of squares of `x_i - 0.3` over every float parameter (minimum 0)."
-    return float(sum((float(v) - 0.3) ** 2 for v in params.values()))
-
-# %% ../nbs/20_automl.ipynb #45c5a46f
-def test_function_ranges(name: str) -> list[HyperparameterRange]:
-    "Search space of a standard test function: 'branin', 'hartmann3' or 'quadratic'."
-    R = lambda n, lo, hi: HyperparameterRange(name=n, param_type="float", min=lo, max=hi)
-    spaces = {
-        "branin": [R("x1", -5, 10), R("x2", 0, 15)],
-        "hartmann3": [R(f"x{i}", 0, 1) for i in (1, 2, 3)],
-        "quadratic": [R(f"x{i}", -1, 1) for i in (1, 2, 3, 4)],
-    }
-    if name not in spaces:
-        raise ConfigError(f"unknown test function {name!r}; use one of {sorted(spaces)}")
-    return spaces[name]
 
 # %% ../nbs/20_automl.ipynb #83c5f52a
 def trial_executor(

@@ -33,7 +33,7 @@ __all__ = ['OHLCV', 'FEATURE_SETS', 'VARIANCE_ESTIMATORS', 'VARIANCE_FLOOR', 'TA
            'adx', 'stochastic', 'williams_r', 'cci', 'roc', 'moving_averages', 'obv', 'mfi', 'cmf', 'rolling_vwap',
            'volume_features', 'volatility', 'streak', 'patterns', 'calendar', 'FeatureSpec', 'register_feature',
            'FeatureSet', 'feature_set', 'register_feature_set', 'extract_features', 'describe_features',
-           'feature_names', 'compare_with_ta', 'CausalityError', 'audit_causality', 'future_return', 'future_direction',
+           'feature_names', 'CausalityError', 'audit_causality', 'future_return', 'future_direction',
            'future_volatility', 'make_targets', 'candle_variance', 'realized_variance', 'Target', 'register_target',
            'get_target', 'cross_sectional_features', 'warmup_rows', 'realized_measures', 'panel_features']
 
@@ -1375,74 +1375,6 @@ def feature_names(
 ) -> list[str]:
     "The column names `extract_features` produces for this set, in order."
     return list(_compute(_toy_ohlcv(8), _resolve(feature_set, overrides))[0].columns)
-
-# %% ../nbs/02_features.ipynb #13f76807
-def _diff_stats(ours: Any, theirs: Any) -> dict:
-    "Rows where both are defined, their largest absolute difference, the scale (max |theirs|) and the ratio."
-    a, b = np.asarray(ours, np.float64), np.asarray(theirs, np.float64)
-    ok = ~np.isnan(a) & ~np.isnan(b)
-    diff = np.abs(a[ok] - b[ok])
-    row = {
-        "rows": int(ok.sum()),
-        "max_abs_diff": float(diff.max()) if ok.any() else np.nan,
-        "scale": float(np.abs(b[ok]).max()) if ok.any() else np.nan,
-    }
-    row["rel_to_scale"] = row["max_abs_diff"] / row["scale"]
-    return row
-
-# %% ../nbs/02_features.ipynb #4a166108
-def compare_with_ta(
-    df: pd.DataFrame,  # OHLCV frame
-    rsi_burn_in: int = 500,  # rows skipped for RSI (Wilder vs zero seed)
-) -> pd.DataFrame:
-    "Rows compared, max absolute difference, scale (max |ta value|) and their ratio, per indicator vs `ta`."
-    import ta  # dev dependency
-
-    h, l, c, v = (df[k] for k in ("high", "low", "close", "volume"))
-    rows = {}
-    for name, (ours, theirs, skip) in _ta_pairs(h, l, c, v, ta).items():
-        a, b = np.asarray(ours, np.float64)[skip:], np.asarray(theirs, np.float64)[skip:]
-        if name == "rsi":
-            a, b = a[rsi_burn_in:], b[rsi_burn_in:]
-        rows[name] = _diff_stats(a, b)
-    return pd.DataFrame(rows).T.rename_axis("indicator")
-
-# %% ../nbs/02_features.ipynb #c3251db9
-def _ta_pairs(h, l, c, v, ta) -> dict:
-    "(ours, ta's, rows to skip) for each indicator both libraries compute (default parameters)."
-    n = 14
-    ax, ta_adx = adx(h, l, c, n), ta.trend.ADXIndicator(h, l, c, n)
-    m, ta_m = macd(c), ta.trend.MACD(c)
-    b, ta_b = bollinger(c), ta.volatility.BollingerBands(c)
-    st, ta_st = stochastic(h, l, c), ta.momentum.StochasticOscillator(h, l, c)
-    flat = np.r_[True, np.diff(c.to_numpy()) == 0]  # ta adds V on an unchanged close and on row 0
-    ta_obv = ta.volume.on_balance_volume(c, v) - np.cumsum(np.where(flat, v, 0.0))
-    return {
-        "rsi": (rsi(c, n), ta.momentum.rsi(c, n), 0),
-        "macd": (m.macd, ta_m.macd(), 0),
-        "macd_signal": (m.macd_signal, ta_m.macd_signal(), 0),
-        "macd_hist": (m.macd_hist, ta_m.macd_diff(), 0),
-        "bb_middle": (b.bb_middle, ta_b.bollinger_mavg(), 0),
-        "bb_upper": (b.bb_upper, ta_b.bollinger_hband(), 0),
-        "bb_lower": (b.bb_lower, ta_b.bollinger_lband(), 0),
-        "bb_pctb": (b.bb_pctb, ta_b.bollinger_pband(), 0),
-        "bb_width": (b.bb_width, ta_b.bollinger_wband(), 0),
-        "atr": (atr(h, l, c, n), ta.volatility.average_true_range(h, l, c, n), n - 1),
-        "adx": (ax.adx, ta_adx.adx(), 2 * n - 1),
-        "plus_di": (ax.plus_di, ta_adx.adx_pos(), n + 1),
-        "minus_di": (ax.minus_di, ta_adx.adx_neg(), n + 1),
-        "stoch_k": (st.stoch_k, ta_st.stoch(), 0),
-        "stoch_d": (st.stoch_d, ta_st.stoch_signal(), 0),
-        "williams_r": (williams_r(h, l, c, n), ta.momentum.williams_r(h, l, c, n), 0),
-        "cci": (cci(h, l, c), ta.trend.cci(h, l, c), 0),
-        "roc": (roc(c), ta.momentum.roc(c), 0),
-        "sma_20": (sma(c, 20), ta.trend.sma_indicator(c, 20), 0),
-        "ema_20": (ema(c, 20), ta.trend.ema_indicator(c, 20), 0),
-        "obv": (obv(c, v), ta_obv, 0),
-        "mfi": (mfi(h, l, c, v, n), ta.volume.money_flow_index(h, l, c, v, n), n),
-        "cmf": (cmf(h, l, c, v), ta.volume.chaikin_money_flow(h, l, c, v), 0),
-        "vwap_14": (rolling_vwap(h, l, c, v, 14), ta.volume.volume_weighted_average_price(h, l, c, v, 14), 0),
-    }
 
 # %% ../nbs/02_features.ipynb #40864073
 class CausalityError(CryptoMLError, AssertionError):

@@ -39,9 +39,8 @@ _log = get_logger("jobs")
 # %% auto #0
 __all__ = ['LIVE_STATES', 'FINAL_STATES', 'TARGETS', 'JobStatus', 'JobNotFoundError', 'JobCancelled', 'Job', 'json_safe',
            'JobRow', 'default_jobs_url', 'new_job_id', 'summarize_params', 'JobStore', 'worker_gone', 'register_target',
-           'resolve_target', 'import_target', 'JobContext', 'limit_memory', 'run_job', 'demo_job', 'JobTableBusy',
-           'FileLease', 'RowLease', 'JobHealth', 'JobManager', 'JobQueueFull', 'default_memory_mb', 'job_dir',
-           'run_job_isolated']
+           'resolve_target', 'import_target', 'JobContext', 'limit_memory', 'run_job', 'JobTableBusy', 'FileLease',
+           'RowLease', 'JobHealth', 'JobManager', 'JobQueueFull', 'default_memory_mb', 'job_dir', 'run_job_isolated']
 
 # %% ../nbs/55_jobs.ipynb #59a3624f
 try:
@@ -799,29 +798,6 @@ def _run_attempt(store: JobStore, job_id: str, attempt: int, targets: Mapping[st
     status = JobStatus.cancelled if ctx.should_stop() else JobStatus.succeeded
     store.finish(job_id, attempt, status, result, error="cancelled" if status == JobStatus.cancelled else None)
     return status.value
-
-# %% ../nbs/55_jobs.ipynb #80b3d389
-def demo_job(
-    params: dict,  # steps, step_s, fail_at, crash_at, ignore_cancel, save_state, spawn_child, allocate_mb
-    ctx: JobContext,  # progress and stop flag
-) -> dict:
-    "A demo job: `steps` sleeps with progress, cancellation and resumption."
-    steps, step_s = int(params.get("steps", 5)), float(params.get("step_s", 0.05))
-    start = int(ctx.state.get("done_steps", 0))
-    ballast = np.ones(int(params.get("allocate_mb", 0)) * 2**17)  # to show the memory limit (8 bytes a value)
-    if params.get("spawn_child"):  # a long-running child process, to show that a hard kill reaches it too
-        ctx.save_state(child_pid=subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"]).pid)
-    for i in range(start, steps):
-        if not params.get("ignore_cancel") and ctx.should_stop():
-            break
-        if params.get("fail_at") == i:
-            raise ValueError(f"demo failure at step {i}")
-        if params.get("crash_at") == i:
-            os._exit(7)
-        time.sleep(step_s)
-        ctx.save_state(done_steps=i + 1) if params.get("save_state", True) else None
-        ctx.report((i + 1) / steps, f"step {i + 1}/{steps}")
-    return {"steps": steps, "resumed_from": start, "pid": os.getpid(), "allocated_mb": ballast.nbytes // 2**20}
 
 # %% ../nbs/55_jobs.ipynb #bb559da5
 class JobTableBusy(CryptoMLError, RuntimeError):

@@ -49,11 +49,11 @@ __all__ = ['UtcDatetime', 'CRYPTO_LEXICON', 'CRYPTO_EMOJI', 'DEFAULT_TRANSFORMER
            'sentiment_ai_service', 'SENTIMENT_CORPORA', 'EXAMPLE_TEXTS', 'SentimentLabel', 'SourceScore',
            'SentimentScore', 'NewsArticle', 'SocialMediaPost', 'SentimentSummary', 'AggregatedSentiment',
            'vader_analyzer', 'vader_score', 'textblob_score', 'canonical_label', 'TransformerScorer',
-           'tiny_transformer', 'TfidfSentimentModel', 'default_model_dir', 'default_model_path', 'SentimentAIService',
-           'score_texts_frame', 'sentiment_features', 'load_sentiment_corpus', 'split_corpus', 'classification_scores',
-           'evaluate_sources', 'evaluate_corpora', 'example_texts', 'load_headlines', 'source_agreement',
-           'SentimentData', 'sentiment_data', 'report_sources', 'labelled_accuracy', 'model_card', 'report_texts',
-           'report_prices', 'sentiment_vs_returns', 'plot_macro_f1', 'plot_compound_hist', 'plot_sentiment_price']
+           'TfidfSentimentModel', 'default_model_dir', 'default_model_path', 'SentimentAIService', 'score_texts_frame',
+           'sentiment_features', 'load_sentiment_corpus', 'split_corpus', 'classification_scores', 'evaluate_sources',
+           'evaluate_corpora', 'example_texts', 'load_headlines', 'source_agreement', 'SentimentData', 'sentiment_data',
+           'report_sources', 'labelled_accuracy', 'model_card', 'report_texts', 'report_prices', 'sentiment_vs_returns',
+           'plot_macro_f1', 'plot_compound_hist', 'plot_sentiment_price']
 
 # %% ../nbs/40_sentiment.ipynb #272fdaeb
 class SentimentLabel(str, Enum):
@@ -489,54 +489,6 @@ def _probs_to_score(source: str, p: np.ndarray, labels: Sequence[SentimentLabel]
         label=SentimentLabel(labels[top]),
         confidence=_clip(float(p[top])),
     )
-
-# %% ../nbs/40_sentiment.ipynb #a2e9fd8d
-def tiny_transformer(
-    path: str | Path,  # folder to write (created)
-    labels: Sequence[str] = ("NEGATIVE", "POSITIVE"),  # class names, in id order
-    vocab: Sequence[str] = (
-        "bitcoin",
-        "btc",
-        "eth",
-        "moon",
-        "crash",
-        "good",
-        "bad",
-        "the",
-        "is",
-        "to",
-        "going",
-        "price",
-        "up",
-        "down",
-        "market",
-        "news",
-    ),  # words besides the special tokens
-    seed: int = 0,  # torch seed of the random weights
-) -> Path:
-    "Save a tiny random-weight DistilBERT sequence classifier and its WordPiece tokenizer to `path` (for tests and demos)."
-    import torch
-    from transformers import DistilBertConfig, DistilBertForSequenceClassification, DistilBertTokenizer
-
-    path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
-    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *vocab]
-    tok = DistilBertTokenizer(vocab={w: i for i, w in enumerate(words)})
-    torch.manual_seed(seed)
-    cfg = DistilBertConfig(
-        vocab_size=len(words),
-        dim=16,
-        hidden_dim=32,
-        n_layers=1,
-        n_heads=2,
-        max_position_embeddings=64,
-        num_labels=len(labels),
-        id2label=dict(enumerate(labels)),
-        label2id={l: i for i, l in enumerate(labels)},
-    )
-    DistilBertForSequenceClassification(cfg).save_pretrained(path)
-    tok.save_pretrained(path)
-    return path
 
 # %% ../nbs/40_sentiment.ipynb #3d7a1ea6
 _TOKEN_PATTERN = r"(?u)\b\w\w+\b|[$#@]\w+|[!?]"

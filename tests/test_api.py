@@ -42,7 +42,7 @@ class NullExecutor:
 
 def _tiny_transformer(tmp: Path) -> str:
     "A tiny local DistilBERT for source 'transformer' (nothing is downloaded)."
-    from cryptoml.sentiment import tiny_transformer
+    from cryptoml.testing import tiny_transformer
 
     p = tmp / "tiny-transformer"
     if not (p / "config.json").exists():

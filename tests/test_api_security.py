@@ -149,7 +149,7 @@ def test_responses_name_no_server_paths(tmp_path, client):
 
     store = client.app.state.manager.store
     mdir, ddir = str(models_dir().resolve()), str(data_dir().resolve())
-    j = store.create("optimize", "cryptoml.jobs:demo_job", {"checkpoint": f"{mdir}/jobs/x/ckpt.zip"})
+    j = store.create("optimize", "cryptoml.testing:demo_job", {"checkpoint": f"{mdir}/jobs/x/ckpt.zip"})
     attempt = store.claim(j.id, "me")
     result = {"storage": f"sqlite:///{mdir}/automl.sqlite", "agent_file": f"{mdir}/agents/a.json"}
     store.finish(j.id, attempt, "failed", result, error=f"FileNotFoundError: [Errno 2] {ddir}/BTC-USD_1h.csv")
@@ -244,7 +244,7 @@ def test_summary_column_migration(tmp_path):
     "A job table made before the summary column gets it, filled for its existing rows."
     db = tmp_path / "old.sqlite"
     store = JobStore(db)
-    j = store.create("rl_train", "cryptoml.jobs:demo_job", {"steps": 3, "market_data": list(range(500))})
+    j = store.create("rl_train", "cryptoml.testing:demo_job", {"steps": 3, "market_data": list(range(500))})
     with store.engine.begin() as conn:
         conn.execute(text("ALTER TABLE cryptoml_jobs DROP COLUMN summary"))
     store.engine.dispose()
@@ -344,16 +344,16 @@ def test_queued_jobs_are_capped(tmp_path):
         assert c.post(f"{API_PREFIX}/optimize", json=_opt()).status_code == 503
     store = JobStore(tmp_path / "cap.sqlite")
     m = JobManager(store, NullExecutor(), max_queued=1)
-    m.submit("demo", "cryptoml.jobs:demo_job")
+    m.submit("demo", "cryptoml.testing:demo_job")
     with pytest.raises(JobQueueFull, match="1 jobs are queued"):
-        m.submit("demo", "cryptoml.jobs:demo_job")
+        m.submit("demo", "cryptoml.testing:demo_job")
 
 
 def test_jobs_have_a_wall_clock_limit(tmp_path):
     "A job that runs past the server's limit is stopped and failed, its process killed (before: it ran on)."
     m = JobManager(JobStore(tmp_path / "t.sqlite"), "local", workers=1, timeout=2, grace=1)
     try:
-        j = m.submit("demo", "cryptoml.jobs:demo_job", {"steps": 600, "step_s": 0.05, "ignore_cancel": True})
+        j = m.submit("demo", "cryptoml.testing:demo_job", {"steps": 600, "step_s": 0.05, "ignore_cancel": True})
         t0 = time.time()
         done = m.wait(j.id, timeout=30)
         assert done.status == JobStatus.failed and "time limit" in done.error, done
@@ -370,10 +370,10 @@ def test_jobs_have_a_memory_limit(tmp_path):
     "A job that allocates past the limit fails with a MemoryError naming the limit (the server lives on)."
     m = JobManager(JobStore(tmp_path / "m.sqlite"), "local", workers=1, memory_mb=600)
     try:
-        j = m.submit("demo", "cryptoml.jobs:demo_job", {"steps": 1, "allocate_mb": 2000})
+        j = m.submit("demo", "cryptoml.testing:demo_job", {"steps": 1, "allocate_mb": 2000})
         done = m.wait(j.id, timeout=60)
         assert done.status == JobStatus.failed and "MemoryError" in done.error and "600 MB" in done.error, done
-        ok = m.submit("demo", "cryptoml.jobs:demo_job", {"steps": 1, "allocate_mb": 50})
+        ok = m.submit("demo", "cryptoml.testing:demo_job", {"steps": 1, "allocate_mb": 50})
         assert m.wait(ok.id, timeout=60).status == JobStatus.succeeded
     finally:
         m.shutdown()
@@ -384,7 +384,7 @@ def test_retention_removes_old_finished_jobs_and_checkpoints(tmp_path, monkeypat
 
     monkeypatch.setenv("CRYPTOML_MODELS_DIR", str(tmp_path / "models"))
     store = JobStore(tmp_path / "r.sqlite")
-    old, recent, live = (store.create("demo", "cryptoml.jobs:demo_job") for _ in range(3))
+    old, recent, live = (store.create("demo", "cryptoml.testing:demo_job") for _ in range(3))
     for j in (old, recent):
         store.finish(j.id, store.claim(j.id, "w"), "succeeded", {})
         job_dir(j.id, create=True).joinpath("checkpoint.json").write_text("{}")

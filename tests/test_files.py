@@ -24,7 +24,8 @@ from cryptoml.core import (
     file_sha256,
     load_artifact_class,
 )
-from cryptoml.models.core import RidgeBaseline, synthetic_windows
+from cryptoml.models.core import RidgeBaseline
+from cryptoml.testing import synthetic_windows
 from cryptoml.persistence import load_model, save_model
 
 

@@ -28,7 +28,7 @@ def test_two_claimers_one_attempt(tmp_path):
     "Two workers (two connections) claim one queued job at the same moment: exactly one gets it."
     url = f"sqlite:///{tmp_path / 'jobs.sqlite'}"
     a, b = JobStore(url), JobStore(url)
-    job = a.create("demo", "cryptoml.jobs:demo_job")
+    job = a.create("demo", "cryptoml.testing:demo_job")
     barrier = threading.Barrier(2, timeout=5)
 
     def meet_before_writing(conn, cursor, statement, *args):
@@ -103,9 +103,9 @@ def test_recovery_leaves_jobs_whose_worker_is_alive(tmp_path):
     dead_pid = int(
         subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout
     )
-    gone = store.create("demo", "cryptoml.jobs:demo_job", resumable=True)
-    alive = store.create("demo", "cryptoml.jobs:demo_job", resumable=True)
-    far = store.create("demo", "cryptoml.jobs:demo_job")
+    gone = store.create("demo", "cryptoml.testing:demo_job", resumable=True)
+    alive = store.create("demo", "cryptoml.testing:demo_job", resumable=True)
+    far = store.create("demo", "cryptoml.testing:demo_job")
     store.claim(gone.id, f"{socket.gethostname()}:{dead_pid}")
     store.claim(
         alive.id, f"{socket.gethostname()}:{os.getpid()}"
@@ -123,7 +123,7 @@ def test_recovery_reaches_every_queued_job_oldest_first(tmp_path):
         dict(
             id=f"j-{i:06d}",
             kind="demo",
-            target="cryptoml.jobs:demo_job",
+            target="cryptoml.testing:demo_job",
             status="queued",
             params={},
             progress=0.0,
@@ -148,8 +148,8 @@ def test_reaper_interrupts_stale_jobs_and_resumes_resumable_ones(tmp_path):
     m = JobManager(store, "local", stale_after=1.0, workers=1)
     m.start()
     try:
-        plain = store.create("demo", "cryptoml.jobs:demo_job", {"steps": 1})
-        again = store.create("demo", "cryptoml.jobs:demo_job", {"steps": 1, "step_s": 0.01}, resumable=True)
+        plain = store.create("demo", "cryptoml.testing:demo_job", {"steps": 1})
+        again = store.create("demo", "cryptoml.testing:demo_job", {"steps": 1, "step_s": 0.01}, resumable=True)
         for j in (plain, again):  # claimed by a worker on another host, which then dies without a word
             assert store.claim(j.id, "dead-host:42") == 1
         assert _wait(store, plain.id, ("interrupted",), timeout=30).error.startswith("interrupted: its worker")
@@ -179,7 +179,7 @@ def test_job_row_naming_a_foreign_target_is_refused_before_import(tmp_path, monk
         "cryptoml.jobs:os.system",
         "cryptoml.jobs:subprocess",
     ):
-        job = store.create("demo", "cryptoml.jobs:demo_job")
+        job = store.create("demo", "cryptoml.testing:demo_job")
         with Session(store.engine) as s, s.begin():  # written behind the API's back
             s.execute(update(JobRow).where(JobRow.id == job.id).values(target=target))
         assert run_job(job.id, store.url) == "failed"

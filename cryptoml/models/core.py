@@ -37,8 +37,7 @@ _log = get_logger("models")
 __all__ = ['ENGINES', 'ENGINE_ALIASES', 'TrainResult', 'directional_accuracy', 'check_array', 'to_tabular', 'Engine',
            'default_preparation', 'ZeroReturnBaseline', 'LastReturnBaseline', 'RidgeBaseline', 'register_engine',
            'engine_key', 'engine_class', 'engine_name', 'make_engine', 'configure_engine', 'baseline_engines',
-           'synthetic_windows', 'WalkForwardResult', 'walk_forward_evaluate', 'compare_engines', 'HoldoutResult',
-           'fit_holdout']
+           'WalkForwardResult', 'walk_forward_evaluate', 'compare_engines', 'HoldoutResult', 'fit_holdout']
 
 # %% ../../nbs/10_models.core.ipynb #89dc8fa6
 class TrainResult(dict):
@@ -617,21 +616,6 @@ def baseline_engines(
         "last": LastReturnBaseline(return_feature=0, task=task),
         "ridge": RidgeBaseline(alpha=100.0, window_features="last", task=task),
     }
-
-# %% ../../nbs/10_models.core.ipynb #ee6f99f9
-def synthetic_windows(
-    n: int = 200,  # samples
-    sequence_length: int = 10,  # steps per window
-    n_features: int = 2,  # features per step
-    noise: float = 0.1,  # noise std relative to the signal
-    seed: int = 0,  # RNG seed
-    task: str = "regression",  # "regression": returns; "classification": 0/1 direction
-) -> tuple[np.ndarray, np.ndarray]:
-    "Synthetic windows `(n, seq, f)` and targets with a learnable signal (for tests and examples)."
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, sequence_length, n_features)).astype(np.float32)
-    y = 0.01 * (0.8 * X[:, -1, 0] - 0.4 * X[:, -2, 0] + noise * rng.standard_normal(n))
-    return X, (y > 0).astype(np.float32) if task == "classification" else y.astype(np.float32)
 
 # %% ../../nbs/10_models.core.ipynb #ffc533d2
 class WalkForwardResult:
